@@ -1,0 +1,2 @@
+// Verdict's DLC library: oracle cryptography, wire formats, contracts and transactions.
+export {};
