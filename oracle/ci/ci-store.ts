@@ -46,7 +46,9 @@ export class CiStore {
          VALUES (@jti, @milestone_id, @issued_by, @issued_at, @expires_at)`,
       ),
       tokenGet: p('SELECT * FROM ci_tokens WHERE jti = ?'),
-      tokensOfMilestone: p('SELECT * FROM ci_tokens WHERE milestone_id = ? ORDER BY issued_at, jti'),
+      tokensOfMilestone: p(
+        'SELECT * FROM ci_tokens WHERE milestone_id = ? ORDER BY issued_at, jti',
+      ),
       tokenRevoke: p(
         `UPDATE ci_tokens SET revoked_at = @at, revoked_by = @by
          WHERE jti = @jti AND revoked_at IS NULL`,

@@ -36,7 +36,8 @@ export interface VerifiedCiToken extends CiTokenScope {
 
 /** Derives the CI-token MAC key from the service's JWT secret (RFC 5869 HKDF-SHA256). */
 export function ciTokenKey(serviceSecret: Uint8Array | string): Buffer {
-  const ikm = typeof serviceSecret === 'string' ? Buffer.from(serviceSecret, 'utf8') : serviceSecret;
+  const ikm =
+    typeof serviceSecret === 'string' ? Buffer.from(serviceSecret, 'utf8') : serviceSecret;
   return Buffer.from(hkdfSync('sha256', ikm, new Uint8Array(0), 'verdict/ci-token/v1', 32));
 }
 
@@ -62,7 +63,7 @@ export function issueCiToken(
       exp: expiresAtSec,
     },
     key,
-    { algorithm: 'HS256', noTimestamp: true },
+    { algorithm: 'HS256' },
   );
   return { token, jti, expiresAtSec };
 }

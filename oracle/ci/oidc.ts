@@ -125,7 +125,10 @@ export class OidcVerifier {
     if (header.kid === undefined) throw new CiError('ci_invalid_token', 'the token has no kid');
     const key = await this.jwks.getKey(header.kid);
     if (key === undefined) {
-      throw new CiError('ci_invalid_token', 'the token is signed with a key the issuer does not list');
+      throw new CiError(
+        'ci_invalid_token',
+        'the token is signed with a key the issuer does not list',
+      );
     }
     const nowSec = Math.floor(this.now() / 1000);
     let payload: unknown;

@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { CiError } from './errors.ts';
-import { countsOf, subjectCommits, type TestCounts, type TestResultStatement } from './statement.ts';
+import {
+  countsOf,
+  subjectCommits,
+  type TestCounts,
+  type TestResultStatement,
+} from './statement.ts';
 import type { GithubOidcClaims } from './oidc.ts';
 
 /** `owner/name` as GitHub spells it in the `repository` claim. */
@@ -93,10 +98,14 @@ export function checkOidcClaims(
     );
   }
   if (claims.sha.toLowerCase() !== deliveredCommit.toLowerCase()) {
-    throw new CiError('ci_commit_mismatch', 'the workflow ran on another commit than the delivery', {
-      delivered: deliveredCommit,
-      tokenSha: claims.sha,
-    });
+    throw new CiError(
+      'ci_commit_mismatch',
+      'the workflow ran on another commit than the delivery',
+      {
+        delivered: deliveredCommit,
+        tokenSha: claims.sha,
+      },
+    );
   }
 }
 
@@ -110,10 +119,14 @@ export function checkStatementCommit(
   }
   const commits = subjectCommits(statement);
   if (!commits.includes(deliveredCommit.toLowerCase())) {
-    throw new CiError('ci_commit_mismatch', 'the statement tested another commit than the delivery', {
-      delivered: deliveredCommit,
-      tested: commits,
-    });
+    throw new CiError(
+      'ci_commit_mismatch',
+      'the statement tested another commit than the delivery',
+      {
+        delivered: deliveredCommit,
+        tested: commits,
+      },
+    );
   }
 }
 
@@ -125,7 +138,10 @@ export interface PolicyEvaluation {
 }
 
 /** Whether the results satisfy the policy: `result: PASSED` and the optional count bounds. */
-export function evaluateResults(policy: CiPolicy, statement: TestResultStatement): PolicyEvaluation {
+export function evaluateResults(
+  policy: CiPolicy,
+  statement: TestResultStatement,
+): PolicyEvaluation {
   const counts = countsOf(statement);
   const unmet: string[] = [];
   if (statement.predicate.result !== 'PASSED') {

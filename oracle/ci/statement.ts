@@ -71,7 +71,11 @@ export interface TestCounts {
 
 export function countsOf(statement: TestResultStatement): TestCounts {
   const p = statement.predicate;
-  return { passed: p.passedTests.length, warned: p.warnedTests.length, failed: p.failedTests.length };
+  return {
+    passed: p.passedTests.length,
+    warned: p.warnedTests.length,
+    failed: p.failedTests.length,
+  };
 }
 
 /** The git commits a statement claims to have tested (one per subject). */
