@@ -58,7 +58,9 @@ export function createAnnouncement(
 /**
  * Verifies an announcement (dlcspecs Oracle-Validation.md): the BIP340 signature over the event
  * under `convention` (default `tagged`), the number of nonces for the descriptor (rust-dlc
- * `OracleEvent::validate`), distinct nonces and a well-formed descriptor. Never throws for bad data.
+ * `OracleEvent::validate`), distinct nonces and a well-formed descriptor. An empty event id is
+ * accepted (Lava's real announcements have one); {@link createAnnouncement} never makes one.
+ * Never throws for bad data.
  */
 export function verifyAnnouncement(
   a: OracleAnnouncement,
@@ -71,7 +73,6 @@ export function verifyAnnouncement(
   } catch {
     return false;
   }
-  if (event.eventId.length === 0) return false;
   if (event.nonces.length !== expectedNonceCount(event.descriptor)) return false;
   const seen = new Set<string>();
   for (const n of event.nonces) {
