@@ -1,0 +1,111 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** One year: the default lifetime of a party capability token. */
+const ONE_YEAR_SEC = 365 * 24 * 3600;
+
+const optionalNonEmpty = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const intFromEnv = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, c) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        c.addIssue({ code: 'custom', message: `must be an integer in ${min}..${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/**
+ * Every environment variable the service reads. The README's configuration table mirrors this
+ * schema; nothing else in `oracle/` reads `process.env`.
+ */
+const envSchema = z.object({
+  VERDICT_DATA_DIR: z.string().default('./data'),
+  VERDICT_HOST: z.string().min(1).default('127.0.0.1'),
+  VERDICT_PORT: intFromEnv(0, 65535, 8080),
+  VERDICT_PUBLIC_URL: z.url().optional(),
+  VERDICT_ORACLE_NAME: z.string().min(1).max(64).default('verdict'),
+  VERDICT_CONTRACT_CREATION: z.enum(['open', 'admin']).default('open'),
+  VERDICT_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  VERDICT_KEYSTORE_PASSPHRASE: optionalNonEmpty,
+  VERDICT_KEYSTORE_PASSPHRASE_FILE: optionalNonEmpty,
+  // scrypt cost of a newly sealed keystore; tests use a small one. Must be a power of two.
+  VERDICT_SCRYPT_N: intFromEnv(2 ** 10, 2 ** 20, 2 ** 17).refine((n) => (n & (n - 1)) === 0, {
+    message: 'must be a power of two',
+  }),
+  VERDICT_TOKEN_TTL_SEC: intFromEnv(60, 10 * ONE_YEAR_SEC, ONE_YEAR_SEC),
+  VERDICT_SCHEDULER_TICK_SEC: intFromEnv(1, 59, 5),
+  VERDICT_DLC_MESSAGE_MAX_BYTES: intFromEnv(1024, 16 * 1024 * 1024, 1024 * 1024),
+});
+
+export interface Config {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string | undefined;
+  readonly oracleName: string;
+  readonly contractCreation: 'open' | 'admin';
+  readonly logLevel: z.infer<typeof envSchema>['VERDICT_LOG_LEVEL'];
+  readonly keystorePassphrase: string | undefined;
+  readonly keystorePassphraseFile: string | undefined;
+  readonly scryptN: number;
+  readonly tokenTtlSec: number;
+  readonly schedulerTickSec: number;
+  readonly dlcMessageMaxBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once, reporting every problem together, and returns a frozen config.
+ * Secrets (the keystore passphrase) are kept here only to hand them to the keystore opener.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  if (
+    e.VERDICT_KEYSTORE_PASSPHRASE !== undefined &&
+    e.VERDICT_KEYSTORE_PASSPHRASE_FILE !== undefined
+  ) {
+    throw new ConfigError([
+      'VERDICT_KEYSTORE_PASSPHRASE and VERDICT_KEYSTORE_PASSPHRASE_FILE are both set: choose one',
+    ]);
+  }
+  return Object.freeze({
+    dataDir: resolve(e.VERDICT_DATA_DIR),
+    host: e.VERDICT_HOST,
+    port: e.VERDICT_PORT,
+    publicUrl: e.VERDICT_PUBLIC_URL,
+    oracleName: e.VERDICT_ORACLE_NAME,
+    contractCreation: e.VERDICT_CONTRACT_CREATION,
+    logLevel: e.VERDICT_LOG_LEVEL,
+    keystorePassphrase: e.VERDICT_KEYSTORE_PASSPHRASE,
+    keystorePassphraseFile: e.VERDICT_KEYSTORE_PASSPHRASE_FILE,
+    scryptN: e.VERDICT_SCRYPT_N,
+    tokenTtlSec: e.VERDICT_TOKEN_TTL_SEC,
+    schedulerTickSec: e.VERDICT_SCHEDULER_TICK_SEC,
+    dlcMessageMaxBytes: e.VERDICT_DLC_MESSAGE_MAX_BYTES,
+  });
+}

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Db } from './db/open.ts';
+import type { MilestoneRow, Stores } from './db/stores.ts';
+import type { AttestationEngine } from './domain/attestation-engine.ts';
+import type { TokenIssuer } from './http/tokens.ts';
+import type { Metrics } from './metrics.ts';
+import type { JsonValue } from './domain/canonical-json.ts';
+import type { Outcome } from './domain/outcomes.ts';
+
+/** What decides a dispute whose voting window has closed (the seam for the arbitration issue). */
+export type DisputeResolver = (
+  ctx: AppContext,
+  milestone: MilestoneRow,
+) => { outcome: Outcome; reason: string; details?: { readonly [k: string]: JsonValue } } | null;
+
+/**
+ * The one injected context (atproto PDS style): everything a route, a domain function or the
+ * scheduler needs, built once by `createContext` and passed down explicitly.
+ */
+export interface AppContext {
+  readonly config: Config;
+  readonly db: Db;
+  readonly stores: Stores;
+  readonly logger: Logger;
+  readonly engine: AttestationEngine;
+  readonly tokens: TokenIssuer;
+  readonly metrics: Metrics;
+  /** The clock, in epoch seconds. Injected so tests and the scheduler's catch-up can move it. */
+  readonly now: () => number;
+  /**
+   * Called by the scheduler when a dispute's voting window has closed and the milestone is still
+   * disputed. The default applies the terms' fallback outcome; the arbitration module replaces it
+   * with its vote aggregation (returning `null` defers to a later tick).
+   */
+  disputeResolver: DisputeResolver;
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { AppContext } from '../context.ts';
+import type { ContractRow } from '../db/stores.ts';
+import { InvalidRequestError, NotFoundError } from '../errors.ts';
+import { appendAudit } from './audit-log.ts';
+import {
+  buildTerms,
+  canonicalTerms,
+  eventIdFor,
+  eventMaturityEpochSec,
+  termsFromJson,
+  TermsError,
+  type CreateContractInput,
+  type Terms,
+} from './terms.ts';
+
+export interface CreatedContract {
+  readonly contract: ContractRow;
+  readonly terms: Terms;
+  readonly eventIds: readonly string[];
+  /** Returned once, at creation; the service keeps no copy. */
+  readonly tokens: { readonly client: string; readonly freelancer: string };
+}
+
+/**
+ * Creates a contract, its milestones and one signed announcement per milestone, with the
+ * `contract_created` audit entry, in one transaction.
+ */
+export function createContract(
+  ctx: AppContext,
+  input: CreateContractInput,
+  actor: string,
+): CreatedContract {
+  const contractId = bytesToHex(randomBytes(8));
+  const now = ctx.now();
+  let terms: Terms;
+  try {
+    terms = buildTerms(input, contractId, bytesToHex(ctx.engine.publicKey));
+  } catch (e) {
+    if (e instanceof TermsError) throw new InvalidRequestError(e.message, { path: e.path });
+    throw e;
+  }
+  for (const m of terms.milestones) {
+    if (m.deliveryDeadline <= now) {
+      throw new InvalidRequestError('the delivery deadline must be in the future', {
+        path: `milestones.${m.index}.deliveryDeadline`,
+      });
+    }
+  }
+  const { json, hash } = canonicalTerms(terms);
+  // Sign outside the transaction (pure CPU); the rows commit together below.
+  const announcements = terms.milestones.map((m) => {
+    const eventId = eventIdFor(contractId, m.index, hash);
+    const maturityEpochSec = eventMaturityEpochSec(m);
+    return {
+      m,
+      eventId,
+      maturityEpochSec,
+      tlv: ctx.engine.announce({ eventId, maturityEpochSec, kind: m.outcome }),
+    };
+  });
+  const contract: ContractRow = {
+    id: contractId,
+    terms_json: json,
+    terms_hash: hash,
+    client_id: terms.client.id,
+    freelancer_id: terms.freelancer.id,
+    created_at: now,
+  };
+  ctx.db.transaction(() => {
+    ctx.stores.insertContract(contract);
+    for (const a of announcements) {
+      const milestoneId = ctx.stores.insertMilestone({
+        contract_id: contractId,
+        idx: a.m.index,
+        event_id: a.eventId,
+        delivery_deadline: a.m.deliveryDeadline,
+      });
+      ctx.stores.insertAnnouncement({
+        event_id: a.eventId,
+        milestone_id: milestoneId,
+        maturity_epoch_sec: a.maturityEpochSec,
+        tlv: a.tlv,
+        created_at: now,
+      });
+    }
+    appendAudit(ctx.stores, {
+      contractId,
+      at: now,
+      actor,
+      action: 'contract_created',
+      milestoneIndex: null,
+      details: { termsHash: hash, eventIds: announcements.map((a) => a.eventId) },
+    });
+  })();
+  ctx.logger.info({ contractId, milestones: terms.milestones.length }, 'contract created');
+  return {
+    contract,
+    terms,
+    eventIds: announcements.map((a) => a.eventId),
+    tokens: {
+      client: ctx.tokens.issuePartyToken({ partyId: terms.client.id, contractId, role: 'client' }),
+      freelancer: ctx.tokens.issuePartyToken({
+        partyId: terms.freelancer.id,
+        contractId,
+        role: 'freelancer',
+      }),
+    },
+  };
+}
+
+export function getContract(
+  ctx: AppContext,
+  contractId: string,
+): { row: ContractRow; terms: Terms } {
+  const row = ctx.stores.getContract(contractId);
+  if (row === undefined) throw new NotFoundError('contract_not_found', `no contract ${contractId}`);
+  return { row, terms: termsFromJson(row.terms_json) };
+}

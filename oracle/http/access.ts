@@ -1,0 +1,103 @@
+/**
+ * The role × route table: every route of the service, who may call it, and whether a party token
+ * must belong to the contract in the path. One middleware (`authorize`) enforces it; a route that
+ * is not in this table cannot be registered (see `routes.ts`), and `test/oracle/authz.test.ts`
+ * walks every row with every kind of caller.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import type { AppContext } from '../context.ts';
+import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import type { Principal } from './tokens.ts';
+
+export type Role = 'client' | 'freelancer' | 'admin';
+/** `public`: anyone; `creator`: anyone when contract creation is open, else admin only. */
+export type Allow = 'public' | 'creator' | readonly Role[];
+
+export interface RouteRule {
+  readonly method: 'GET' | 'POST';
+  /** The Express path. */
+  readonly path: string;
+  readonly allow: Allow;
+}
+
+const PARTIES: readonly Role[] = ['client', 'freelancer'];
+const MILESTONE = '/v1/contracts/:id/milestones/:index';
+
+export const ROUTES = {
+  healthz: { method: 'GET', path: '/healthz', allow: 'public' },
+  metrics: { method: 'GET', path: '/metrics', allow: 'public' },
+  openapi: { method: 'GET', path: '/v1/openapi.json', allow: 'public' },
+  docs: { method: 'GET', path: '/docs', allow: 'public' },
+  oracle: { method: 'GET', path: '/v1/oracle', allow: 'public' },
+  events: { method: 'GET', path: '/v1/events', allow: 'public' },
+  // Event ids contain `/`: this one route serves `/v1/events/{id}` and `/v1/events/{id}/attestation`,
+  // with the id URL-encoded or not.
+  event: { method: 'GET', path: '/v1/events/*eventPath', allow: 'public' },
+  createContract: { method: 'POST', path: '/v1/contracts', allow: 'creator' },
+  contract: { method: 'GET', path: '/v1/contracts/:id', allow: ['client', 'freelancer', 'admin'] },
+  terms: { method: 'GET', path: '/v1/contracts/:id/terms', allow: 'public' },
+  log: { method: 'GET', path: '/v1/contracts/:id/log', allow: 'public' },
+  deliver: { method: 'POST', path: `${MILESTONE}/deliver`, allow: ['freelancer'] },
+  accept: { method: 'POST', path: `${MILESTONE}/accept`, allow: ['client'] },
+  propose: { method: 'POST', path: `${MILESTONE}/propose`, allow: PARTIES },
+  acceptProposal: { method: 'POST', path: `${MILESTONE}/accept-proposal`, allow: PARTIES },
+  dispute: { method: 'POST', path: `${MILESTONE}/dispute`, allow: PARTIES },
+  dlcPost: { method: 'POST', path: `${MILESTONE}/dlc/:kind`, allow: PARTIES },
+  dlcGet: { method: 'GET', path: `${MILESTONE}/dlc/:kind`, allow: PARTIES },
+  kormirPubkey: { method: 'GET', path: '/pubkey', allow: 'public' },
+  kormirListEvents: { method: 'GET', path: '/list-events', allow: 'public' },
+  kormirAnnouncement: { method: 'GET', path: '/announcement/*eventPath', allow: 'public' },
+  kormirAttestation: { method: 'GET', path: '/attestation/*eventPath', allow: 'public' },
+} as const satisfies Record<string, RouteRule>;
+
+export type RouteName = keyof typeof ROUTES;
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (h === undefined) return undefined;
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(h);
+  if (m?.[1] === undefined)
+    throw new UnauthorizedError('invalid_token', 'Authorization must be "Bearer <token>"');
+  return m[1];
+}
+
+/** The caller's principal, set by `authorize` (undefined for an anonymous call of a public route). */
+export function principalOf(res: Response): Principal | undefined {
+  return (res.locals as { principal?: Principal }).principal;
+}
+
+export function authorize(ctx: AppContext, rule: RouteRule) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    // A token that is present must be valid, even on a public route: no silent downgrade.
+    const token = bearer(req);
+    const principal = token === undefined ? undefined : ctx.tokens.verify(token);
+    (res.locals as { principal: Principal | undefined }).principal = principal;
+    const allow: Allow =
+      rule.allow === 'creator'
+        ? ctx.config.contractCreation === 'open'
+          ? 'public'
+          : ['admin']
+        : rule.allow;
+    if (allow === 'public') return next();
+    if (principal === undefined)
+      throw new UnauthorizedError('unauthorized', 'a bearer token is required');
+    if (principal.kind === 'admin') {
+      if (allow.includes('admin')) return next();
+      throw new ForbiddenError(
+        rule.allow === 'creator' ? 'contract_creation_restricted' : 'forbidden',
+        'the operator token cannot do this',
+      );
+    }
+    const contractId = (req.params as { id?: string }).id;
+    if (contractId !== undefined && contractId !== principal.contractId) {
+      throw new ForbiddenError('not_a_party', 'this token belongs to another contract');
+    }
+    if (!allow.includes(principal.role)) {
+      throw new ForbiddenError(
+        rule.allow === 'creator' ? 'contract_creation_restricted' : 'wrong_role',
+        `the ${principal.role} cannot do this`,
+      );
+    }
+    next();
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas that shape the responses
+ * (`schemas.ts`) and validate the requests (the domain's input schemas).
+ */
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { dlcMessageInput } from '../domain/dlc-relay.ts';
+import { deliverInput, disputeInput } from '../domain/milestones.ts';
+import { createContractInput } from '../domain/terms.ts';
+import { ROUTES, type RouteName } from './access.ts';
+import * as S from './schemas.ts';
+
+type Schema = z.ZodType;
+
+interface Op {
+  readonly route: RouteName;
+  /** OpenAPI path (differs from the Express path for wildcards). */
+  readonly path: string;
+  readonly summary: string;
+  readonly body?: Schema;
+  readonly ok: { readonly status: number; readonly schema?: Schema; readonly contentType?: string };
+  readonly errors: readonly number[];
+}
+
+const outcomeInput = z.strictObject({ outcome: z.union([z.string(), z.number()]) });
+
+const M = '/v1/contracts/{id}/milestones/{index}';
+export const OPERATIONS: readonly Op[] = [
+  {
+    route: 'healthz',
+    path: '/healthz',
+    summary: 'Liveness and database check',
+    ok: { status: 200, schema: S.healthView },
+    errors: [],
+  },
+  {
+    route: 'metrics',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text format)',
+    ok: { status: 200, contentType: 'text/plain' },
+    errors: [],
+  },
+  {
+    route: 'openapi',
+    path: '/v1/openapi.json',
+    summary: 'This document',
+    ok: { status: 200, contentType: 'application/json' },
+    errors: [],
+  },
+  {
+    route: 'docs',
+    path: '/docs',
+    summary: 'Readable API page',
+    ok: { status: 200, contentType: 'text/html' },
+    errors: [],
+  },
+  {
+    route: 'oracle',
+    path: '/v1/oracle',
+    summary: 'Oracle public key, name and conventions',
+    ok: { status: 200, schema: S.oracleInfo },
+    errors: [],
+  },
+  {
+    route: 'events',
+    path: '/v1/events',
+    summary: 'List events (keyset pagination: pass nextCursor as cursor)',
+    ok: { status: 200, schema: S.eventList },
+    errors: [400],
+  },
+  {
+    route: 'event',
+    path: '/v1/events/{eventId}',
+    summary:
+      'One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded.',
+    ok: { status: 200, schema: S.eventView },
+    errors: [404],
+  },
+  {
+    route: 'event',
+    path: '/v1/events/{eventId}/attestation',
+    summary: "The event's attestation (immutable)",
+    ok: { status: 200, schema: S.attestationView },
+    errors: [404],
+  },
+  {
+    route: 'createContract',
+    path: '/v1/contracts',
+    summary: 'Create a contract; returns the two party tokens once',
+    body: createContractInput,
+    ok: { status: 201, schema: S.createdContract },
+    errors: [400, 401, 403, 413],
+  },
+  {
+    route: 'contract',
+    path: '/v1/contracts/{id}',
+    summary: "The contract as the caller's role sees it",
+    ok: { status: 200, schema: S.contractView },
+    errors: [401, 403, 404],
+  },
+  {
+    route: 'terms',
+    path: '/v1/contracts/{id}/terms',
+    summary: 'The canonical terms and their SHA-256',
+    ok: { status: 200, schema: S.termsView },
+    errors: [404],
+  },
+  {
+    route: 'log',
+    path: '/v1/contracts/{id}/log',
+    summary: 'The hash-chained audit log',
+    ok: { status: 200, schema: S.auditLogView },
+    errors: [404],
+  },
+  {
+    route: 'deliver',
+    path: `${M}/deliver`,
+    summary: 'Freelancer delivers (commit sha or artifact digest + note)',
+    body: deliverInput,
+    ok: { status: 200, schema: S.milestoneView },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    route: 'accept',
+    path: `${M}/accept`,
+    summary: 'Client accepts: decides and attests',
+    ok: { status: 200, schema: S.decisionView },
+    errors: [401, 403, 404, 409],
+  },
+  {
+    route: 'propose',
+    path: `${M}/propose`,
+    summary: 'Propose a mutual outcome',
+    body: outcomeInput,
+    ok: { status: 200, schema: S.milestoneView },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    route: 'acceptProposal',
+    path: `${M}/accept-proposal`,
+    summary: "Accept the other party's proposal: decides and attests",
+    body: outcomeInput,
+    ok: { status: 200, schema: S.decisionView },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    route: 'dispute',
+    path: `${M}/dispute`,
+    summary: 'Open a dispute within the review window',
+    body: disputeInput,
+    ok: { status: 200, schema: S.milestoneView },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    route: 'dlcPost',
+    path: `${M}/dlc/{kind}`,
+    summary: 'Post offer_dlc / accept_dlc / sign_dlc hex (kind = offer | accept | sign)',
+    body: dlcMessageInput,
+    ok: { status: 201, schema: S.dlcMessageView },
+    errors: [400, 401, 403, 404, 409, 413],
+  },
+  {
+    route: 'dlcGet',
+    path: `${M}/dlc/{kind}`,
+    summary: 'Fetch the latest message of that kind',
+    ok: { status: 200, schema: S.dlcMessageView },
+    errors: [401, 403, 404],
+  },
+  {
+    route: 'kormirPubkey',
+    path: '/pubkey',
+    summary: 'kormir: the oracle public key as a JSON string',
+    ok: { status: 200, schema: z.string() },
+    errors: [],
+  },
+  {
+    route: 'kormirListEvents',
+    path: '/list-events',
+    summary: 'kormir: every event as OracleEventData',
+    ok: { status: 200, schema: z.array(S.kormirEventData) },
+    errors: [],
+  },
+  {
+    route: 'kormirAnnouncement',
+    path: '/announcement/{eventId}',
+    summary: 'kormir: announcement in rust-dlc serde JSON',
+    ok: { status: 200, schema: S.rustDlcAnnouncement },
+    errors: [404],
+  },
+  {
+    route: 'kormirAttestation',
+    path: '/attestation/{eventId}',
+    summary: 'kormir: attestation in rust-dlc serde JSON',
+    ok: { status: 200, schema: S.rustDlcAttestation },
+    errors: [404],
+  },
+];
+
+const registry = z.registry<{ id: string }>();
+const named: Record<string, Schema> = {
+  Error: S.errorBody,
+  Health: S.healthView,
+  OracleInfo: S.oracleInfo,
+  EventList: S.eventList,
+  Event: S.eventView,
+  Attestation: S.attestationView,
+  CreateContractRequest: createContractInput,
+  CreatedContract: S.createdContract,
+  Contract: S.contractView,
+  Milestone: S.milestoneView,
+  Terms: S.termsView,
+  AuditLog: S.auditLogView,
+  Decision: S.decisionView,
+  DeliverRequest: deliverInput,
+  OutcomeRequest: outcomeInput,
+  DisputeRequest: disputeInput,
+  DlcMessageRequest: dlcMessageInput,
+  DlcMessage: S.dlcMessageView,
+  KormirEventData: S.kormirEventData,
+  RustDlcAnnouncement: S.rustDlcAnnouncement,
+  RustDlcAttestation: S.rustDlcAttestation,
+};
+for (const [id, s] of Object.entries(named)) registry.add(s, { id });
+
+let cachedComponents: Record<string, unknown> | undefined;
+function components(): Record<string, unknown> {
+  cachedComponents ??= z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io: 'output',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  return cachedComponents;
+}
+
+function refOrInline(s: Schema, io: 'input' | 'output'): unknown {
+  const id = registry.get(s)?.id;
+  if (id !== undefined) return { $ref: `#/components/schemas/${id}` };
+  return z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+}
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid request',
+  401: 'Missing or invalid token',
+  403: 'Not allowed for this caller',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'Body too large',
+};
+
+export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const rule = ROUTES[op.route];
+    const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
+    if (op.route === 'events') {
+      params.push(
+        { name: 'status', in: 'query', required: false, schema: { type: 'string' } },
+        { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'string' } },
+      );
+    }
+    const responses: Record<string, unknown> = {
+      [String(op.ok.status)]: {
+        description: 'OK',
+        content: {
+          [op.ok.contentType ?? 'application/json']:
+            op.ok.schema === undefined ? {} : { schema: refOrInline(op.ok.schema, 'output') },
+        },
+      },
+    };
+    const errs = new Set(op.errors);
+    if (rule.allow !== 'public') {
+      errs.add(401);
+      errs.add(403);
+    }
+    for (const code of [...errs].sort()) {
+      responses[String(code)] = {
+        description: ERROR_TEXT[code] ?? 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
+    }
+    const operation: Record<string, unknown> = {
+      operationId: op.path === '/v1/events/{eventId}/attestation' ? 'eventAttestation' : op.route,
+      summary: op.summary,
+      'x-allow': rule.allow,
+      parameters: params,
+      responses,
+    };
+    if (rule.allow !== 'public') operation['security'] = [{ bearer: [] }];
+    if (op.body !== undefined) {
+      operation['requestBody'] = {
+        required: true,
+        content: { 'application/json': { schema: refOrInline(op.body, 'input') } },
+      };
+    }
+    (paths[op.path] ??= {})[rule.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: `Verdict oracle (${ctx.config.oracleName})`,
+      version: '1',
+      description: 'A DLC oracle and arbitration service for paid work on Bitcoin.',
+    },
+    servers: [{ url: ctx.config.publicUrl ?? '/' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: components(),
+    },
+    paths,
+  };
+}

@@ -1,0 +1,391 @@
+import { bytesToHex } from '@noble/hashes/utils.js';
+import express, { type Express, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { verifyAuditChain, auditRowToEntry } from '../domain/audit-log.ts';
+import { createContract, getContract } from '../domain/contracts.ts';
+import {
+  DLC_MESSAGE_KINDS,
+  dlcMessageInput,
+  getDlcMessage,
+  postDlcMessage,
+} from '../domain/dlc-relay.ts';
+import {
+  acceptMilestone,
+  acceptProposal,
+  deliverInput,
+  deliverMilestone,
+  disputeInput,
+  openDispute,
+  proposeOutcome,
+  type Decision,
+  type MilestoneRef,
+  type PartyActor,
+} from '../domain/milestones.ts';
+import { ENUM_OUTCOMES, SHARE_DESCRIPTOR } from '../domain/outcomes.ts';
+import { createContractInput, termsToJson } from '../domain/terms.ts';
+import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
+import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
+import { sendCached } from './http-cache.ts';
+import { docsPage } from './docs.ts';
+import { buildOpenApi } from './openapi.ts';
+import {
+  attestationViewOf,
+  contractViewOf,
+  eventSummaryOf,
+  eventViewOf,
+  kormirEventDataOf,
+  milestoneViewOf,
+  rustDlcAnnouncementOf,
+  rustDlcAttestationOf,
+} from './views.ts';
+
+const contractIdParam = z.string().regex(/^[0-9a-f]{16}$/);
+const indexParam = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,2})$/)
+  .transform(Number);
+const outcomeBody = z.strictObject({ outcome: z.union([z.string(), z.number()]) });
+
+const eventsQuery = z.strictObject({
+  status: z.enum(['open', 'delivered', 'disputed', 'attested']).optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .transform((c, zc) => {
+      const m = /^m(\d{1,15})$/.exec(Buffer.from(c, 'base64url').toString('latin1'));
+      if (m?.[1] === undefined) {
+        zc.addIssue({ code: 'custom', message: 'not a cursor from this API' });
+        return z.NEVER;
+      }
+      return Number(m[1]);
+    })
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(500))
+    .optional(),
+});
+
+function encodeCursor(milestoneId: number): string {
+  return Buffer.from(`m${milestoneId}`, 'latin1').toString('base64url');
+}
+
+/** The joined event id of a `*eventPath` wildcard (segments arrive decoded, `%2F` included). */
+function eventPathOf(params: unknown): string {
+  const p = (params as { eventPath?: unknown }).eventPath;
+  const segments = Array.isArray(p) ? (p as unknown[]).map(String) : [String(p)];
+  return segments.join('/');
+}
+
+export function registerRoutes(app: Express, ctx: AppContext): void {
+  const smallJson = express.json({ limit: '64kb' });
+  // A DLC message of N bytes is 2N hex digits plus the JSON wrapping.
+  const dlcJson = express.json({ limit: ctx.config.dlcMessageMaxBytes * 2 + 1024 });
+
+  const route = (name: RouteName, ...handlers: RequestHandler[]) => {
+    const rule = ROUTES[name];
+    const metric: RequestHandler = (_req, res, next) => {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        const sec = Number(process.hrtime.bigint() - start) / 1e9;
+        ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
+        ctx.metrics.httpDuration.observe({ route: name }, sec);
+      });
+      next();
+    };
+    const chain = [metric, authorize(ctx, rule), ...handlers];
+    if (rule.method === 'GET') app.get(rule.path, ...chain);
+    else app.post(rule.path, ...chain);
+  };
+
+  const partyActor = (res: express.Response): PartyActor => {
+    const p = principalOf(res);
+    if (p?.kind !== 'party') throw new ForbiddenError('forbidden', 'a party token is required');
+    return { role: p.role, partyId: p.partyId };
+  };
+  const milestoneRef = (params: unknown): MilestoneRef => {
+    const p = z.object({ id: z.string(), index: z.string() }).parse(params);
+    const id = contractIdParam.safeParse(p.id);
+    if (!id.success) throw new NotFoundError('contract_not_found', 'no such contract');
+    const index = indexParam.safeParse(p.index);
+    if (!index.success) throw new NotFoundError('milestone_not_found', 'no such milestone');
+    return { contractId: id.data, index: index.data };
+  };
+  const contractIdOf = (params: unknown): string => {
+    const id = contractIdParam.safeParse((params as { id?: unknown }).id);
+    if (!id.success) throw new NotFoundError('contract_not_found', 'no such contract');
+    return id.data;
+  };
+  const decisionJson = (ref: MilestoneRef, d: Decision, role: PartyActor['role']) => {
+    const { terms } = getContract(ctx, ref.contractId);
+    const mt = terms.milestones[ref.index];
+    if (mt === undefined) throw new Error('milestone terms missing');
+    return {
+      milestone: milestoneViewOf(d.milestone, mt, role, ctx.now()),
+      attestation: attestationViewOf(mt.outcome, d.attestation),
+      created: d.created,
+    };
+  };
+  const milestoneJson = (ref: MilestoneRef, role: PartyActor['role']) => {
+    const { terms } = getContract(ctx, ref.contractId);
+    const mt = terms.milestones[ref.index];
+    const m = ctx.stores.milestoneByIndex(ref.contractId, ref.index);
+    if (mt === undefined || m === undefined)
+      throw new NotFoundError('milestone_not_found', 'no such milestone');
+    return milestoneViewOf(m, mt, role, ctx.now());
+  };
+
+  // ---- service
+  route('healthz', (_req, res) => {
+    ctx.db.prepare('SELECT 1').get();
+    res.json({ status: 'ok' });
+  });
+  route('metrics', (_req, res) => {
+    const c = ctx.stores.counts();
+    res.type('text/plain; version=0.0.4').send(
+      ctx.metrics.render({
+        verdict_contracts: c.contracts,
+        verdict_announcements: c.announcements,
+        verdict_attestations_stored: c.attestations,
+      }),
+    );
+  });
+  route('openapi', (_req, res) => {
+    res.json(buildOpenApi(ctx));
+  });
+  route('docs', (_req, res) => {
+    res.type('html').send(docsPage(buildOpenApi(ctx)));
+  });
+
+  // ---- oracle and events
+  route('oracle', (_req, res) => {
+    res.json({
+      name: ctx.config.oracleName,
+      publicKey: bytesToHex(ctx.engine.publicKey),
+      hashConvention: 'tagged',
+      attestationLayout: 'spec',
+      eventIdFormat: 'verdict/<contract id>/<milestone index>/<first 16 hex of the terms hash>',
+      outcomeShapes: {
+        enum: [...ENUM_OUTCOMES],
+        share: {
+          base: SHARE_DESCRIPTOR.base,
+          nbDigits: SHARE_DESCRIPTOR.nbDigits,
+          isSigned: SHARE_DESCRIPTOR.isSigned,
+          unit: SHARE_DESCRIPTOR.unit,
+          precision: SHARE_DESCRIPTOR.precision,
+        },
+      },
+      contractCreation: ctx.config.contractCreation,
+      counts: ctx.stores.counts(),
+    });
+  });
+
+  route('events', (req, res) => {
+    const q = eventsQuery.parse(req.query);
+    const limit = q.limit ?? 50;
+    const rows = ctx.stores.eventsPage(q.cursor ?? 0, limit + 1, q.status);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({
+      events: page.map(eventSummaryOf),
+      nextCursor:
+        rows.length > limit && last !== undefined ? encodeCursor(last.milestone_id) : null,
+    });
+  });
+
+  route('event', (req, res) => {
+    let eventId = eventPathOf(req.params);
+    let wantsAttestation = false;
+    if (ctx.stores.getAnnouncement(eventId) === undefined && eventId.endsWith('/attestation')) {
+      eventId = eventId.slice(0, -'/attestation'.length);
+      wantsAttestation = true;
+    }
+    const ann = ctx.stores.getAnnouncement(eventId);
+    const m = ctx.stores.milestoneByEvent(eventId);
+    if (ann === undefined || m === undefined)
+      throw new NotFoundError('event_not_found', 'no such event');
+    const mt = getContract(ctx, m.contract_id).terms.milestones[m.idx];
+    if (mt === undefined) throw new Error('milestone terms missing');
+    const att = ctx.stores.getAttestation(eventId);
+    if (wantsAttestation) {
+      if (att === undefined)
+        throw new NotFoundError('not_attested', 'the event is not attested yet');
+      sendCached(req, res, attestationViewOf(mt.outcome, att), { immutable: true });
+      return;
+    }
+    sendCached(req, res, eventViewOf(m, mt.outcome, ann, att), { immutable: false });
+  });
+
+  // ---- contracts
+  route('createContract', smallJson, (req, res) => {
+    const input = createContractInput.parse(req.body);
+    const p = principalOf(res);
+    const actor =
+      p?.kind === 'admin'
+        ? `admin:${p.subject}`
+        : p?.kind === 'party'
+          ? `${p.role}:${p.partyId}`
+          : 'anonymous';
+    const created = createContract(ctx, input, actor);
+    const milestones = ctx.stores.milestonesOfContract(created.contract.id);
+    res.status(201).json({
+      contract: contractViewOf(
+        created.terms,
+        created.contract.terms_hash,
+        created.contract.created_at,
+        milestones,
+        'client',
+        ctx.now(),
+      ),
+      tokens: created.tokens,
+      warning:
+        'These capability tokens are shown once. Give the freelancer token to the freelancer; keep both secret.',
+    });
+  });
+
+  route('contract', (req, res) => {
+    const id = contractIdOf(req.params);
+    const { row, terms } = getContract(ctx, id);
+    const p = principalOf(res);
+    const role = p?.kind === 'party' ? p.role : 'admin';
+    res.json(
+      contractViewOf(
+        terms,
+        row.terms_hash,
+        row.created_at,
+        ctx.stores.milestonesOfContract(id),
+        role,
+        ctx.now(),
+      ),
+    );
+  });
+
+  route('terms', (req, res) => {
+    const { row, terms } = getContract(ctx, contractIdOf(req.params));
+    sendCached(
+      req,
+      res,
+      { termsHash: row.terms_hash, canonicalJson: row.terms_json, terms: termsToJson(terms) },
+      { immutable: true },
+    );
+  });
+
+  route('log', (req, res) => {
+    const id = contractIdOf(req.params);
+    getContract(ctx, id);
+    const entries = ctx.stores.auditOfContract(id).map(auditRowToEntry);
+    const verdict = verifyAuditChain(entries, id);
+    if (!verdict.ok)
+      throw new Error(
+        `audit log of ${id} does not verify at seq ${verdict.seq}: ${verdict.reason}`,
+      );
+    res.json({ contractId: id, headHash: verdict.headHash, entries });
+  });
+
+  // ---- milestone actions
+  route('deliver', smallJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const actor = partyActor(res);
+    deliverMilestone(ctx, ref, actor, deliverInput.parse(req.body ?? {}));
+    res.json(milestoneJson(ref, actor.role));
+  });
+  route('accept', smallJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const actor = partyActor(res);
+    res.json(decisionJson(ref, acceptMilestone(ctx, ref, actor), actor.role));
+  });
+  route('propose', smallJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const actor = partyActor(res);
+    proposeOutcome(ctx, ref, actor, outcomeBody.parse(req.body ?? {}).outcome);
+    res.json(milestoneJson(ref, actor.role));
+  });
+  route('acceptProposal', smallJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const actor = partyActor(res);
+    const d = acceptProposal(ctx, ref, actor, outcomeBody.parse(req.body ?? {}).outcome);
+    res.json(decisionJson(ref, d, actor.role));
+  });
+  route('dispute', smallJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const actor = partyActor(res);
+    openDispute(ctx, ref, actor, disputeInput.parse(req.body ?? {}).reason);
+    res.json(milestoneJson(ref, actor.role));
+  });
+
+  // ---- DLC message relay
+  const kindOf = (params: unknown) => {
+    const k = z.enum(DLC_MESSAGE_KINDS).safeParse((params as { kind?: unknown }).kind);
+    if (!k.success) throw new NotFoundError('not_found', 'DLC messages are offer, accept or sign');
+    return k.data;
+  };
+  route('dlcPost', dlcJson, (req, res) => {
+    const ref = milestoneRef(req.params);
+    const kind = kindOf(req.params);
+    const row = postDlcMessage(
+      ctx,
+      ref,
+      partyActor(res),
+      kind,
+      dlcMessageInput.parse(req.body ?? {}).hex,
+    );
+    res
+      .status(201)
+      .json({
+        kind: row.kind,
+        senderRole: row.sender_role,
+        hex: row.hex,
+        postedAt: row.created_at,
+      });
+  });
+  route('dlcGet', (req, res) => {
+    const ref = milestoneRef(req.params);
+    const row = getDlcMessage(ctx, ref, kindOf(req.params));
+    res.json({
+      kind: row.kind,
+      senderRole: row.sender_role,
+      hex: row.hex,
+      postedAt: row.created_at,
+    });
+  });
+
+  // ---- kormir-compatible reads (benthecarman/kormir kormir-server; ddk's KormirOracleClient)
+  route('kormirPubkey', (_req, res) => {
+    res.json(bytesToHex(ctx.engine.publicKey));
+  });
+  route('kormirListEvents', (_req, res) => {
+    // kormir lists everything in one array; so do we, in pages of the keyset index.
+    const out = [];
+    let after = 0;
+    for (;;) {
+      const rows = ctx.stores.eventsPage(after, 1000);
+      out.push(...rows.map(kormirEventDataOf));
+      const last = rows[rows.length - 1];
+      if (rows.length < 1000 || last === undefined) break;
+      after = last.milestone_id;
+    }
+    res.json(out);
+  });
+  route('kormirAnnouncement', (req, res) => {
+    const ann = ctx.stores.getAnnouncement(eventPathOf(req.params));
+    if (ann === undefined)
+      throw new NotFoundError('event_not_found', 'Could not find announcement from event_id.');
+    sendCached(req, res, rustDlcAnnouncementOf(ann.tlv), { immutable: true });
+  });
+  route('kormirAttestation', (req, res) => {
+    const eventId = eventPathOf(req.params);
+    if (ctx.stores.getAnnouncement(eventId) === undefined) {
+      throw new NotFoundError('event_not_found', 'Could not find attestation from event_id.');
+    }
+    const att = ctx.stores.getAttestation(eventId);
+    if (att === undefined) throw new NotFoundError('not_attested', 'the event is not attested yet');
+    sendCached(req, res, rustDlcAttestationOf(att.tlv), { immutable: true });
+  });
+
+  app.use(() => {
+    throw new AppError('not_found', 'no such route');
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * Response shapes of the API as zod schemas: `openapi.ts` turns them into the OpenAPI document and
+ * the tests validate real responses against that document.
+ */
+import { z } from 'zod';
+import { auditEntrySchema } from '../domain/audit-log.ts';
+
+const hex = z.string().regex(/^[0-9a-f]*$/);
+const outcome = z.union([z.string(), z.number().int()]);
+
+export const errorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+const descriptorJson = z.union([
+  z.object({ enumEvent: z.object({ outcomes: z.array(z.string()) }) }),
+  z.object({
+    digitDecompositionEvent: z.object({
+      base: z.number().int(),
+      isSigned: z.boolean(),
+      unit: z.string(),
+      precision: z.number().int(),
+      nbDigits: z.number().int(),
+    }),
+  }),
+]);
+
+/** rust-dlc's serde form of `OracleAnnouncement` (what kormir serves and ddk reads). */
+export const rustDlcAnnouncement = z
+  .object({
+    announcementSignature: hex,
+    oraclePublicKey: hex,
+    oracleEvent: z.object({
+      oracleNonces: z.array(hex),
+      eventMaturityEpoch: z.number().int(),
+      eventDescriptor: descriptorJson,
+      eventId: z.string(),
+    }),
+  })
+  .meta({ id: 'RustDlcAnnouncement' });
+
+export const rustDlcAttestation = z
+  .object({
+    eventId: z.string(),
+    oraclePublicKey: hex,
+    signatures: z.array(hex),
+    outcomes: z.array(z.string()),
+  })
+  .meta({ id: 'RustDlcAttestation' });
+
+export const announcementJson = rustDlcAnnouncement
+  .extend({ hex })
+  .meta({ id: 'AnnouncementJson' });
+export const attestationJson = rustDlcAttestation.extend({ hex }).meta({ id: 'AttestationJson' });
+
+export const milestoneStatus = z.enum(['open', 'delivered', 'disputed', 'attested']);
+
+export const oracleInfo = z
+  .object({
+    name: z.string(),
+    publicKey: hex,
+    hashConvention: z.literal('tagged'),
+    attestationLayout: z.literal('spec'),
+    eventIdFormat: z.string(),
+    outcomeShapes: z.object({
+      enum: z.array(z.string()),
+      share: z.object({
+        base: z.number(),
+        nbDigits: z.number(),
+        isSigned: z.boolean(),
+        unit: z.string(),
+        precision: z.number(),
+      }),
+    }),
+    contractCreation: z.enum(['open', 'admin']),
+    counts: z.object({
+      contracts: z.number(),
+      announcements: z.number(),
+      attestations: z.number(),
+    }),
+  })
+  .meta({ id: 'OracleInfo' });
+
+export const attestationView = z
+  .object({
+    eventId: z.string(),
+    outcome,
+    attestedAt: z.number().int(),
+    attestationHex: hex,
+    attestation: attestationJson,
+  })
+  .meta({ id: 'Attestation' });
+
+export const eventView = z
+  .object({
+    eventId: z.string(),
+    contractId: z.string(),
+    milestoneIndex: z.number().int(),
+    status: milestoneStatus,
+    maturityEpochSec: z.number().int(),
+    announcementHex: hex,
+    announcement: announcementJson,
+    attestationHex: hex.optional(),
+    outcome: outcome.optional(),
+  })
+  .meta({ id: 'Event' });
+
+export const eventSummary = z
+  .object({
+    eventId: z.string(),
+    status: milestoneStatus,
+    maturityEpochSec: z.number().int(),
+    announcementHex: hex,
+    attestationHex: hex.optional(),
+  })
+  .meta({ id: 'EventSummary' });
+
+export const eventList = z
+  .object({ events: z.array(eventSummary), nextCursor: z.string().nullable() })
+  .meta({ id: 'EventList' });
+
+export const milestoneView = z
+  .object({
+    index: z.number().int(),
+    title: z.string(),
+    amountSat: z.string(),
+    outcomeKind: z.enum(['enum', 'share']),
+    eventId: z.string(),
+    status: milestoneStatus,
+    deliveryDeadline: z.number().int(),
+    reviewEndsAt: z.number().int().nullable(),
+    delivery: z
+      .object({
+        deliveredAt: z.number().int(),
+        commitSha: z.string().optional(),
+        artifactDigest: z.string().optional(),
+        note: z.string().optional(),
+      })
+      .nullable(),
+    proposal: z
+      .object({ byRole: z.enum(['client', 'freelancer']), outcome, at: z.number().int() })
+      .nullable(),
+    dispute: z
+      .object({
+        openedAt: z.number().int(),
+        byRole: z.enum(['client', 'freelancer']),
+        reason: z.string(),
+        evidenceEndsAt: z.number().int(),
+        votingEndsAt: z.number().int(),
+      })
+      .nullable(),
+    decision: z
+      .object({ outcome, reason: z.string(), decidedAt: z.number().int(), decidedBy: z.string() })
+      .nullable(),
+    allowedActions: z.array(z.string()),
+  })
+  .meta({ id: 'Milestone' });
+
+export const contractView = z
+  .object({
+    id: z.string(),
+    title: z.string().nullable(),
+    termsHash: hex,
+    createdAt: z.number().int(),
+    client: z.object({ id: z.string(), name: z.string() }),
+    freelancer: z.object({ id: z.string(), name: z.string() }),
+    yourRole: z.enum(['client', 'freelancer', 'admin']),
+    milestones: z.array(milestoneView),
+  })
+  .meta({ id: 'Contract' });
+
+export const createdContract = z
+  .object({
+    contract: contractView,
+    tokens: z.object({ client: z.string(), freelancer: z.string() }),
+    warning: z.string(),
+  })
+  .meta({ id: 'CreatedContract' });
+
+export const termsView = z
+  .object({ termsHash: hex, canonicalJson: z.string(), terms: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'Terms' });
+
+export const auditLogView = z
+  .object({ contractId: z.string(), headHash: hex, entries: z.array(auditEntrySchema) })
+  .meta({ id: 'AuditLog' });
+
+export const decisionView = z
+  .object({ milestone: milestoneView, attestation: attestationView, created: z.boolean() })
+  .meta({ id: 'Decision' });
+
+export const dlcMessageView = z
+  .object({
+    kind: z.enum(['offer', 'accept', 'sign']),
+    senderRole: z.enum(['client', 'freelancer']),
+    hex,
+    postedAt: z.number().int(),
+  })
+  .meta({ id: 'DlcMessage' });
+
+export const kormirEventData = z
+  .object({
+    id: z.number().int(),
+    announcement: rustDlcAnnouncement,
+    indexes: z.array(z.number().int()),
+    signatures: z.record(z.string(), hex),
+  })
+  .meta({ id: 'KormirEventData' });
+
+export const healthView = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../oracle/config.ts';
+import { startServer, type RunningServer } from '../../oracle/server.ts';
+
+/** A clock the test moves by hand (epoch seconds). */
+export class TestClock {
+  constructor(public t = 1_800_000_000) {}
+  readonly now = (): number => this.t;
+  advance(sec: number): void {
+    this.t += sec;
+  }
+}
+
+export const TEST_ENV = {
+  VERDICT_PORT: '0',
+  VERDICT_HOST: '127.0.0.1',
+  VERDICT_SCRYPT_N: '1024',
+  VERDICT_KEYSTORE_PASSPHRASE: 'correct horse battery staple',
+  VERDICT_LOG_LEVEL: 'silent',
+};
+
+export interface TestServer extends RunningServer {
+  readonly clock: TestClock;
+  readonly dataDir: string;
+  /** Stops the server and removes its data dir. */
+  dispose(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'verdict-oracle-test-'));
+}
+
+export async function startTestServer(
+  opts: { env?: Record<string, string>; clock?: TestClock; dataDir?: string } = {},
+): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const clock = opts.clock ?? new TestClock();
+  const config = loadConfig({ ...TEST_ENV, VERDICT_DATA_DIR: dataDir, ...opts.env });
+  const running = await startServer(config, { now: clock.now, cron: false });
+  return Object.assign(Object.create(null) as object, running, {
+    clock,
+    dataDir,
+    close: () => running.close(),
+    async dispose() {
+      await running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  }) as TestServer;
+}
+
+export interface Reply<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+  readonly headers: Headers;
+}
+
+/** A small fetch wrapper: JSON in, JSON (or text) out, optional bearer token. */
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(base + path, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text !== '')
+    parsed = JSON.parse(text);
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+export const DAY = 86_400;
+
+/** A contract request with sensible windows, relative to `now`. */
+export function contractRequest(
+  now: number,
+  milestones: { outcome?: 'enum' | 'share'; [k: string]: unknown }[] = [{}],
+): Record<string, unknown> {
+  return {
+    title: 'Website redesign',
+    client: { id: 'alice', name: 'Alice' },
+    freelancer: { id: 'bob', name: 'Bob' },
+    milestones: milestones.map((m, i) => ({
+      title: `Milestone ${i}`,
+      amountSat: '150000',
+      deliveryDeadline: now + 7 * DAY,
+      reviewWindowSec: 3 * DAY,
+      ...m,
+    })),
+  };
+}
+
+export const eventPath = (eventId: string): string => encodeURIComponent(eventId);
