@@ -42,7 +42,6 @@ const disputeRow = z.object({
   outcome: z.string().nullable(),
   rule: z.enum(['median', 'majority', 'tie_rule', 'tie_fallback', 'no_quorum_fallback']).nullable(),
   tally_json: z.string().nullable(),
-  decided_at: z.number().int().nullable(),
 });
 export type DisputeRow = z.infer<typeof disputeRow>;
 
@@ -70,6 +69,18 @@ const evidenceRow = z.object({
   created_at: z.number().int(),
 });
 export type EvidenceRow = z.infer<typeof evidenceRow>;
+
+const ciResultRow = z.object({
+  received_at: z.number().int(),
+  commit_sha: z.string(),
+  result: z.enum(['PASSED', 'WARNED', 'FAILED']),
+  passed_count: z.number().int(),
+  warned_count: z.number().int(),
+  failed_count: z.number().int(),
+  run_url: z.string().nullable(),
+  policy_met: z.number().int(),
+});
+export type CiResultRow = z.infer<typeof ciResultRow>;
 
 const panelRow = z.object({
   dispute_id: z.number().int(),
@@ -122,7 +133,6 @@ export class ArbitrationStore {
         `UPDATE disputes SET closed_at = @closed_at, outcome = @outcome, rule = @rule,
            tally_json = @tally_json WHERE id = @id AND closed_at IS NULL`,
       ),
-      disputeDecided: p('UPDATE disputes SET decided_at = ? WHERE id = ? AND decided_at IS NULL'),
       disputesOfArbiter: p(
         `SELECT d.* FROM disputes d JOIN dispute_panel p ON p.dispute_id = d.id
          WHERE p.arbiter_id = ? ORDER BY d.closed_at IS NOT NULL, d.voting_ends_at, d.id`,
@@ -153,6 +163,10 @@ export class ArbitrationStore {
       evidenceGet: p('SELECT * FROM dispute_evidence WHERE id = ?'),
       blobInsert: p('INSERT OR IGNORE INTO evidence_blobs (sha256, bytes) VALUES (?, ?)'),
       blobGet: p('SELECT bytes FROM evidence_blobs WHERE sha256 = ?'),
+      ciResults: p(
+        `SELECT received_at, commit_sha, result, passed_count, warned_count, failed_count, run_url,
+           policy_met FROM ci_results WHERE milestone_id = ? ORDER BY id`,
+      ),
     };
   }
 
@@ -189,7 +203,7 @@ export class ArbitrationStore {
   }
 
   insertDispute(
-    row: Omit<DisputeRow, 'id' | 'closed_at' | 'outcome' | 'rule' | 'tally_json' | 'decided_at'>,
+    row: Omit<DisputeRow, 'id' | 'closed_at' | 'outcome' | 'rule' | 'tally_json'>,
   ): number {
     return Number(this.s.disputeInsert.run(row).lastInsertRowid);
   }
@@ -207,9 +221,6 @@ export class ArbitrationStore {
     tally_json: string;
   }): boolean {
     return this.s.disputeClose.run(row).changes === 1;
-  }
-  markDecided(id: number, nowSec: number): void {
-    this.s.disputeDecided.run(nowSec, id);
   }
   disputesOfArbiter(arbiterId: string): DisputeRow[] {
     return all(disputeRow, this.s.disputesOfArbiter.all(arbiterId));
@@ -241,6 +252,10 @@ export class ArbitrationStore {
   }
   insertBlob(sha256: string, bytes: Uint8Array): void {
     this.s.blobInsert.run(sha256, bytes);
+  }
+  /** CI results recorded for the milestone (issue 7's table): evidence for the panel. */
+  ciResults(milestoneId: number): CiResultRow[] {
+    return all(ciResultRow, this.s.ciResults.all(milestoneId));
   }
   blob(sha256: string): Uint8Array | undefined {
     return one(z.object({ bytes: z.instanceof(Uint8Array) }), this.s.blobGet.get(sha256))?.bytes;

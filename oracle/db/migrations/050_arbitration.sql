@@ -50,11 +50,8 @@ CREATE TABLE disputes (
   outcome          TEXT,
   rule             TEXT CHECK (rule IN ('median', 'majority', 'tie_rule', 'tie_fallback', 'no_quorum_fallback')),
   tally_json       TEXT,
-  -- When the round's outcome went to the attestation engine (after any appeal window).
-  decided_at       INTEGER,
   UNIQUE (milestone_id, round),
-  CHECK ((closed_at IS NULL) = (outcome IS NULL) AND (outcome IS NULL) = (rule IS NULL) AND (rule IS NULL) = (tally_json IS NULL)),
-  CHECK (decided_at IS NULL OR closed_at IS NOT NULL)
+  CHECK ((closed_at IS NULL) = (outcome IS NULL) AND (outcome IS NULL) = (rule IS NULL) AND (rule IS NULL) = (tally_json IS NULL))
 ) STRICT;
 CREATE INDEX disputes_open ON disputes (closed_at, voting_ends_at);
 CREATE TRIGGER disputes_no_delete BEFORE DELETE ON disputes
@@ -63,7 +60,7 @@ CREATE TRIGGER disputes_closed_final BEFORE UPDATE ON disputes
   WHEN OLD.closed_at IS NOT NULL AND (
     NEW.closed_at IS NOT OLD.closed_at OR NEW.outcome IS NOT OLD.outcome OR NEW.rule IS NOT OLD.rule
     OR NEW.tally_json IS NOT OLD.tally_json OR NEW.voting_ends_at IS NOT OLD.voting_ends_at
-    OR NEW.evidence_ends_at IS NOT OLD.evidence_ends_at OR (OLD.decided_at IS NOT NULL AND NEW.decided_at IS NOT OLD.decided_at))
+    OR NEW.evidence_ends_at IS NOT OLD.evidence_ends_at)
   BEGIN SELECT RAISE(ABORT, 'a closed dispute round is final'); END;
 
 CREATE TABLE dispute_panel (

@@ -1,0 +1,178 @@
+/**
+ * Arbiter web sessions (issue 6 §1): a JWT in an `httpOnly`, `SameSite=Strict` cookie (`Secure`
+ * over https), scoped to `/arbiter`. Cookie-authenticated writes need (1) the request's `Origin`
+ * (or, failing that, `Referer`) to be this service's origin and (2) an `X-CSRF-Token` header equal
+ * to the session's CSRF token (double submit: the same value is in a readable cookie, and it is
+ * an HMAC of the session id, so it cannot be planted).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NextFunction, Request, Response } from 'express';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { UnauthorizedError } from '../errors.ts';
+import { csrfRejected } from './errors.ts';
+import type { ArbiterRow, ArbitrationStore } from './store.ts';
+import { csrfTokenFor, safeEqual } from './tokens.ts';
+
+export const SESSION_COOKIE = 'verdict_arbiter_session';
+export const CSRF_COOKIE = 'verdict_arbiter_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+export const COOKIE_PATH = '/arbiter';
+export const SESSION_TTL_SEC = 12 * 3600;
+
+const ISSUER = 'verdict-oracle';
+// Not the API's audience: a session token is never a bearer token and vice versa.
+const AUDIENCE = 'verdict-arbiter-ui';
+
+const claimsSchema = z.object({
+  typ: z.literal('arbiter_session'),
+  sub: z.string().min(1),
+  sid: z.string().min(16),
+  ep: z.number().int().min(0),
+});
+
+/**
+ * The session secret: 32 random bytes in `<data dir>/arbiter-session.secret` (mode 0600), made on
+ * first start. Separate from the API token secret, so each key has one purpose.
+ */
+export function loadOrCreateSessionSecret(dataDir: string): string {
+  const path = join(dataDir, 'arbiter-session.secret');
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(path, 0o600);
+  const secret = readFileSync(path, 'utf8').trim();
+  if (secret.length < 32) throw new Error(`${path} is too short to be a session secret`);
+  return secret;
+}
+
+export interface ArbiterSession {
+  readonly arbiter: ArbiterRow;
+  readonly sessionId: string;
+  readonly csrfToken: string;
+}
+
+export class ArbiterSessions {
+  readonly #secret: string;
+
+  constructor(
+    secret: string,
+    private readonly store: ArbitrationStore,
+    private readonly now: () => number,
+  ) {
+    this.#secret = secret;
+  }
+
+  /** Sets the session and CSRF cookies; returns the CSRF token for the page to echo. */
+  start(req: Request, res: Response, arbiter: ArbiterRow): string {
+    const sid = randomBytes(18).toString('base64url');
+    const now = this.now();
+    const token = jwt.sign({ typ: 'arbiter_session', sid, ep: arbiter.session_epoch, iat: now }, this.#secret, {
+      algorithm: 'HS256',
+      subject: arbiter.id,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      expiresIn: SESSION_TTL_SEC,
+    });
+    const csrf = csrfTokenFor(this.#secret, sid);
+    const secure = req.secure ? '; Secure' : '';
+    res.append('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`);
+    res.append('Set-Cookie', `${CSRF_COOKIE}=${csrf}; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`);
+    return csrf;
+  }
+
+  clear(req: Request, res: Response): void {
+    const secure = req.secure ? '; Secure' : '';
+    res.append('Set-Cookie', `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=0${secure}`);
+    res.append('Set-Cookie', `${CSRF_COOKIE}=; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=0${secure}`);
+  }
+
+  /**
+   * The session of the request, or undefined when there is no valid one (no cookie, bad or expired
+   * token, a logged-out epoch, a disabled account).
+   */
+  read(req: Request): ArbiterSession | undefined {
+    const token = cookiesOf(req).get(SESSION_COOKIE);
+    if (token === undefined || token === '') return undefined;
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, this.#secret, {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        clockTimestamp: this.now(),
+      });
+    } catch {
+      return undefined; // an invalid session is simply no session: the caller answers 401
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) return undefined;
+    const arbiter = this.store.arbiter(claims.data.sub);
+    if (arbiter === undefined || arbiter.status !== 'active' || arbiter.session_epoch !== claims.data.ep) {
+      return undefined;
+    }
+    return { arbiter, sessionId: claims.data.sid, csrfToken: csrfTokenFor(this.#secret, claims.data.sid) };
+  }
+
+  /** Route guard: a valid session, and for unsafe methods the origin and CSRF checks. */
+  require() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const session = this.read(req);
+      if (session === undefined) throw new UnauthorizedError('unauthorized', 'log in first');
+      if (!SAFE_METHODS.has(req.method)) {
+        requireSameOrigin(req);
+        const header = req.get(CSRF_HEADER) ?? '';
+        const cookie = cookiesOf(req).get(CSRF_COOKIE) ?? '';
+        if (header === '' || !safeEqual(header, session.csrfToken) || !safeEqual(cookie, session.csrfToken)) {
+          throw csrfRejected('missing or wrong CSRF token');
+        }
+      }
+      (res.locals as { arbiterSession?: ArbiterSession }).arbiterSession = session;
+      next();
+    };
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function sessionOf(res: Response): ArbiterSession {
+  const s = (res.locals as { arbiterSession?: ArbiterSession }).arbiterSession;
+  if (s === undefined) throw new Error('route without the arbiter session guard');
+  return s;
+}
+
+/**
+ * The origin check of a state-changing browser request (also used for login and invite
+ * redemption, which have no session yet): `Origin`, or `Referer` when a browser omits `Origin`,
+ * must name this host. A request with neither is refused: browsers send one on every cross-site
+ * POST, so only non-browser clients omit both, and those have no business on cookie routes.
+ */
+export function requireSameOrigin(req: Request): void {
+  const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
+  if (origin === undefined) throw csrfRejected('missing Origin header');
+  const expected = `${req.protocol}://${req.get('host') ?? ''}`;
+  if (origin !== expected) throw csrfRejected('cross-origin request refused');
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (referer === undefined) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses the Cookie header (no dependency for a dozen lines). */
+export function cookiesOf(req: Request): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i <= 0) continue;
+    const name = part.slice(0, i).trim();
+    if (!out.has(name)) out.set(name, part.slice(i + 1).trim());
+  }
+  return out;
+}
