@@ -3,6 +3,8 @@
  * string code; `statusByCode` is the one table that maps codes to HTTP statuses, and the one
  * Express error handler (`oracle/http/error-handler.ts`) renders `{ error: { code, message, details? } }`.
  */
+import { CI_ERROR_STATUS } from './ci/error-codes.ts';
+
 export const statusByCode = {
   invalid_json: 400,
   invalid_request: 400,
@@ -30,6 +32,8 @@ export const statusByCode = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.
+  ...CI_ERROR_STATUS,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof statusByCode;

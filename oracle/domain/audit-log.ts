@@ -89,7 +89,7 @@ export function auditRowToEntry(r: AuditRow): AuditEntry {
     actor: r.actor,
     action: r.action,
     milestoneIndex: r.milestone_index,
-    details: JSON.parse(r.details_json),
+    details: JSON.parse(r.details_json) as unknown,
     prevHash: r.prev_hash,
     hash: r.hash,
   });

@@ -5,6 +5,7 @@
  * walks every row with every kind of caller.
  */
 import type { NextFunction, Request, Response } from 'express';
+import { CI_ROUTES } from '../ci/route-table.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { Principal } from './tokens.ts';
@@ -48,6 +49,9 @@ export const ROUTES = {
   kormirListEvents: { method: 'GET', path: '/list-events', allow: 'public' },
   kormirAnnouncement: { method: 'GET', path: '/announcement/*eventPath', allow: 'public' },
   kormirAttestation: { method: 'GET', path: '/attestation/*eventPath', allow: 'public' },
+  // Issue 7: CI results and CI tokens of a milestone (the CI submission itself is authenticated
+  // by a CI or OIDC token and is registered by `installCi`, outside this table).
+  ...CI_ROUTES,
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -332,14 +332,12 @@ export function registerRoutes(app: Express, ctx: AppContext): void {
       kind,
       dlcMessageInput.parse(req.body ?? {}).hex,
     );
-    res
-      .status(201)
-      .json({
-        kind: row.kind,
-        senderRole: row.sender_role,
-        hex: row.hex,
-        postedAt: row.created_at,
-      });
+    res.status(201).json({
+      kind: row.kind,
+      senderRole: row.sender_role,
+      hex: row.hex,
+      postedAt: row.created_at,
+    });
   });
   route('dlcGet', (req, res) => {
     const ref = milestoneRef(req.params);

@@ -1,8 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { z } from 'zod';
+import { expect } from 'vitest';
 import { loadConfig } from '../../oracle/config.ts';
 import { startServer, type RunningServer } from '../../oracle/server.ts';
+import type * as S from '../../oracle/http/schemas.ts';
+
+export type CreatedContract = z.infer<typeof S.createdContract>;
+export type ContractView = z.infer<typeof S.contractView>;
+export type MilestoneView = z.infer<typeof S.milestoneView>;
+export type DecisionView = z.infer<typeof S.decisionView>;
+export type EventView = z.infer<typeof S.eventView>;
+export type EventList = z.infer<typeof S.eventList>;
+export type AttestationView = z.infer<typeof S.attestationView>;
+export type AuditLogView = z.infer<typeof S.auditLogView>;
+export type ErrorBody = z.infer<typeof S.errorBody>;
 
 /** A clock the test moves by hand (epoch seconds). */
 export class TestClock {
@@ -39,7 +52,11 @@ export async function startTestServer(
   const clock = opts.clock ?? new TestClock();
   const config = loadConfig({ ...TEST_ENV, VERDICT_DATA_DIR: dataDir, ...opts.env });
   const running = await startServer(config, { now: clock.now, cron: false });
-  return Object.assign(Object.create(null) as object, running, {
+  return {
+    url: running.url,
+    ctx: running.ctx,
+    scheduler: running.scheduler,
+    keystoreCreated: running.keystoreCreated,
     clock,
     dataDir,
     close: () => running.close(),
@@ -47,7 +64,7 @@ export async function startTestServer(
       await running.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
-  }) as TestServer;
+  };
 }
 
 export interface Reply<T = unknown> {
@@ -57,7 +74,7 @@ export interface Reply<T = unknown> {
 }
 
 /** A small fetch wrapper: JSON in, JSON (or text) out, optional bearer token. */
-export async function call<T = any>(
+export async function call<T = unknown>(
   base: string,
   method: string,
   path: string,
@@ -103,3 +120,38 @@ export function contractRequest(
 }
 
 export const eventPath = (eventId: string): string => encodeURIComponent(eventId);
+
+/** Asserts an error reply: its status and its stable code. */
+export function expectError(r: Reply, status: number, code: string): void {
+  expect(
+    { status: r.status, code: (r.body as ErrorBody | undefined)?.error?.code },
+    JSON.stringify(r.body),
+  ).toEqual({
+    status,
+    code,
+  });
+}
+
+export function expectOk<T>(r: Reply<T>, status = 200): T {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  return r.body;
+}
+
+/** Creates a contract over HTTP and returns its view and tokens. */
+export async function createContract(
+  s: { url: string; clock: TestClock },
+  milestones?: Parameters<typeof contractRequest>[1],
+  token?: string,
+): Promise<CreatedContract> {
+  return expectOk(
+    await call<CreatedContract>(s.url, 'POST', '/v1/contracts', {
+      body: contractRequest(s.clock.t, milestones),
+      ...(token === undefined ? {} : { token }),
+    }),
+    201,
+  );
+}
+
+export function milestoneUrl(contractId: string, index: number, action: string): string {
+  return `/v1/contracts/${contractId}/milestones/${index}/${action}`;
+}
