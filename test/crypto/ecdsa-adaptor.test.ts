@@ -15,7 +15,10 @@ import {
   InvalidAdaptorSignatureError,
   parseAdaptorSignature,
   serializeAdaptorSignature,
+  createEcdsaAdaptor,
+  noblePointOps,
   type InvalidAdaptorSignatureReason,
+  type PointOps,
 } from '../../src/crypto/ecdsa-adaptor.ts';
 import { loadVector } from '../helpers/vectors.ts';
 
@@ -242,6 +245,14 @@ describe('DLEQ verification', () => {
     expect(adaptorVerify(bad, fixed.X, fixed.Y, fixed.msg)).toBe(false);
   });
 
+  it('b = 0 or c = 0 fails without throwing', () => {
+    const p = parseAdaptorSignature(fixed.sig);
+    for (const fields of [{ b: 0n }, { c: 0n }, { b: 0n, c: 0n }, { b: N }]) {
+      const bad = serializeAdaptorSignature({ ...p, ...fields });
+      expect(adaptorVerify(bad, fixed.X, fixed.Y, fixed.msg)).toBe(false);
+    }
+  });
+
   it('the challenge b is taken mod n: b ≥ n still parses and serializes identically', () => {
     const p = parseAdaptorSignature(fixed.sig);
     const huge = serializeAdaptorSignature({ ...p, b: (1n << 256n) - 1n });
@@ -381,5 +392,41 @@ describe('argument errors name the argument; verify throws only on those', () =>
     expect(adaptorVerify(sig, notAPoint, Y, msg)).toBe(false);
     expect(adaptorVerify(sig, X, notAPoint, msg)).toBe(false);
     expect(adaptorVerify(sig, new Uint8Array(33), Y, msg)).toBe(false);
+  });
+});
+
+describe('backend seam', () => {
+  // A backend whose points are 33-byte encodings (as a native libsecp256k1 binding would hand
+  // them out), implemented here over noble: the scheme must not depend on noble's point type.
+  const INF = new Uint8Array(0);
+  const P = secp256k1.Point;
+  const dec = (b: Uint8Array) => P.fromBytes(b);
+  const enc = (p: InstanceType<typeof P>) => (p.is0() ? INF : p.toBytes(true));
+  const bytesOps: PointOps<Uint8Array> = {
+    decode: (b) => noblePointOps.decode(b)?.toBytes(true),
+    encode: (p) => p.slice(),
+    x: (p) => bytesToNumberBE(p.subarray(1)),
+    isInfinity: (p) => p.length === 0,
+    equals: (p, q) => bytesEqual(p, q),
+    mulBaseSecret: (k) => enc(G.multiply(k)),
+    mulSecret: (p, k) => enc(dec(p).multiply(k)),
+    mulBaseAddPublic: (a, b, q) => enc(noblePointOps.mulBaseAddPublic(a, b, dec(q))),
+    mulAddPublic: (a, p, b, q) => enc(noblePointOps.mulAddPublic(a, dec(p), b, dec(q))),
+  };
+  const alt = createEcdsaAdaptor(bytesOps);
+
+  it('another PointOps implementation gives byte-identical results', () => {
+    fc.assert(
+      fc.property(caseArb, bytes32Arb, ({ x, X, y, Y, msg, sig }, aux) => {
+        const a = alt.adaptorEncrypt(x, Y, msg, aux);
+        expect(a).toEqual(adaptorEncrypt(x, Y, msg, aux));
+        expect(alt.adaptorVerify(sig, X, Y, msg)).toBe(true);
+        expect(alt.adaptorVerify(a, X, Y, msg)).toBe(true);
+        const s = alt.adaptorDecrypt(a, y);
+        expect(s).toEqual(adaptorDecrypt(a, y));
+        expect(alt.adaptorRecover(a, s, Y)).toEqual(y);
+      }),
+      { numRuns: 4 },
+    );
   });
 });
