@@ -14,7 +14,7 @@ export const auditEntrySchema = z.object({
   actor: z.string(),
   action: z.string(),
   milestoneIndex: z.number().int().nullable(),
-  details: z.record(z.string(), z.json()),
+  details: z.record(z.string(), z.unknown()),
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });

@@ -59,7 +59,7 @@ const milestoneInput = z.strictObject({
     appealAllowed: false,
   }),
   // Issue 7's CI policy: opaque here, but part of the terms and therefore of the terms hash.
-  ci: z.record(z.string(), z.json()).optional(),
+  ci: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** `POST /v1/contracts` body. */

@@ -26,7 +26,8 @@ function toAppError(err: unknown): AppError {
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
     return new AppError('unsupported_media_type', 'unsupported body encoding');
   }
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true) {
+  if (err instanceof URIError) return new AppError('invalid_request', 'malformed URL escape');
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new AppError('invalid_request', err instanceof Error ? err.message : 'bad request');
   }
   return new AppError('internal_error', 'internal error');

@@ -23,6 +23,8 @@ interface Op {
 }
 
 const outcomeInput = z.strictObject({ outcome: z.union([z.string(), z.number()]) });
+const kormirEventList = z.array(S.kormirEventData);
+const kormirPubkey = z.string().regex(/^[0-9a-f]{64}$/);
 
 const M = '/v1/contracts/{id}/milestones/{index}';
 export const OPERATIONS: readonly Op[] = [
@@ -170,14 +172,14 @@ export const OPERATIONS: readonly Op[] = [
     route: 'kormirPubkey',
     path: '/pubkey',
     summary: 'kormir: the oracle public key as a JSON string',
-    ok: { status: 200, schema: z.string() },
+    ok: { status: 200, schema: kormirPubkey },
     errors: [],
   },
   {
     route: 'kormirListEvents',
     path: '/list-events',
     summary: 'kormir: every event as OracleEventData',
-    ok: { status: 200, schema: z.array(S.kormirEventData) },
+    ok: { status: 200, schema: kormirEventList },
     errors: [],
   },
   {
@@ -203,6 +205,9 @@ const named: Record<string, Schema> = {
   OracleInfo: S.oracleInfo,
   EventList: S.eventList,
   Event: S.eventView,
+  EventSummary: S.eventSummary,
+  AnnouncementJson: S.announcementJson,
+  AttestationJson: S.attestationJson,
   Attestation: S.attestationView,
   CreateContractRequest: createContractInput,
   CreatedContract: S.createdContract,
@@ -217,6 +222,8 @@ const named: Record<string, Schema> = {
   DlcMessageRequest: dlcMessageInput,
   DlcMessage: S.dlcMessageView,
   KormirEventData: S.kormirEventData,
+  KormirEventList: kormirEventList,
+  OraclePublicKey: kormirPubkey,
   RustDlcAnnouncement: S.rustDlcAnnouncement,
   RustDlcAttestation: S.rustDlcAttestation,
 };
