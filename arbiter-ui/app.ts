@@ -57,7 +57,9 @@ function h<K extends keyof HTMLElementTagNameMap>(
   }
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    el.append(
+      typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c,
+    );
   }
   return el;
 }
@@ -135,8 +137,31 @@ function loginView(prefillId = '', note = ''): void {
     'form',
     { class: 'stack', 'aria-label': 'Log in' },
     note === '' ? null : h('p', { text: note }),
-    h('div', {}, h('label', { for: 'login-id', text: 'Arbiter id' }), h('input', { id: 'login-id', name: 'id', type: 'text', autocomplete: 'username', required: true, value: prefillId })),
-    h('div', {}, h('label', { for: 'login-password', text: 'Password' }), h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    h(
+      'div',
+      {},
+      h('label', { for: 'login-id', text: 'Arbiter id' }),
+      h('input', {
+        id: 'login-id',
+        name: 'id',
+        type: 'text',
+        autocomplete: 'username',
+        required: true,
+        value: prefillId,
+      }),
+    ),
+    h(
+      'div',
+      {},
+      h('label', { for: 'login-password', text: 'Password' }),
+      h('input', {
+        id: 'login-password',
+        name: 'password',
+        type: 'password',
+        autocomplete: 'current-password',
+        required: true,
+      }),
+    ),
     h('button', { type: 'submit', text: 'Log in' }),
     error,
   );
@@ -144,7 +169,10 @@ function loginView(prefillId = '', note = ''): void {
     ev.preventDefault();
     const fd = new FormData(form);
     error.textContent = '';
-    api<Me>('POST', '/login', { id: String(fd.get('id') ?? ''), password: String(fd.get('password') ?? '') }).then(
+    api<Me>('POST', '/login', {
+      id: String(fd.get('id') ?? ''),
+      password: String(fd.get('password') ?? ''),
+    }).then(
       (me) => {
         csrfToken = me.csrfToken;
         setUser(me);
@@ -156,7 +184,9 @@ function loginView(prefillId = '', note = ''): void {
     );
   });
   show('Log in', form);
-  (document.getElementById(prefillId === '' ? 'login-id' : 'login-password') as HTMLInputElement).focus();
+  (
+    document.getElementById(prefillId === '' ? 'login-id' : 'login-password') as HTMLInputElement
+  ).focus();
 }
 
 function inviteView(token: string): void {
@@ -165,9 +195,35 @@ function inviteView(token: string): void {
   const form = h(
     'form',
     { class: 'stack', 'aria-label': 'Set your password' },
-    h('p', { text: 'Choose a password (at least 12 characters) to activate your arbiter account.' }),
-    h('div', {}, h('label', { for: 'new-password', text: 'New password' }), h('input', { id: 'new-password', name: 'password', type: 'password', autocomplete: 'new-password', minlength: 12, required: true })),
-    h('div', {}, h('label', { for: 'new-password2', text: 'Repeat the password' }), h('input', { id: 'new-password2', name: 'password2', type: 'password', autocomplete: 'new-password', minlength: 12, required: true })),
+    h('p', {
+      text: 'Choose a password (at least 12 characters) to activate your arbiter account.',
+    }),
+    h(
+      'div',
+      {},
+      h('label', { for: 'new-password', text: 'New password' }),
+      h('input', {
+        id: 'new-password',
+        name: 'password',
+        type: 'password',
+        autocomplete: 'new-password',
+        minlength: 12,
+        required: true,
+      }),
+    ),
+    h(
+      'div',
+      {},
+      h('label', { for: 'new-password2', text: 'Repeat the password' }),
+      h('input', {
+        id: 'new-password2',
+        name: 'password2',
+        type: 'password',
+        autocomplete: 'new-password',
+        minlength: 12,
+        required: true,
+      }),
+    ),
     h('button', { type: 'submit', text: 'Activate account' }),
     error,
   );
@@ -200,7 +256,10 @@ async function queueView(): Promise<void> {
   }
   const list = h('ul', { class: 'queue', 'aria-label': 'Assigned disputes' });
   for (const d of disputes) {
-    const left = d.phase === 'closed' ? `closed · ${outcomeLabel(d.outcomeKind, d.outcome)}` : duration(d.secondsLeft);
+    const left =
+      d.phase === 'closed'
+        ? `closed · ${outcomeLabel(d.outcomeKind, d.outcome)}`
+        : duration(d.secondsLeft);
     list.append(
       h(
         'li',
@@ -208,9 +267,15 @@ async function queueView(): Promise<void> {
         h(
           'a',
           { href: `#dispute/${d.disputeId}` },
-          h('span', { class: 'title', text: `${d.contractTitle ?? d.contractId} — ${d.milestoneTitle}` }),
+          h('span', {
+            class: 'title',
+            text: `${d.contractTitle ?? d.contractId} — ${d.milestoneTitle}`,
+          }),
           h('span', { class: `badge phase-${d.phase}`, text: d.phase }),
-          h('span', { class: 'meta', text: `${d.round === 2 ? 'Appeal · ' : ''}${d.outcomeKind === 'share' ? 'share %' : 'accept / reject'} · ${d.voted ? 'you voted' : 'not voted'}` }),
+          h('span', {
+            class: 'meta',
+            text: `${d.round === 2 ? 'Appeal · ' : ''}${d.outcomeKind === 'share' ? 'share %' : 'accept / reject'} · ${d.voted ? 'you voted' : 'not voted'}`,
+          }),
           h('span', { class: 'meta', text: left }),
         ),
       ),
@@ -233,12 +298,21 @@ function evidenceColumn(page: DisputePage, role: 'client' | 'freelancer'): HTMLE
     const li = h('li', { 'data-evidence': e.id });
     if (e.text !== '') li.append(h('p', { class: 'text', text: e.text }));
     if (e.kind === 'link' && e.url !== null) {
-      li.append(h('a', { href: e.url, rel: 'noopener noreferrer nofollow', target: '_blank', text: e.url }));
+      li.append(
+        h('a', { href: e.url, rel: 'noopener noreferrer nofollow', target: '_blank', text: e.url }),
+      );
     }
     if (e.kind === 'file') {
       li.append(
-        h('a', { href: `/arbiter/api/disputes/${page.disputeId}/evidence/${e.id}/file`, download: e.fileName ?? 'attachment', text: `Download ${e.fileName ?? 'attachment'}` }),
-        h('span', { class: 'muted', text: ` (${e.sizeBytes ?? 0} bytes, SHA-256 ${(e.sha256 ?? '').slice(0, 16)}…)` }),
+        h('a', {
+          href: `/arbiter/api/disputes/${page.disputeId}/evidence/${e.id}/file`,
+          download: e.fileName ?? 'attachment',
+          text: `Download ${e.fileName ?? 'attachment'}`,
+        }),
+        h('span', {
+          class: 'muted',
+          text: ` (${e.sizeBytes ?? 0} bytes, SHA-256 ${(e.sha256 ?? '').slice(0, 16)}…)`,
+        }),
       );
     }
     li.append(h('div', { class: 'muted', text: `${e.kind} · ${when(e.createdAt)}` }));
@@ -260,17 +334,45 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
   if (kind === 'enum') {
     const group = h('div', { class: 'choices', role: 'group', 'aria-label': 'Outcome' });
     for (const o of ['accepted', 'rejected']) {
-      const b = h('button', { type: 'button', class: 'secondary', 'aria-pressed': String(chosen === o), 'data-outcome': o, text: o === 'accepted' ? 'Accept the delivery' : 'Reject the delivery' });
+      const b = h('button', {
+        type: 'button',
+        class: 'secondary',
+        'aria-pressed': String(chosen === o),
+        'data-outcome': o,
+        text: o === 'accepted' ? 'Accept the delivery' : 'Reject the delivery',
+      });
       b.addEventListener('click', () => {
         chosen = o;
-        group.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(x.dataset['outcome'] === o)));
+        group
+          .querySelectorAll('button')
+          .forEach((x) => x.setAttribute('aria-pressed', String(x.dataset['outcome'] === o)));
       });
       group.append(b);
     }
-    form.append(h('div', {}, h('span', { class: 'label', id: 'outcome-label', text: 'Outcome' }), group));
+    form.append(
+      h('div', {}, h('span', { class: 'label', id: 'outcome-label', text: 'Outcome' }), group),
+    );
   } else {
-    const range = h('input', { id: 'share-range', type: 'range', min: 0, max: 100, step: 1, value: chosen, 'aria-label': 'Share to the freelancer, percent (slider)' });
-    const num = h('input', { id: 'share-number', name: 'share', type: 'number', min: 0, max: 100, step: 1, value: chosen, required: true, inputmode: 'numeric' });
+    const range = h('input', {
+      id: 'share-range',
+      type: 'range',
+      min: 0,
+      max: 100,
+      step: 1,
+      value: chosen,
+      'aria-label': 'Share to the freelancer, percent (slider)',
+    });
+    const num = h('input', {
+      id: 'share-number',
+      name: 'share',
+      type: 'number',
+      min: 0,
+      max: 100,
+      step: 1,
+      value: chosen,
+      required: true,
+      inputmode: 'numeric',
+    });
     range.addEventListener('input', () => {
       num.value = range.value;
       chosen = range.value;
@@ -279,13 +381,39 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
       range.value = num.value;
       chosen = num.value;
     });
-    form.append(h('div', {}, h('label', { for: 'share-number', text: 'Share of the milestone owed to the freelancer (%)' }), h('div', { class: 'share' }, range, num, h('span', { text: '%' }))));
+    form.append(
+      h(
+        'div',
+        {},
+        h('label', {
+          for: 'share-number',
+          text: 'Share of the milestone owed to the freelancer (%)',
+        }),
+        h('div', { class: 'share' }, range, num, h('span', { text: '%' })),
+      ),
+    );
   }
-  const rationale = h('textarea', { id: 'rationale', name: 'rationale', required: true, maxlength: 10000 });
+  const rationale = h('textarea', {
+    id: 'rationale',
+    name: 'rationale',
+    required: true,
+    maxlength: 10000,
+  });
   rationale.value = round.myVote?.rationale ?? '';
   form.append(
-    h('div', {}, h('label', { for: 'rationale', text: 'Rationale (required; shown to everyone after the close)' }), rationale),
-    h('button', { type: 'submit', text: round.myVote === null ? 'Cast sealed vote' : 'Change my vote' }),
+    h(
+      'div',
+      {},
+      h('label', {
+        for: 'rationale',
+        text: 'Rationale (required; shown to everyone after the close)',
+      }),
+      rationale,
+    ),
+    h('button', {
+      type: 'submit',
+      text: round.myVote === null ? 'Cast sealed vote' : 'Change my vote',
+    }),
     error,
   );
   form.addEventListener('submit', (ev) => {
@@ -303,7 +431,10 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
       error.textContent = 'A rationale is required.';
       return;
     }
-    api<undefined>('POST', `/disputes/${page.disputeId}/vote`, { outcome: kind === 'share' ? Number(chosen) : chosen, rationale: rationale.value }).then(
+    api<undefined>('POST', `/disputes/${page.disputeId}/vote`, {
+      outcome: kind === 'share' ? Number(chosen) : chosen,
+      rationale: rationale.value,
+    }).then(
       () => {
         announce('Your vote is recorded.');
         void route();
@@ -326,7 +457,9 @@ function verification(page: DisputePage): HTMLElement {
   try {
     const announcement = decodeAnnouncement(hexToBytes(page.announcementHex));
     const attestation = decodeAttestation(hexToBytes(page.attestation.hex));
-    const ok = verifyAttestation(announcement, attestation) && announcement.event.eventId === page.milestone.eventId;
+    const ok =
+      verifyAttestation(announcement, attestation) &&
+      announcement.event.eventId === page.milestone.eventId;
     const value = ok ? String(attestedValue(announcement, attestation)) : '';
     if (ok && value === page.attestation.outcome) {
       p.className = 'verify-ok';
@@ -347,10 +480,32 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
   const r = round.result;
   if (r === null) return h('p', {});
   const kind = page.milestone.outcomeKind;
-  const table = h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Arbiter' }), h('th', { scope: 'col', text: 'Vote' }), h('th', { scope: 'col', text: 'Rationale' }))));
+  const table = h(
+    'table',
+    {},
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col', text: 'Arbiter' }),
+        h('th', { scope: 'col', text: 'Vote' }),
+        h('th', { scope: 'col', text: 'Rationale' }),
+      ),
+    ),
+  );
   const body = h('tbody', {});
   for (const v of r.votes) {
-    body.append(h('tr', {}, h('td', { text: v.displayName }), h('td', { text: kind === 'share' ? `${v.outcome} %` : v.outcome }), h('td', { class: 'rationale', text: v.rationale })));
+    body.append(
+      h(
+        'tr',
+        {},
+        h('td', { text: v.displayName }),
+        h('td', { text: kind === 'share' ? `${v.outcome} %` : v.outcome }),
+        h('td', { class: 'rationale', text: v.rationale }),
+      ),
+    );
   }
   table.append(body);
   const rule: Record<string, string> = {
@@ -363,16 +518,29 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
   return h(
     'div',
     {},
-    h('p', { class: 'outcome-big', id: `round-${round.round}-outcome`, text: outcomeLabel(kind, r.outcome) }),
-    h('p', { class: 'muted', text: `${rule[r.rule ?? ''] ?? r.rule ?? ''} · ${r.tally.votes} of ${round.panel.length} seated arbiters voted, quorum ${round.quorum}` }),
+    h('p', {
+      class: 'outcome-big',
+      id: `round-${round.round}-outcome`,
+      text: outcomeLabel(kind, r.outcome),
+    }),
+    h('p', {
+      class: 'muted',
+      text: `${rule[r.rule ?? ''] ?? r.rule ?? ''} · ${r.tally.votes} of ${round.panel.length} seated arbiters voted, quorum ${round.quorum}`,
+    }),
     r.votes.length === 0 ? h('p', { class: 'muted', text: 'No votes were cast.' }) : table,
   );
 }
 
 function attestationSection(page: DisputePage): HTMLElement {
-  const section = h('section', { class: 'card', 'aria-labelledby': 'att-h' }, h('h2', { id: 'att-h', text: 'Attestation' }));
+  const section = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'att-h' },
+    h('h2', { id: 'att-h', text: 'Attestation' }),
+  );
   if (page.attestation === null) {
-    section.append(h('p', { class: 'muted', text: 'The oracle has not attested this milestone yet.' }));
+    section.append(
+      h('p', { class: 'muted', text: 'The oracle has not attested this milestone yet.' }),
+    );
     return section;
   }
   const code = h('code', { id: 'attestation-hex', text: page.attestation.hex });
@@ -384,7 +552,12 @@ function attestationSection(page: DisputePage): HTMLElement {
     );
   });
   section.append(
-    h('p', {}, 'Outcome attested: ', h('strong', { text: outcomeLabel(page.milestone.outcomeKind, page.attestation.outcome) })),
+    h(
+      'p',
+      {},
+      'Outcome attested: ',
+      h('strong', { text: outcomeLabel(page.milestone.outcomeKind, page.attestation.outcome) }),
+    ),
     h('div', { class: 'hexbox' }, code, copy),
     verification(page),
   );
@@ -400,10 +573,45 @@ async function disputeView(id: number): Promise<void> {
   const delivery = m.delivery;
   const ci = h('div', {});
   if (m.ciResults.length > 0) {
-    const t = h('table', {}, h('thead', {}, h('tr', {}, h('th', { text: 'Commit' }), h('th', { text: 'Result' }), h('th', { text: 'Passed / failed' }), h('th', { text: 'Run' }))));
+    const t = h(
+      'table',
+      {},
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { text: 'Commit' }),
+          h('th', { text: 'Result' }),
+          h('th', { text: 'Passed / failed' }),
+          h('th', { text: 'Run' }),
+        ),
+      ),
+    );
     const tb = h('tbody', {});
     for (const c of m.ciResults) {
-      tb.append(h('tr', {}, h('td', {}, h('code', { text: c.commitSha.slice(0, 12) })), h('td', { text: c.result }), h('td', { text: `${c.passed} / ${c.failed}` }), h('td', {}, c.runUrl === null ? '—' : h('a', { href: c.runUrl, rel: 'noopener noreferrer nofollow', target: '_blank', text: 'CI run' }))));
+      tb.append(
+        h(
+          'tr',
+          {},
+          h('td', {}, h('code', { text: c.commitSha.slice(0, 12) })),
+          h('td', { text: c.result }),
+          h('td', { text: `${c.passed} / ${c.failed}` }),
+          h(
+            'td',
+            {},
+            c.runUrl === null
+              ? '—'
+              : h('a', {
+                  href: c.runUrl,
+                  rel: 'noopener noreferrer nofollow',
+                  target: '_blank',
+                  text: 'CI run',
+                }),
+          ),
+        ),
+      );
     }
     t.append(tb);
     ci.append(h('h3', { text: 'CI results' }), t);
@@ -414,7 +622,12 @@ async function disputeView(id: number): Promise<void> {
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'phase-h' },
-      h('h2', { id: 'phase-h' }, `${current.round === 2 ? 'Appeal round' : 'Dispute'} · `, h('span', { class: `badge phase-${current.phase}`, text: current.phase })),
+      h(
+        'h2',
+        { id: 'phase-h' },
+        `${current.round === 2 ? 'Appeal round' : 'Dispute'} · `,
+        h('span', { class: `badge phase-${current.phase}`, text: current.phase }),
+      ),
       facts([
         ['Time left', current.phase === 'closed' ? 'closed' : duration(current.secondsLeft)],
         ['Evidence until', when(current.evidenceEndsAt)],
@@ -422,7 +635,12 @@ async function disputeView(id: number): Promise<void> {
         ['Panel', current.panel.map((p) => p.displayName).join(', ')],
         ['Quorum', `${current.quorum} votes`],
         ['If no quorum', outcomeLabel(m.outcomeKind, current.fallbackOutcome)],
-        ['Opened by', page.milestone.dispute === null ? '—' : `${page.milestone.dispute.byRole}: ${page.milestone.dispute.reason}`],
+        [
+          'Opened by',
+          page.milestone.dispute === null
+            ? '—'
+            : `${page.milestone.dispute.byRole}: ${page.milestone.dispute.reason}`,
+        ],
       ]),
     ),
     h(
@@ -435,10 +653,18 @@ async function disputeView(id: number): Promise<void> {
         ['Freelancer', `${page.contract.freelancer.name} (${page.contract.freelancer.id})`],
         ['Milestone', `#${m.index}: ${m.title}`],
         ['Amount', sats(m.amountSat)],
-        ['Outcome', m.outcomeKind === 'share' ? 'share of the amount to the freelancer, 0–100 %' : 'accepted or rejected'],
+        [
+          'Outcome',
+          m.outcomeKind === 'share'
+            ? 'share of the amount to the freelancer, 0–100 %'
+            : 'accepted or rejected',
+        ],
         ['Delivery deadline', when(m.deliveryDeadline)],
         ['Delivered', when(m.deliveredAt)],
-        ['Commit', delivery?.['commitSha'] === undefined ? '—' : h('code', { text: delivery['commitSha'] })],
+        [
+          'Commit',
+          delivery?.['commitSha'] === undefined ? '—' : h('code', { text: delivery['commitSha'] }),
+        ],
         ['Artifact', delivery?.['artifactDigest'] ?? '—'],
         ['Delivery note', delivery?.['note'] ?? '—'],
         ['Event id', h('code', { text: m.eventId })],
@@ -450,21 +676,60 @@ async function disputeView(id: number): Promise<void> {
       'section',
       { class: 'card', 'aria-labelledby': 'ev-h' },
       h('h2', { id: 'ev-h', text: 'Evidence' }),
-      h('div', { class: 'evidence' }, evidenceColumn(page, 'client'), evidenceColumn(page, 'freelancer')),
+      h(
+        'div',
+        { class: 'evidence' },
+        evidenceColumn(page, 'client'),
+        evidenceColumn(page, 'freelancer'),
+      ),
     ),
   ];
   for (const r of page.rounds) {
     if (r.result !== null) {
-      sections.push(h('section', { class: 'card', 'aria-labelledby': `res-${r.round}` }, h('h2', { id: `res-${r.round}`, text: r.round === 2 ? 'Appeal result' : 'Result' }), resultSection(page, r)));
+      sections.push(
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': `res-${r.round}` },
+          h('h2', { id: `res-${r.round}`, text: r.round === 2 ? 'Appeal result' : 'Result' }),
+          resultSection(page, r),
+        ),
+      );
     }
   }
   if (current.youSit && current.phase === 'voting') {
-    sections.push(h('section', { class: 'card', 'aria-labelledby': 'vote-h' }, h('h2', { id: 'vote-h', text: 'Your sealed vote' }), h('p', { class: 'muted', text: 'Nobody sees any vote until the voting closes. You can change your vote until then.' }), voteForm(page, current)));
+    sections.push(
+      h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'vote-h' },
+        h('h2', { id: 'vote-h', text: 'Your sealed vote' }),
+        h('p', {
+          class: 'muted',
+          text: 'Nobody sees any vote until the voting closes. You can change your vote until then.',
+        }),
+        voteForm(page, current),
+      ),
+    );
   } else if (current.youSit && current.phase === 'evidence') {
-    sections.push(h('section', { class: 'card' }, h('h2', { text: 'Your sealed vote' }), h('p', { class: 'muted', text: `Voting opens when the evidence phase ends (${when(current.evidenceEndsAt)}).` })));
+    sections.push(
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', { text: 'Your sealed vote' }),
+        h('p', {
+          class: 'muted',
+          text: `Voting opens when the evidence phase ends (${when(current.evidenceEndsAt)}).`,
+        }),
+      ),
+    );
   }
   if (current.myVote !== null && current.phase !== 'closed') {
-    sections.push(h('p', { class: 'muted', id: 'my-vote', text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}` }));
+    sections.push(
+      h('p', {
+        class: 'muted',
+        id: 'my-vote',
+        text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}`,
+      }),
+    );
   }
   if (page.rounds.some((r) => r.result !== null)) sections.push(attestationSection(page));
   show(title, ...sections);
@@ -498,7 +763,11 @@ async function route(): Promise<void> {
     return await queueView();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return loginView();
-    show('Something went wrong', h('p', { class: 'error', role: 'alert', text: errorText(e) }), h('p', {}, h('a', { href: '#queue', text: 'Back to your disputes' })));
+    show(
+      'Something went wrong',
+      h('p', { class: 'error', role: 'alert', text: errorText(e) }),
+      h('p', {}, h('a', { href: '#queue', text: 'Back to your disputes' })),
+    );
   }
 }
 

@@ -6,13 +6,14 @@
 import { z } from 'zod';
 import { AppError, NotFoundError } from '../errors.ts';
 import type { ArbiterRow, ArbitrationStore } from './store.ts';
+import { arbiterExists, invalidCredentials, inviteInvalid, rateLimited } from './errors.ts';
 import {
-  arbiterExists,
-  invalidCredentials,
-  inviteInvalid,
-  rateLimited,
-} from './errors.ts';
-import { dummyPasswordHash, hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyPassword } from './passwords.ts';
+  dummyPasswordHash,
+  hashPassword,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  verifyPassword,
+} from './passwords.ts';
 import { FailureLimiter, LOGIN_LIMITS } from './rate-limit.ts';
 import { newSecretToken, tokenDigest } from './tokens.ts';
 
@@ -34,7 +35,12 @@ export const inviteInput = z.strictObject({
   displayName: z.string().trim().min(1).max(100),
   /** Party ids, names or emails this person is linked to: never drawn against them. */
   linkedIdentities: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
-  ttlSec: z.number().int().min(60).max(30 * 86_400).default(DEFAULT_INVITE_TTL_SEC),
+  ttlSec: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(DEFAULT_INVITE_TTL_SEC),
 });
 export type InviteInput = z.infer<typeof inviteInput>;
 
@@ -84,11 +90,20 @@ export interface IssuedInvite {
   readonly expiresAt: number;
 }
 
-function issueInvite(deps: AccountDeps, arbiterIdValue: string, ttlSec: number): { token: string; expiresAt: number } {
+function issueInvite(
+  deps: AccountDeps,
+  arbiterIdValue: string,
+  ttlSec: number,
+): { token: string; expiresAt: number } {
   const token = newSecretToken();
   const now = deps.now();
   const expiresAt = now + ttlSec;
-  deps.store.insertInvite({ arbiter_id: arbiterIdValue, token_hash: tokenDigest(token), created_at: now, expires_at: expiresAt });
+  deps.store.insertInvite({
+    arbiter_id: arbiterIdValue,
+    token_hash: tokenDigest(token),
+    created_at: now,
+    expires_at: expiresAt,
+  });
   return { token, expiresAt };
 }
 
@@ -110,10 +125,15 @@ export function inviteArbiter(deps: AccountDeps, input: InviteInput): IssuedInvi
 }
 
 /** A new invite for an existing, not disabled arbiter (a lost link or a password reset). */
-export function reinviteArbiter(deps: AccountDeps, id: string, ttlSec = DEFAULT_INVITE_TTL_SEC): IssuedInvite {
+export function reinviteArbiter(
+  deps: AccountDeps,
+  id: string,
+  ttlSec = DEFAULT_INVITE_TTL_SEC,
+): IssuedInvite {
   return deps.store.db.transaction(() => {
     const row = requireArbiter(deps, id);
-    if (row.status === 'disabled') throw new AppError('invalid_transition', `arbiter ${id} is disabled`);
+    if (row.status === 'disabled')
+      throw new AppError('invalid_transition', `arbiter ${id} is disabled`);
     const { token, expiresAt } = issueInvite(deps, id, ttlSec);
     return { arbiter: summaryOf(row), token, expiresAt };
   })();
@@ -142,12 +162,16 @@ export function disableArbiter(deps: AccountDeps, id: string): ArbiterSummary {
  * before the transaction (no await inside it); the invite is claimed inside it, so two concurrent
  * redemptions of one token cannot both succeed.
  */
-export async function acceptInvite(deps: AccountDeps, input: z.infer<typeof acceptInviteInput>): Promise<ArbiterSummary> {
+export async function acceptInvite(
+  deps: AccountDeps,
+  input: z.infer<typeof acceptInviteInput>,
+): Promise<ArbiterSummary> {
   const hash = await hashPassword(input.password);
   return deps.store.db.transaction(() => {
     const invite = deps.store.inviteByHash(tokenDigest(input.token));
     const now = deps.now();
-    if (invite === undefined || invite.used_at !== null || now >= invite.expires_at) throw inviteInvalid();
+    if (invite === undefined || invite.used_at !== null || now >= invite.expires_at)
+      throw inviteInvalid();
     const row = deps.store.arbiter(invite.arbiter_id);
     if (row === undefined || row.status === 'disabled') throw inviteInvalid();
     if (!deps.store.useInvite(invite.id, now)) throw inviteInvalid();
@@ -176,7 +200,10 @@ export async function login(
 ): Promise<ArbiterRow> {
   const now = deps.now();
   const accountKey = input.id.toLowerCase();
-  const wait = Math.max(throttle.perAccount.retryAfterSec(accountKey, now), throttle.perAddress.retryAfterSec(address, now));
+  const wait = Math.max(
+    throttle.perAccount.retryAfterSec(accountKey, now),
+    throttle.perAddress.retryAfterSec(address, now),
+  );
   if (wait > 0) throw rateLimited(wait);
   const row = deps.store.arbiter(input.id);
   const ok = await verifyPassword(input.password, row?.password_hash ?? (await dummyPasswordHash));

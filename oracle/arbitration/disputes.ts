@@ -71,7 +71,13 @@ function pool(a: Arbitration): PoolArbiter[] {
   }));
 }
 
-function audit(a: Arbitration, m: MilestoneRow, actor: string, action: string, details: { [k: string]: JsonValue }): void {
+function audit(
+  a: Arbitration,
+  m: MilestoneRow,
+  actor: string,
+  action: string,
+  details: { [k: string]: JsonValue },
+): void {
   appendAudit(a.ctx.stores, {
     contractId: m.contract_id,
     at: a.ctx.now(),
@@ -111,7 +117,10 @@ function seatPanel(
     votingEndsAt: row.voting_ends_at,
   });
   if (drawn.unfilled.length > 0) {
-    a.ctx.logger.warn({ milestoneId: m.id, round: row.round, unfilled: drawn.unfilled.length }, 'panel seated short');
+    a.ctx.logger.warn(
+      { milestoneId: m.id, round: row.round, unfilled: drawn.unfilled.length },
+      'panel seated short',
+    );
   }
   const seated = a.store.dispute(id);
   if (seated === undefined) throw new Error('dispute row vanished');
@@ -124,7 +133,8 @@ function seatPanel(
  * and its panel commit together. The round's deadlines are the milestone's.
  */
 export function seatFirstRound(a: Arbitration, m: MilestoneRow, actor: string): DisputeRow {
-  if (!a.ctx.db.inTransaction) throw new Error('seatFirstRound must run inside the dispute transaction');
+  if (!a.ctx.db.inTransaction)
+    throw new Error('seatFirstRound must run inside the dispute transaction');
   if (m.disputed_at === null || m.evidence_ends_at === null || m.voting_ends_at === null) {
     throw new Error(`milestone ${m.id} is not disputed`);
   }
@@ -172,9 +182,20 @@ export function closeRoundIfDue(a: Arbitration, disputeId: number): DisputeRow {
     const tally = aggregateVotes(
       mt.outcome,
       votes.map((v) => v.outcome),
-      { quorum: d.quorum, fallbackOutcome: d.fallback_outcome, shareEvenRule: 'lower', enumTieRule: 'fallback' },
+      {
+        quorum: d.quorum,
+        fallbackOutcome: d.fallback_outcome,
+        shareEvenRule: 'lower',
+        enumTieRule: 'fallback',
+      },
     );
-    a.store.closeDispute({ id: d.id, closed_at: now, outcome: tally.outcome, rule: tally.rule, tally_json: JSON.stringify(tally) });
+    a.store.closeDispute({
+      id: d.id,
+      closed_at: now,
+      outcome: tally.outcome,
+      rule: tally.rule,
+      tally_json: JSON.stringify(tally),
+    });
     // The votes are public from here on; the log records them with the result.
     audit(a, m, 'arbitration', 'dispute_round_closed', {
       round: d.round,
@@ -205,7 +226,11 @@ export function disputeResolver(a: Arbitration): DisputeResolver {
     const { mt } = milestoneTermsOf(ctx, m);
     if (latest === undefined) {
       // A dispute opened before arbitration was installed has no panel: the terms' fallback.
-      return { outcome: mt.dispute.fallbackOutcome, reason: 'dispute_fallback', details: { why: 'no panel seated' } };
+      return {
+        outcome: mt.dispute.fallbackOutcome,
+        reason: 'dispute_fallback',
+        details: { why: 'no panel seated' },
+      };
     }
     const d = closeRoundIfDue(a, latest.id);
     if (d.closed_at === null || d.outcome === null) return null;
@@ -225,7 +250,12 @@ export function disputeResolver(a: Arbitration): DisputeResolver {
  */
 export function settleIfDue(a: Arbitration, milestoneId: number): void {
   const m = a.ctx.stores.milestoneById(milestoneId);
-  if (m === undefined || m.state !== 'disputed' || m.voting_ends_at === null || a.ctx.now() < m.voting_ends_at) {
+  if (
+    m === undefined ||
+    m.state !== 'disputed' ||
+    m.voting_ends_at === null ||
+    a.ctx.now() < m.voting_ends_at
+  ) {
     for (const d of a.store.disputesOfMilestone(milestoneId)) closeRoundIfDue(a, d.id);
     return;
   }
@@ -253,22 +283,33 @@ export const appealInput = z.strictObject({ reason: z.string().trim().min(1).max
  * larger panel drawn from the pool without the first panel (rules.ts). Its phases are anchored at
  * the first round's close, so the appeal ends before the event's maturity.
  */
-export function requestAppeal(a: Arbitration, milestoneId: number, actor: PartyActor, reason: string): DisputeRow {
+export function requestAppeal(
+  a: Arbitration,
+  milestoneId: number,
+  actor: PartyActor,
+  reason: string,
+): DisputeRow {
   const first = a.store.disputesOfMilestone(milestoneId)[0];
   if (first !== undefined) closeRoundIfDue(a, first.id);
   return a.ctx.db.transaction(() => {
     const m = a.ctx.stores.milestoneById(milestoneId);
-    if (m === undefined) throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
+    if (m === undefined)
+      throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
     const { terms, mt } = milestoneTermsOf(a.ctx, m);
     const rounds = a.store.disputesOfMilestone(m.id);
     const r1 = rounds[0];
     if (!mt.dispute.appealAllowed) throw appealNotAllowed('the terms do not allow an appeal');
-    if (m.state !== 'disputed' || r1 === undefined) throw appealNotAllowed('the milestone is not in dispute', { state: m.state });
+    if (m.state !== 'disputed' || r1 === undefined)
+      throw appealNotAllowed('the milestone is not in dispute', { state: m.state });
     if (rounds.length > 1) throw appealNotAllowed('the dispute has already been appealed');
-    if (r1.closed_at === null) throw appealNotAllowed('the first round has not closed yet', { votingEndsAt: r1.voting_ends_at });
+    if (r1.closed_at === null)
+      throw appealNotAllowed('the first round has not closed yet', {
+        votingEndsAt: r1.voting_ends_at,
+      });
     const now = a.ctx.now();
     const deadline = appealDeadline(r1, mt);
-    if (now >= deadline) throw appealNotAllowed('the appeal window has closed', { appealDeadline: deadline });
+    if (now >= deadline)
+      throw appealNotAllowed('the appeal window has closed', { appealDeadline: deadline });
     const rules = roundRules(mt.dispute, 2);
     const d = seatPanel(
       a,
@@ -303,14 +344,23 @@ export const voteInput = z.strictObject({
  * A panel member casts or changes a sealed vote during the voting phase. The audit entry records
  * that a vote was cast, never its content (the log is public).
  */
-export function castVote(a: Arbitration, arbiterId: string, disputeId: number, input: z.output<typeof voteInput>): void {
+export function castVote(
+  a: Arbitration,
+  arbiterId: string,
+  disputeId: number,
+  input: z.output<typeof voteInput>,
+): void {
   a.ctx.db.transaction(() => {
     const d = a.store.dispute(disputeId);
     if (d === undefined) throw new NotFoundError('not_found', `no dispute ${disputeId}`);
     if (!a.store.panel(d.id).includes(arbiterId)) throw notOnPanel();
     const now = a.ctx.now();
     const phase = phaseAt(timesOf(d), now);
-    if (phase !== 'voting') throw votingNotOpen(phase, { votingEndsAt: d.voting_ends_at, evidenceEndsAt: d.evidence_ends_at });
+    if (phase !== 'voting')
+      throw votingNotOpen(phase, {
+        votingEndsAt: d.voting_ends_at,
+        evidenceEndsAt: d.evidence_ends_at,
+      });
     const m = a.ctx.stores.milestoneById(d.milestone_id);
     if (m === undefined) throw new Error(`dispute ${d.id} without milestone`);
     if (m.state !== 'disputed') throw votingNotOpen(`milestone ${m.state}`);
@@ -318,10 +368,18 @@ export function castVote(a: Arbitration, arbiterId: string, disputeId: number, i
     if (!isValidOutcome(mt.outcome, input.outcome)) {
       throw new AppError(
         'invalid_outcome',
-        mt.outcome === 'enum' ? 'outcome must be "accepted" or "rejected"' : 'outcome must be an integer 0..100',
+        mt.outcome === 'enum'
+          ? 'outcome must be "accepted" or "rejected"'
+          : 'outcome must be an integer 0..100',
       );
     }
-    a.store.insertVote({ dispute_id: d.id, arbiter_id: arbiterId, outcome: input.outcome, rationale: input.rationale, cast_at: now });
+    a.store.insertVote({
+      dispute_id: d.id,
+      arbiter_id: arbiterId,
+      outcome: input.outcome,
+      rationale: input.rationale,
+      cast_at: now,
+    });
     audit(a, m, `arbiter:${arbiterId}`, 'dispute_vote_cast', { round: d.round });
   })();
 }
@@ -352,22 +410,33 @@ export const evidenceInput = z.discriminatedUnion('kind', [
 export type EvidenceInput = z.output<typeof evidenceInput>;
 
 /** A party adds evidence to the current round during its evidence phase. */
-export function addEvidence(a: Arbitration, milestoneId: number, actor: PartyActor, input: EvidenceInput): EvidenceRow {
+export function addEvidence(
+  a: Arbitration,
+  milestoneId: number,
+  actor: PartyActor,
+  input: EvidenceInput,
+): EvidenceRow {
   let bytes: Uint8Array | undefined;
   let sha256: string | null = null;
   if (input.kind === 'file') {
     bytes = new Uint8Array(Buffer.from(input.contentBase64, 'base64'));
     if (bytes.length > MAX_ATTACHMENT_BYTES) {
-      throw new AppError('payload_too_large', `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`);
+      throw new AppError(
+        'payload_too_large',
+        `attachments are limited to ${MAX_ATTACHMENT_BYTES} bytes`,
+      );
     }
     sha256 = createHash('sha256').update(bytes).digest('hex');
   }
   return a.ctx.db.transaction(() => {
     const m = a.ctx.stores.milestoneById(milestoneId);
-    if (m === undefined) throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
+    if (m === undefined)
+      throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
     const d = a.store.disputesOfMilestone(m.id).at(-1);
     if (d === undefined || m.state !== 'disputed') {
-      throw new AppError('invalid_transition', 'the milestone is not in dispute', { state: m.state });
+      throw new AppError('invalid_transition', 'the milestone is not in dispute', {
+        state: m.state,
+      });
     }
     const phase = phaseAt(timesOf(d), a.ctx.now());
     if (phase !== 'evidence') throw evidenceClosed(phase, { evidenceEndsAt: d.evidence_ends_at });
@@ -384,7 +453,9 @@ export function addEvidence(a: Arbitration, milestoneId: number, actor: PartyAct
       sha256,
       created_at: a.ctx.now(),
     });
-    const textDigest = createHash('sha256').update(input.kind === 'link' ? input.url + '\n' + input.text : input.text).digest('hex');
+    const textDigest = createHash('sha256')
+      .update(input.kind === 'link' ? input.url + '\n' + input.text : input.text)
+      .digest('hex');
     audit(a, m, actorString(actor), 'dispute_evidence_added', {
       round: d.round,
       evidenceId: id,
@@ -399,10 +470,19 @@ export function addEvidence(a: Arbitration, milestoneId: number, actor: PartyAct
 }
 
 /** The bytes of a file attachment of the milestone, for a viewer already allowed to see it. */
-export function attachmentOf(a: Arbitration, milestoneId: number, evidenceId: number): { row: EvidenceRow; bytes: Uint8Array } {
+export function attachmentOf(
+  a: Arbitration,
+  milestoneId: number,
+  evidenceId: number,
+): { row: EvidenceRow; bytes: Uint8Array } {
   const row = a.store.evidence(evidenceId);
   const d = row === undefined ? undefined : a.store.dispute(row.dispute_id);
-  if (row === undefined || d === undefined || d.milestone_id !== milestoneId || row.sha256 === null) {
+  if (
+    row === undefined ||
+    d === undefined ||
+    d.milestone_id !== milestoneId ||
+    row.sha256 === null
+  ) {
     throw new NotFoundError('not_found', `no attachment ${evidenceId}`);
   }
   const bytes = a.store.blob(row.sha256);
@@ -458,10 +538,14 @@ export function queueOf(a: Arbitration, arbiterId: string) {
 export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer) {
   settleIfDue(a, milestoneId);
   const m = a.ctx.stores.milestoneById(milestoneId);
-  if (m === undefined) throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
+  if (m === undefined)
+    throw new NotFoundError('milestone_not_found', `no milestone ${milestoneId}`);
   const rounds = a.store.disputesOfMilestone(m.id);
   if (rounds.length === 0) throw new NotFoundError('not_found', 'this milestone has no dispute');
-  if (viewer.kind === 'arbiter' && !rounds.some((d) => a.store.panel(d.id).includes(viewer.arbiterId))) {
+  if (
+    viewer.kind === 'arbiter' &&
+    !rounds.some((d) => a.store.panel(d.id).includes(viewer.arbiterId))
+  ) {
     throw notOnPanel();
   }
   const { terms, mt } = milestoneTermsOf(a.ctx, m);
@@ -469,7 +553,10 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
   const names = new Map(a.store.arbiters().map((r) => [r.id, r.display_name]));
   const announcement = a.ctx.stores.getAnnouncement(m.event_id);
   const attestation = a.ctx.stores.getAttestation(m.event_id);
-  const dispute = m.dispute_json === null ? null : (JSON.parse(m.dispute_json) as { byRole: string; reason: string });
+  const dispute =
+    m.dispute_json === null
+      ? null
+      : (JSON.parse(m.dispute_json) as { byRole: string; reason: string });
   const first = rounds[0];
   return {
     contract: {
@@ -489,7 +576,8 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
       eventId: m.event_id,
       deliveryDeadline: m.delivery_deadline,
       deliveredAt: m.delivered_at,
-      delivery: m.delivery_json === null ? null : (JSON.parse(m.delivery_json) as Record<string, string>),
+      delivery:
+        m.delivery_json === null ? null : (JSON.parse(m.delivery_json) as Record<string, string>),
       ciResults: a.store.ciResults(m.id).map((c) => ({
         receivedAt: c.received_at,
         commitSha: c.commit_sha,
@@ -514,7 +602,10 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
     rounds: rounds.map((d) => {
       const panel = a.store.panel(d.id);
       const votes = a.store.currentVotes(d.id);
-      const own = viewer.kind === 'arbiter' ? votes.find((v) => v.arbiter_id === viewer.arbiterId) : undefined;
+      const own =
+        viewer.kind === 'arbiter'
+          ? votes.find((v) => v.arbiter_id === viewer.arbiterId)
+          : undefined;
       const tally = tallyOf(d);
       return {
         disputeId: d.id,
@@ -529,7 +620,10 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
         fallbackOutcome: d.fallback_outcome,
         panel: panel.map((id) => ({ id, displayName: names.get(id) ?? id })),
         youSit: viewer.kind === 'arbiter' && panel.includes(viewer.arbiterId),
-        myVote: own === undefined ? null : { outcome: own.outcome, rationale: own.rationale, castAt: own.cast_at },
+        myVote:
+          own === undefined
+            ? null
+            : { outcome: own.outcome, rationale: own.rationale, castAt: own.cast_at },
         result:
           d.closed_at === null || tally === null
             ? null
@@ -563,7 +657,9 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
     })),
     announcementHex: announcement === undefined ? null : bytesToHex(announcement.tlv),
     attestation:
-      attestation === undefined ? null : { outcome: attestation.outcome, hex: bytesToHex(attestation.tlv) },
+      attestation === undefined
+        ? null
+        : { outcome: attestation.outcome, hex: bytesToHex(attestation.tlv) },
     now,
   };
 }

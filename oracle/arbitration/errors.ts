@@ -32,7 +32,15 @@ export const appealNotAllowed = (why: string, details?: Details): AppError =>
   new AppError('appeal_not_allowed', why, details);
 
 export const votingNotOpen = (phase: string, details?: Details): AppError =>
-  new AppError('voting_closed', `votes are accepted only in the voting phase (now: ${phase})`, details);
+  new AppError(
+    'voting_closed',
+    `votes are accepted only in the voting phase (now: ${phase})`,
+    details,
+  );
 
 export const evidenceClosed = (phase: string, details?: Details): AppError =>
-  new AppError('window_closed', `evidence is accepted only in the evidence phase (now: ${phase})`, details);
+  new AppError(
+    'window_closed',
+    `evidence is accepted only in the evidence phase (now: ${phase})`,
+    details,
+  );

@@ -7,14 +7,26 @@ import type { Express } from 'express';
 import type { AppContext } from '../context.ts';
 import { LoginThrottle } from './accounts.ts';
 import { disputeResolver, seatFirstRound, type Arbitration } from './disputes.ts';
-import { registerArbiterUiRoutes, registerArbitrationApiRoutes, type InstalledArbitration } from './routes.ts';
+import {
+  registerArbiterUiRoutes,
+  registerArbitrationApiRoutes,
+  type InstalledArbitration,
+} from './routes.ts';
 import { ArbiterSessions, loadOrCreateSessionSecret } from './session.ts';
 import { ArbitrationStore } from './store.ts';
 import { buildUiAssets } from './ui-assets.ts';
 
-export function installArbitration(app: Express, ctx: AppContext, opts: { randomIndex?: (bound: number) => number } = {}): InstalledArbitration {
+export function installArbitration(
+  app: Express,
+  ctx: AppContext,
+  opts: { randomIndex?: (bound: number) => number } = {},
+): InstalledArbitration {
   const store = new ArbitrationStore(ctx.db);
-  const base: Arbitration = { ctx, store, ...(opts.randomIndex === undefined ? {} : { randomIndex: opts.randomIndex }) };
+  const base: Arbitration = {
+    ctx,
+    store,
+    ...(opts.randomIndex === undefined ? {} : { randomIndex: opts.randomIndex }),
+  };
   const uiReady = buildUiAssets();
   // A failed build surfaces on the first /arbiter request; do not crash the oracle for it.
   uiReady.catch((err: unknown) => ctx.logger.error({ err }, 'arbiter UI bundle failed'));

@@ -11,16 +11,28 @@ export const ARBITRATION_ROUTES = {
   arbiterReinvite: { method: 'POST', path: '/v1/arbiters/:arbiterId/invite', allow: ['admin'] },
   arbiterDisable: { method: 'POST', path: '/v1/arbiters/:arbiterId/disable', allow: ['admin'] },
   disputeView: { method: 'GET', path: MILESTONE_DISPUTE, allow: ['client', 'freelancer', 'admin'] },
-  disputeEvidence: { method: 'POST', path: `${MILESTONE_DISPUTE}/evidence`, allow: ['client', 'freelancer'] },
+  disputeEvidence: {
+    method: 'POST',
+    path: `${MILESTONE_DISPUTE}/evidence`,
+    allow: ['client', 'freelancer'],
+  },
   disputeAttachment: {
     method: 'GET',
     path: `${MILESTONE_DISPUTE}/evidence/:evidenceId/file`,
     allow: ['client', 'freelancer', 'admin'],
   },
-  disputeAppeal: { method: 'POST', path: `${MILESTONE_DISPUTE}/appeal`, allow: ['client', 'freelancer'] },
+  disputeAppeal: {
+    method: 'POST',
+    path: `${MILESTONE_DISPUTE}/appeal`,
+    allow: ['client', 'freelancer'],
+  },
 } as const satisfies Record<
   string,
-  { readonly method: 'GET' | 'POST'; readonly path: string; readonly allow: readonly ('client' | 'freelancer' | 'admin')[] }
+  {
+    readonly method: 'GET' | 'POST';
+    readonly path: string;
+    readonly allow: readonly ('client' | 'freelancer' | 'admin')[];
+  }
 >;
 
 /** Cookie-session routes of the arbiters' web app (all under `/arbiter`). */
@@ -35,5 +47,9 @@ export const ARBITER_UI_ROUTES = [
   { method: 'GET', path: '/arbiter/api/disputes', auth: 'session' },
   { method: 'GET', path: '/arbiter/api/disputes/:disputeId', auth: 'session' },
   { method: 'POST', path: '/arbiter/api/disputes/:disputeId/vote', auth: 'session+csrf' },
-  { method: 'GET', path: '/arbiter/api/disputes/:disputeId/evidence/:evidenceId/file', auth: 'session' },
+  {
+    method: 'GET',
+    path: '/arbiter/api/disputes/:disputeId/evidence/:evidenceId/file',
+    auth: 'session',
+  },
 ] as const;

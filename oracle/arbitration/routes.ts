@@ -3,7 +3,13 @@
  * (bearer tokens, the service's role × route table), and the arbiters' web app at `/arbiter/`
  * (cookie session + CSRF, strict CSP on every response).
  */
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { authorize, principalOf } from '../http/access.ts';
@@ -46,10 +52,23 @@ export const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const contractIdParam = z.string().regex(/^[0-9a-f]{16}$/);
-const indexParam = z.string().regex(/^(0|[1-9]\d{0,2})$/).transform(Number);
-const idParam = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
+const indexParam = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,2})$/)
+  .transform(Number);
+const idParam = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
 const arbiterIdParam = z.object({ arbiterId: z.string().regex(/^[A-Za-z0-9._@:-]{1,64}$/) });
-const reinviteBody = z.strictObject({ ttlSec: z.number().int().min(60).max(30 * 86_400).optional() });
+const reinviteBody = z.strictObject({
+  ttlSec: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .optional(),
+});
 
 function milestoneIdOf(ctx: AppContext, params: unknown): number {
   const p = z.object({ id: z.string(), index: z.string() }).parse(params);
@@ -75,7 +94,10 @@ function partyActor(res: Response): PartyActor {
 }
 
 /** Sends an attachment so that no browser renders it: a download, never sniffed, sandboxed. */
-function sendAttachment(res: Response, file: { fileName: string; contentType: string; bytes: Uint8Array }): void {
+function sendAttachment(
+  res: Response,
+  file: { fileName: string; contentType: string; bytes: Uint8Array },
+): void {
   const ascii = file.fileName.replace(/[^A-Za-z0-9._ -]/g, '_');
   res.set({
     'Content-Type': servedContentType(file.contentType),
@@ -118,7 +140,10 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
   });
   route('arbiterInvite', smallJson, (req, res) => {
     const issued = inviteArbiter(acc, inviteInput.parse(req.body ?? {}));
-    ctx.logger.info({ arbiterId: issued.arbiter.id, expiresAt: issued.expiresAt }, 'arbiter invited');
+    ctx.logger.info(
+      { arbiterId: issued.arbiter.id, expiresAt: issued.expiresAt },
+      'arbiter invited',
+    );
     res.status(201).json({ ...issued, inviteUrl: inviteUrl(ctx, req, issued.token) });
   });
   route('arbiterReinvite', smallJson, (req, res) => {
@@ -137,21 +162,46 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
 
   route('disputeView', (req, res) => {
     const p = principalOf(res);
-    const viewer = p?.kind === 'party' ? ({ kind: 'party', role: p.role } as const) : ({ kind: 'admin' } as const);
-    res.set('Cache-Control', 'private, no-store').json(disputeView(a, milestoneIdOf(ctx, req.params), viewer));
+    const viewer =
+      p?.kind === 'party'
+        ? ({ kind: 'party', role: p.role } as const)
+        : ({ kind: 'admin' } as const);
+    res
+      .set('Cache-Control', 'private, no-store')
+      .json(disputeView(a, milestoneIdOf(ctx, req.params), viewer));
   });
   route('disputeEvidence', evidenceJson, (req, res) => {
-    const row = addEvidence(a, milestoneIdOf(ctx, req.params), partyActor(res), evidenceInput.parse(req.body ?? {}));
-    res.status(201).json({ evidence: { id: row.id, kind: row.kind, sha256: row.sha256, sizeBytes: row.size_bytes } });
+    const row = addEvidence(
+      a,
+      milestoneIdOf(ctx, req.params),
+      partyActor(res),
+      evidenceInput.parse(req.body ?? {}),
+    );
+    res.status(201).json({
+      evidence: { id: row.id, kind: row.kind, sha256: row.sha256, sizeBytes: row.size_bytes },
+    });
   });
   route('disputeAttachment', (req, res) => {
-    const { row, bytes } = attachmentOf(a, milestoneIdOf(ctx, req.params), idOf(req.params['evidenceId'], 'attachment'));
-    sendAttachment(res, { fileName: row.file_name ?? 'attachment', contentType: row.content_type ?? '', bytes });
+    const { row, bytes } = attachmentOf(
+      a,
+      milestoneIdOf(ctx, req.params),
+      idOf(req.params['evidenceId'], 'attachment'),
+    );
+    sendAttachment(res, {
+      fileName: row.file_name ?? 'attachment',
+      contentType: row.content_type ?? '',
+      bytes,
+    });
   });
   route('disputeAppeal', smallJson, (req, res) => {
     const { reason } = appealInput.parse(req.body ?? {});
     const d = requestAppeal(a, milestoneIdOf(ctx, req.params), partyActor(res), reason);
-    res.status(201).json({ disputeId: d.id, round: d.round, evidenceEndsAt: d.evidence_ends_at, votingEndsAt: d.voting_ends_at });
+    res.status(201).json({
+      disputeId: d.id,
+      round: d.round,
+      evidenceEndsAt: d.evidence_ends_at,
+      votingEndsAt: d.voting_ends_at,
+    });
   });
 }
 
@@ -175,19 +225,30 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
   const json = express.json({ limit: '64kb' });
   const guard = sessions.require();
   // Only the fragment routes the app; the assets are fixed.
-  const asset = (type: string, pick: (u: UiAssets) => string) => (_req: Request, res: Response, next: NextFunction) => {
-    a.uiReady.then(
-      (u) => {
-        res.type(type).set('Cache-Control', 'no-cache').send(pick(u));
-      },
-      (e: unknown) => next(e),
-    );
-  };
+  const asset =
+    (type: string, pick: (u: UiAssets) => string) =>
+    (_req: Request, res: Response, next: NextFunction) => {
+      a.uiReady.then(
+        (u) => {
+          res.type(type).set('Cache-Control', 'no-cache').send(pick(u));
+        },
+        (e: unknown) => next(e),
+      );
+    };
 
   ui.use(uiHeaders);
-  ui.get('/', asset('html', (u) => u.html));
-  ui.get('/app.js', asset('application/javascript', (u) => u.js));
-  ui.get('/app.css', asset('css', (u) => u.css));
+  ui.get(
+    '/',
+    asset('html', (u) => u.html),
+  );
+  ui.get(
+    '/app.js',
+    asset('application/javascript', (u) => u.js),
+  );
+  ui.get(
+    '/app.css',
+    asset('css', (u) => u.css),
+  );
 
   ui.use('/api', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -227,7 +288,10 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
   };
   ui.get('/api/disputes/:disputeId', guard, (req, res) => {
     const d = roundOf(req.params['disputeId']);
-    res.json({ disputeId: d.id, ...disputeView(a, d.milestone_id, { kind: 'arbiter', arbiterId: sessionOf(res).arbiter.id }) });
+    res.json({
+      disputeId: d.id,
+      ...disputeView(a, d.milestone_id, { kind: 'arbiter', arbiterId: sessionOf(res).arbiter.id }),
+    });
   });
   ui.post('/api/disputes/:disputeId/vote', guard, json, (req, res) => {
     const d = roundOf(req.params['disputeId']);
@@ -238,8 +302,16 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
     const d = roundOf(req.params['disputeId']);
     // Seeing the dispute is the permission to download its evidence.
     disputeView(a, d.milestone_id, { kind: 'arbiter', arbiterId: sessionOf(res).arbiter.id });
-    const { row, bytes } = attachmentOf(a, d.milestone_id, idOf(req.params['evidenceId'], 'attachment'));
-    sendAttachment(res, { fileName: row.file_name ?? 'attachment', contentType: row.content_type ?? '', bytes });
+    const { row, bytes } = attachmentOf(
+      a,
+      d.milestone_id,
+      idOf(req.params['evidenceId'], 'attachment'),
+    );
+    sendAttachment(res, {
+      fileName: row.file_name ?? 'attachment',
+      contentType: row.content_type ?? '',
+      bytes,
+    });
   });
   ui.use('/api', (_req, _res, next) => next(new NotFoundError('not_found', 'no such route')));
 

@@ -69,24 +69,40 @@ export class ArbiterSessions {
   start(req: Request, res: Response, arbiter: ArbiterRow): string {
     const sid = randomBytes(18).toString('base64url');
     const now = this.now();
-    const token = jwt.sign({ typ: 'arbiter_session', sid, ep: arbiter.session_epoch, iat: now }, this.#secret, {
-      algorithm: 'HS256',
-      subject: arbiter.id,
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      expiresIn: SESSION_TTL_SEC,
-    });
+    const token = jwt.sign(
+      { typ: 'arbiter_session', sid, ep: arbiter.session_epoch, iat: now },
+      this.#secret,
+      {
+        algorithm: 'HS256',
+        subject: arbiter.id,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        expiresIn: SESSION_TTL_SEC,
+      },
+    );
     const csrf = csrfTokenFor(this.#secret, sid);
     const secure = req.secure ? '; Secure' : '';
-    res.append('Set-Cookie', `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`);
-    res.append('Set-Cookie', `${CSRF_COOKIE}=${csrf}; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`);
+    res.append(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`,
+    );
+    res.append(
+      'Set-Cookie',
+      `${CSRF_COOKIE}=${csrf}; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`,
+    );
     return csrf;
   }
 
   clear(req: Request, res: Response): void {
     const secure = req.secure ? '; Secure' : '';
-    res.append('Set-Cookie', `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=0${secure}`);
-    res.append('Set-Cookie', `${CSRF_COOKIE}=; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=0${secure}`);
+    res.append(
+      'Set-Cookie',
+      `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=0${secure}`,
+    );
+    res.append(
+      'Set-Cookie',
+      `${CSRF_COOKIE}=; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=0${secure}`,
+    );
   }
 
   /**
@@ -110,10 +126,18 @@ export class ArbiterSessions {
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) return undefined;
     const arbiter = this.store.arbiter(claims.data.sub);
-    if (arbiter === undefined || arbiter.status !== 'active' || arbiter.session_epoch !== claims.data.ep) {
+    if (
+      arbiter === undefined ||
+      arbiter.status !== 'active' ||
+      arbiter.session_epoch !== claims.data.ep
+    ) {
       return undefined;
     }
-    return { arbiter, sessionId: claims.data.sid, csrfToken: csrfTokenFor(this.#secret, claims.data.sid) };
+    return {
+      arbiter,
+      sessionId: claims.data.sid,
+      csrfToken: csrfTokenFor(this.#secret, claims.data.sid),
+    };
   }
 
   /** Route guard: a valid session, and for unsafe methods the origin and CSRF checks. */
@@ -125,7 +149,11 @@ export class ArbiterSessions {
         requireSameOrigin(req);
         const header = req.get(CSRF_HEADER) ?? '';
         const cookie = cookiesOf(req).get(CSRF_COOKIE) ?? '';
-        if (header === '' || !safeEqual(header, session.csrfToken) || !safeEqual(cookie, session.csrfToken)) {
+        if (
+          header === '' ||
+          !safeEqual(header, session.csrfToken) ||
+          !safeEqual(cookie, session.csrfToken)
+        ) {
           throw csrfRejected('missing or wrong CSRF token');
         }
       }
