@@ -55,7 +55,9 @@ type SpecEntry = SpecVerification | SpecRecovery | SpecSerialization;
 
 const spec = loadVector<SpecEntry[]>('dlcspecs/test/ecdsa_adaptor.json');
 const label = (e: SpecEntry, i: number): string =>
-  `#${i} ${e.kind}: ${e.comment ?? ''}${e.error ? ` (error: ${e.error})` : ''}`;
+  [`#${i} ${e.kind}`, e.comment, e.error ? `(error: ${e.error})` : undefined]
+    .filter((part) => part)
+    .join(' ');
 const specOf = <K extends SpecEntry['kind']>(kind: K) =>
   spec
     .map((e, i) => ({ e, name: label(e, i) }))
