@@ -1,7 +1,9 @@
 import express, { type Express } from 'express';
+import { installArbitration } from './arbitration/index.ts';
+import { installCi } from './ci/index.ts';
 import type { AppContext } from './context.ts';
 import { errorHandler } from './http/error-handler.ts';
-import { registerRoutes } from './http/routes.ts';
+import { notFoundHandler, registerRoutes } from './http/routes.ts';
 
 /** Builds the Express app from the context. No `listen`: the server entry and the tests do that. */
 export function createApp(ctx: AppContext): Express {
@@ -10,7 +12,12 @@ export function createApp(ctx: AppContext): Express {
   // Strong ETags are set explicitly where content is immutable (http-cache.ts).
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Issue 6: arbitration routes, before registerRoutes (whose last handler is the 404 catch-all).
+  installArbitration(app, ctx);
   registerRoutes(app, ctx);
+  // Issue 7: CI attestation routes (oracle/ci).
+  installCi(app, ctx);
+  app.use(notFoundHandler());
   app.use(errorHandler(ctx));
   return app;
 }

@@ -46,6 +46,11 @@ const envSchema = z.object({
   VERDICT_TOKEN_TTL_SEC: intFromEnv(60, 10 * ONE_YEAR_SEC, ONE_YEAR_SEC),
   VERDICT_SCHEDULER_TICK_SEC: intFromEnv(1, 59, 5),
   VERDICT_DLC_MESSAGE_MAX_BYTES: intFromEnv(1024, 16 * 1024 * 1024, 1024 * 1024),
+  // Issue 7 (CI attestation): the OIDC issuer whose ID tokens may speak for a milestone's CI,
+  // its JWKS (default: <issuer>/.well-known/jwks) and the audience the tokens must carry.
+  VERDICT_CI_OIDC_ISSUER: z.url().default('https://token.actions.githubusercontent.com'),
+  VERDICT_CI_OIDC_JWKS_URL: z.url().optional(),
+  VERDICT_CI_OIDC_AUDIENCE: z.string().min(1).max(200).default('verdict'),
 });
 
 export interface Config {
@@ -62,6 +67,9 @@ export interface Config {
   readonly tokenTtlSec: number;
   readonly schedulerTickSec: number;
   readonly dlcMessageMaxBytes: number;
+  readonly ciOidcIssuer: string;
+  readonly ciOidcJwksUrl: string;
+  readonly ciOidcAudience: string;
 }
 
 export class ConfigError extends Error {
@@ -107,5 +115,10 @@ export function loadConfig(
     tokenTtlSec: e.VERDICT_TOKEN_TTL_SEC,
     schedulerTickSec: e.VERDICT_SCHEDULER_TICK_SEC,
     dlcMessageMaxBytes: e.VERDICT_DLC_MESSAGE_MAX_BYTES,
+    ciOidcIssuer: e.VERDICT_CI_OIDC_ISSUER,
+    ciOidcJwksUrl:
+      e.VERDICT_CI_OIDC_JWKS_URL ??
+      `${e.VERDICT_CI_OIDC_ISSUER.replace(/\/$/, '')}/.well-known/jwks`,
+    ciOidcAudience: e.VERDICT_CI_OIDC_AUDIENCE,
   });
 }
