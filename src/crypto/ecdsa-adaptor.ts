@@ -7,6 +7,10 @@
  * Comments quote the spec step (`spec:`) or name the secp256k1-zkp function (`zkp:`) that a line
  * implements. Deliberate deviations are marked `DEVIATION`.
  *
+ * Side channels: secret scalars go through noble's constant-time `multiply`, but JavaScript
+ * bigint arithmetic (nonce hashing aside) is not constant-time; this is the same best effort as
+ * noble's own signing.
+ *
  * Security note (both sources): an adaptor signature leaks the Diffie-Hellman value `x·Y`, so a
  * DLC funding key must not be reused for anything that relies on CDH (ECDH, ElGamal, …).
  * @module
@@ -33,6 +37,7 @@ const HALF_N = N >> 1n;
 
 /** Why a byte string is not an adaptor signature (DLC-NOTES §9 "Parse rules"). */
 export type InvalidAdaptorSignatureReason =
+  | 'wrong_length' // not 162 bytes
   | 'R_not_a_point' // R is not a valid compressed point
   | 'r_zero' // R.x mod n = 0
   | 'R_a_not_a_point' // R_a is not a valid compressed point
@@ -226,10 +231,13 @@ function decodeAdaptorSignature<P>(
 
 /**
  * Parses a 162-byte adaptor signature. Throws {@link InvalidAdaptorSignatureError} (with a
- * `reason`) if it breaks a parse rule, RangeError if it is not 162 bytes.
+ * `reason`) if it is not 162 bytes or breaks a parse rule; TypeError if it is not a Uint8Array.
  */
 export function parseAdaptorSignature(bytes: Uint8Array): ParsedAdaptorSignature {
-  checkBytes(bytes, ADAPTOR_SIGNATURE_LENGTH, 'adaptorSig');
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('adaptorSig must be a Uint8Array');
+  if (bytes.length !== ADAPTOR_SIGNATURE_LENGTH) {
+    throw new InvalidAdaptorSignatureError('wrong_length');
+  }
   const d = decodeAdaptorSignature(noblePointOps, bytes);
   if (typeof d === 'string') throw new InvalidAdaptorSignatureError(d);
   return { R: d.R33.slice(), R_a: d.R_a33.slice(), s_a: d.s_a, b: d.b, c: d.c };

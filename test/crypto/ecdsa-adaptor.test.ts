@@ -298,6 +298,15 @@ describe('parse rules (DLC-NOTES §9)', () => {
     expect(() => adaptorDecrypt(bytes, fixed.y)).toThrow(InvalidAdaptorSignatureError);
   });
 
+  it('a byte string that is not 162 bytes → wrong_length', () => {
+    for (const bytes of [new Uint8Array(0), valid.subarray(1), new Uint8Array([...valid, 0])]) {
+      expect(() => parseAdaptorSignature(bytes)).toThrow(
+        expect.objectContaining({ name: 'InvalidAdaptorSignatureError', reason: 'wrong_length' }),
+      );
+    }
+    expect(() => parseAdaptorSignature('00' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+
   it('the error carries a stable code', () => {
     const err = new InvalidAdaptorSignatureError('s_a_out_of_range');
     expect(err).toBeInstanceOf(Error);
@@ -366,7 +375,6 @@ describe('argument errors name the argument; verify throws only on those', () =>
     ['adaptorSig', () => adaptorRecover(short, new Uint8Array(64), Y)],
     ['signature', () => adaptorRecover(sig, short, Y)],
     ['encryptionKey', () => adaptorRecover(sig, new Uint8Array(64), short)],
-    ['adaptorSig', () => parseAdaptorSignature(short)],
     ['nonceK', () => __TEST.encryptWithNonces(x, Y, msg, short, be32(1n))],
   ])('wrong length of %s → RangeError', (name, call) => {
     expect(call).toThrow(RangeError);
