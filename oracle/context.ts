@@ -34,4 +34,9 @@ export interface AppContext {
    * with its vote aggregation (returning `null` defers to a later tick).
    */
   disputeResolver: DisputeResolver;
+  /**
+   * Issue 6: called by `openDispute` inside its transaction, right after the milestone became
+   * `disputed`; the arbitration module seats the panel here. Absent: nothing is seated.
+   */
+  disputeOpened?: (ctx: AppContext, milestone: MilestoneRow, actor: string) => void;
 }

@@ -4,6 +4,7 @@
  * Express error handler (`oracle/http/error-handler.ts`) renders `{ error: { code, message, details? } }`.
  */
 import { CI_ERROR_STATUS } from './ci/error-codes.ts';
+import { ARBITRATION_ERROR_STATUS } from './arbitration/error-codes.ts';
 
 export const statusByCode = {
   invalid_json: 400,
@@ -34,6 +35,8 @@ export const statusByCode = {
   internal_error: 500,
   // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.
   ...CI_ERROR_STATUS,
+  // Issue 6: arbitration codes (accounts, sessions, disputes), defined beside the module.
+  ...ARBITRATION_ERROR_STATUS,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof statusByCode;

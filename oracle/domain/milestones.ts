@@ -358,7 +358,7 @@ export function openDispute(
     }
     const evidenceEndsAt = now + mt.dispute.evidenceWindowSec;
     const votingEndsAt = evidenceEndsAt + mt.dispute.votingWindowSec;
-    return transition(
+    const disputed = transition(
       ctx,
       m,
       {
@@ -375,6 +375,9 @@ export function openDispute(
         details: { reason, evidenceEndsAt, votingEndsAt },
       },
     );
+    // Issue 6: arbitration seats the panel in this same transaction.
+    ctx.disputeOpened?.(ctx, disputed, actorString(actor));
+    return disputed;
   })();
 }
 

@@ -6,6 +6,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { CI_ROUTES } from '../ci/route-table.ts';
+import { ARBITRATION_ROUTES } from '../arbitration/route-table.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { Principal } from './tokens.ts';
@@ -52,6 +53,9 @@ export const ROUTES = {
   // Issue 7: CI results and CI tokens of a milestone (the CI submission itself is authenticated
   // by a CI or OIDC token and is registered by `installCi`, outside this table).
   ...CI_ROUTES,
+  // Issue 6: the operator's arbiter admin routes and the parties' dispute routes (the arbiters'
+  // own cookie-session routes under /arbiter are registered by `installArbitration`, outside this table).
+  ...ARBITRATION_ROUTES,
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteName = keyof typeof ROUTES;
