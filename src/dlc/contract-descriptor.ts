@@ -204,12 +204,21 @@ export function validateContractDescriptor(
   validateNumericDescriptor(d, event.base, totalCollateral);
 }
 
-/** The range payouts of a numeric descriptor (one CET each; DLC-NOTES.md §5). */
+/**
+ * The range payouts of a numeric descriptor (one CET each; DLC-NOTES.md §5). See
+ * {@link computeRangePayouts} for the cap on evaluated outcomes.
+ */
 export function numericRangePayouts(
   d: NumericContractDescriptor,
   totalCollateral: bigint,
+  maxEvaluatedOutcomes?: bigint,
 ): RangePayout[] {
-  return computeRangePayouts(d.payoutFunction, d.roundingIntervals, totalCollateral);
+  return computeRangePayouts(
+    d.payoutFunction,
+    d.roundingIntervals,
+    totalCollateral,
+    maxEvaluatedOutcomes,
+  );
 }
 
 /** One CET of an enum contract. */

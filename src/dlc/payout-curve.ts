@@ -71,6 +71,9 @@ export class PayoutEvaluationError extends Error {
 
 const U64_MAX = (1n << 64n) - 1n;
 
+/** Default cap on outcomes evaluated by {@link computeRangePayouts}: 2^22, four times a 20-digit binary event. */
+export const DEFAULT_MAX_EVALUATED_OUTCOMES = 1n << 22n;
+
 function checkPoint(p: PayoutPoint): void {
   if (p.eventOutcome < 0n || p.eventOutcome > U64_MAX) {
     throw new InvalidPayoutFunctionError(`event_outcome ${p.eventOutcome} is not a u64`);
@@ -238,15 +241,26 @@ function roundedPieceValue(
  * piece (they share it), so equal neighbours merge across pieces. A 2-point piece with equal
  * payouts extends the current range without being evaluated.
  *
- * The function must be valid ({@link validatePayoutFunction}); the walk visits every outcome of
- * every non-flat piece, so it is meant for outcome spaces of a realistic size (2^20 and below).
+ * The walk visits every outcome of every non-flat piece, like rust-dlc. A descriptor received
+ * from a counterparty could make that walk endless (a sloped piece over 2^64 outcomes), so the
+ * number of evaluated outcomes is capped by `maxEvaluatedOutcomes` (default
+ * {@link DEFAULT_MAX_EVALUATED_OUTCOMES}); beyond it the function is rejected before any work.
  */
 export function computeRangePayouts(
   fn: PayoutFunction,
   rounding: RoundingIntervals,
   totalCollateral: bigint,
+  maxEvaluatedOutcomes: bigint = DEFAULT_MAX_EVALUATED_OUTCOMES,
 ): RangePayout[] {
   validatePayoutFunction(fn);
+  const toEvaluate = fn.payoutFunctionPieces
+    .filter((p) => !isFlat(p))
+    .reduce((n, p) => n + lastPoint(p).eventOutcome - firstPoint(p).eventOutcome, 0n);
+  if (toEvaluate > maxEvaluatedOutcomes) {
+    throw new InvalidPayoutFunctionError(
+      `the payout function needs ${toEvaluate} evaluations, more than the limit ${maxEvaluatedOutcomes}`,
+    );
+  }
   const ranges: RangePayout[] = [];
   for (const piece of fn.payoutFunctionPieces) {
     const first = firstPoint(piece).eventOutcome;

@@ -415,12 +415,10 @@ describe('contract descriptor codec: errors and round trips', () => {
           kind: fc.constant('numeric' as const),
           nbDigits: fc.integer({ min: 1, max: 0xffff }),
           payoutFunction: fc.constant({
-            payoutFunctionPieces: pts
-              .slice(1)
-              .map((p, i): PayoutFunctionPiece => ({
-                kind: 'polynomial',
-                payoutPoints: [pts[i]!, p],
-              })),
+            payoutFunctionPieces: pts.slice(1).map((p, i): PayoutFunctionPiece => ({
+              kind: 'polynomial',
+              payoutPoints: [pts[i]!, p],
+            })),
           }),
           roundingIntervals: fc.array(
             fc.record({

@@ -291,3 +291,31 @@ describe('range payouts (properties)', () => {
     );
   });
 });
+
+describe('computeRangePayouts evaluation cap', () => {
+  const sloped = (end: bigint): PayoutFunction => ({
+    payoutFunctionPieces: [
+      {
+        kind: 'polynomial',
+        payoutPoints: [
+          { eventOutcome: 0n, outcomePayout: 0n, extraPrecision: 0 },
+          { eventOutcome: end, outcomePayout: 10n, extraPrecision: 0 },
+        ],
+      },
+    ],
+  });
+  const mod1: RoundingIntervals = [{ beginInterval: 0n, roundingMod: 1n }];
+
+  it('rejects a sloped piece over 2^64 outcomes before walking it', () => {
+    expect(() => computeRangePayouts(sloped((1n << 64n) - 1n), mod1, 10n)).toThrow(
+      InvalidPayoutFunctionError,
+    );
+  });
+
+  it('honours an explicit limit', () => {
+    expect(() => computeRangePayouts(sloped(100n), mod1, 10n, 99n)).toThrow(
+      InvalidPayoutFunctionError,
+    );
+    expect(computeRangePayouts(sloped(100n), mod1, 10n, 100n)).toHaveLength(11);
+  });
+});
