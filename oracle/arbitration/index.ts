@@ -12,7 +12,8 @@ import {
   registerArbitrationApiRoutes,
   type InstalledArbitration,
 } from './routes.ts';
-import { ArbiterSessions, loadOrCreateSessionSecret } from './session.ts';
+import { loadOrCreateJwtSecret } from '../data-dir.ts';
+import { ArbiterSessions, sessionKey } from './session.ts';
 import { ArbitrationStore } from './store.ts';
 import { buildUiAssets } from './ui-assets.ts';
 
@@ -32,7 +33,11 @@ export function installArbitration(
   uiReady.catch((err: unknown) => ctx.logger.error({ err }, 'arbiter UI bundle failed'));
   const a: InstalledArbitration = {
     ...base,
-    sessions: new ArbiterSessions(loadOrCreateSessionSecret(ctx.config.dataDir), store, ctx.now),
+    sessions: new ArbiterSessions(
+      sessionKey(loadOrCreateJwtSecret(ctx.config.dataDir)),
+      store,
+      ctx.now,
+    ),
     throttle: new LoginThrottle(),
     uiReady,
   };

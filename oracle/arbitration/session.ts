@@ -5,9 +5,7 @@
  * to the session's CSRF token (double submit: the same value is in a readable cookie, and it is
  * an HMAC of the session id, so it cannot be planted).
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -34,18 +32,19 @@ const claimsSchema = z.object({
 });
 
 /**
- * The session secret: 32 random bytes in `<data dir>/arbiter-session.secret` (mode 0600), made on
- * first start. Separate from the API token secret, so each key has one purpose.
+ * The session key: HKDF-SHA256 of the service's token secret under its own label, so a session
+ * token, a CSRF token, a party token and a CI token never share a key (as `oracle/ci/ci-token.ts`).
  */
-export function loadOrCreateSessionSecret(dataDir: string): string {
-  const path = join(dataDir, 'arbiter-session.secret');
-  if (!existsSync(path)) {
-    writeFileSync(path, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-  }
-  chmodSync(path, 0o600);
-  const secret = readFileSync(path, 'utf8').trim();
-  if (secret.length < 32) throw new Error(`${path} is too short to be a session secret`);
-  return secret;
+export function sessionKey(serviceSecret: string): Buffer {
+  return Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.from(serviceSecret, 'utf8'),
+      new Uint8Array(0),
+      'verdict/arbiter-session/v1',
+      32,
+    ),
+  );
 }
 
 export interface ArbiterSession {
@@ -55,10 +54,10 @@ export interface ArbiterSession {
 }
 
 export class ArbiterSessions {
-  readonly #secret: string;
+  readonly #secret: Buffer;
 
   constructor(
-    secret: string,
+    secret: Buffer,
     private readonly store: ArbitrationStore,
     private readonly now: () => number,
   ) {
