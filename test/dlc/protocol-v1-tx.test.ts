@@ -22,6 +22,7 @@ import {
   unsignedTxHex,
   validateLocktimes,
   verifyFundingSpendSignature,
+  verifyP2wpkhFundingWitness,
   type PartyFundingParams,
   type RefundOutputOrder,
 } from '../../src/dlc/transactions.ts';
@@ -277,6 +278,13 @@ describe('dlcspecs protocol-v1 vectors: transactions', () => {
         const sig = secp256k1.Signature.fromBytes(sigDer.subarray(0, -1), 'der').toBytes('compact');
         const digest = p2wpkhSighash(funding.tx, index, pubkey, input.prevout.amount);
         expect(secp256k1.verify(sig, digest, pubkey, { prehash: false })).toBe(true);
+        expect(verifyP2wpkhFundingWitness(funding, index, elements)).toBe(true);
+        const tampered = Uint8Array.from(sigDer);
+        tampered[10] = (tampered[10] ?? 0) ^ 1;
+        expect(verifyP2wpkhFundingWitness(funding, index, [tampered, pubkey])).toBe(false);
+        // The funding input of the other party at this index does not match this key.
+        const other = funding.inputs.findIndex((x) => x.party === 'accept');
+        expect(verifyP2wpkhFundingWitness(funding, other, elements)).toBe(false);
       });
     },
   );
