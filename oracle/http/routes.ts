@@ -382,8 +382,11 @@ export function registerRoutes(app: Express, ctx: AppContext): void {
     if (att === undefined) throw new NotFoundError('not_attested', 'the event is not attested yet');
     sendCached(req, res, rustDlcAttestationOf(att.tlv), { immutable: true });
   });
+}
 
-  app.use(() => {
+/** The last route: anything unmatched is a 404 `not_found` (install it after every module's routes). */
+export function notFoundHandler(): RequestHandler {
+  return () => {
     throw new AppError('not_found', 'no such route');
-  });
+  };
 }

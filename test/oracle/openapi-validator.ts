@@ -1,4 +1,4 @@
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { expect } from 'vitest';
 import type { Reply } from './helpers.ts';
 
@@ -15,7 +15,7 @@ type Doc = {
 /** Validates real replies against the service's own OpenAPI 3.1 document (ajv, draft 2020-12). */
 export class OpenApiValidator {
   private readonly ajv: Ajv2020;
-  private readonly cache = new Map<string, ReturnType<Ajv2020['compile']>>();
+  private readonly cache = new Map<string, ValidateFunction>();
   checked = 0;
 
   constructor(private readonly doc: Doc) {
