@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ciPolicySchema } from '../ci/policy.ts';
 import { canonicalJson, sha256Hex, type JsonValue } from './canonical-json.ts';
 import { normalizeOutcome, type Outcome, type OutcomeKind } from './outcomes.ts';
 
@@ -58,8 +59,9 @@ const milestoneInput = z.strictObject({
     votingWindowSec: 3 * DAY,
     appealAllowed: false,
   }),
-  // Issue 7's CI policy: opaque here, but part of the terms and therefore of the terms hash.
-  ci: z.record(z.string(), z.unknown()).optional(),
+  // Issue 7's CI policy (oracle/ci/policy.ts): validated here, part of the terms and therefore
+  // of the terms hash.
+  ci: ciPolicySchema.optional(),
 });
 
 /** `POST /v1/contracts` body. */
