@@ -21,7 +21,7 @@ export function keyFromSeed(seed: number): Key {
 
 export function p2wpkhOf(key: Key): { script: Uint8Array; address: string } {
   const p = p2wpkh(key.pub, REGTEST_NETWORK);
-  return { script: p.script, address: p.address! };
+  return { script: p.script, address: p.address };
 }
 
 /** The DLC funding output: P2WSH of `OP_2 <pk1> <pk2> OP_2 OP_CHECKMULTISIG`, keys sorted. */
