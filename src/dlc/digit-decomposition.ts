@@ -82,9 +82,10 @@ export function coverInterval(
   const S0 = S[0] ?? 0;
   const E0 = E[0] ?? 0;
 
-  // The interval is one whole block under the common prefix. `start < end`, so the prefix is
-  // non-empty unless the interval is the whole outcome space, which the empty prefix covers.
-  if (S.every((d) => d === 0) && E.every((d) => d === base - 1)) return [pre];
+  // The interval is one whole block under a (non-empty) common prefix. The whole outcome space
+  // has no common prefix; it is covered by the one-digit prefixes, as in rust-dlc, because an
+  // empty prefix would have no adaptor point.
+  if (p > 0 && S.every((d) => d === 0) && E.every((d) => d === base - 1)) return [pre];
 
   // Only the last digit differs: one prefix per value of that digit.
   if (p === nbDigits - 1) {

@@ -31,12 +31,15 @@ const toRange = (r: Range) => ({
   offerPayout: big(r.offer),
 });
 
-/** The minimal cover by brute force: from `start`, always take the largest aligned block that fits. */
+/**
+ * The minimal cover by brute force: from `start`, always take the largest aligned block that fits
+ * under a non-empty prefix.
+ */
 function bruteForceCover(start: bigint, end: bigint, base: number, nbDigits: number): number[][] {
   const out: number[][] = [];
   let x = start;
   while (x <= end) {
-    for (let k = 0; k <= nbDigits; k++) {
+    for (let k = 1; k <= nbDigits; k++) {
       const size = BigInt(base) ** BigInt(nbDigits - k);
       if (x % size === 0n && x + size - 1n <= end) {
         out.push(decompose(x, base, nbDigits).slice(0, k));
@@ -103,6 +106,23 @@ describe('coverInterval (rust-dlc grouping cases)', () => {
       [3],
       [4],
     ]);
+  });
+
+  it('covers the whole outcome space with the one-digit prefixes, never the empty prefix', () => {
+    expect(coverInterval(0n, 15n, 2, 4)).toEqual([[0], [1]]);
+    expect(coverInterval(0n, 999n, 10, 3)).toEqual([
+      [0],
+      [1],
+      [2],
+      [3],
+      [4],
+      [5],
+      [6],
+      [7],
+      [8],
+      [9],
+    ]);
+    expect(coverInterval(0n, 2n, 3, 1)).toEqual([[0], [1], [2]]);
   });
 
   it('rejects start > end', () => {
