@@ -349,7 +349,7 @@ function writeF64Param(w: Writer, v: number): void {
   const int = Math.floor(abs);
   w.bool(v >= 0);
   w.u64(BigInt(int));
-  // Fractions finer than 2^-16 cannot be sent; they are truncated (like rust-dlc's writer).
+  // Fractions finer than 2^-16 cannot be sent; they are truncated toward zero.
   w.u16(Math.floor((abs - int) * 65536));
 }
 

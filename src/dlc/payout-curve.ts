@@ -118,10 +118,12 @@ export function validateHyperbolaPiece(piece: HyperbolaPayoutCurvePiece): void {
   }
 }
 
+/** The point a piece starts at (its left end point). */
 export function firstPoint(piece: PayoutFunctionPiece): PayoutPoint {
   return piece.kind === 'polynomial' ? piece.payoutPoints[0]! : piece.leftEndPoint;
 }
 
+/** The point a piece ends at (its right end point). */
 export function lastPoint(piece: PayoutFunctionPiece): PayoutPoint {
   return piece.kind === 'polynomial'
     ? piece.payoutPoints[piece.payoutPoints.length - 1]!
