@@ -755,6 +755,18 @@ describe('laws', () => {
             .filter((x) => x < 1000n)
             .reduce((s, x) => s + x, 0n);
           expect(cetOut + dust + closing).toBe(f.fundOutputValue);
+          // The prepaid reserve pays the CET at the offered rate: with the largest low-s
+          // signatures (71-byte DER + sighash byte) the CET is never heavier than expected.
+          const heaviest = cet.clone();
+          const sig72 = new Uint8Array(72).fill(0x30);
+          heaviest.updateInput(
+            0,
+            { finalScriptWitness: [new Uint8Array(), sig72, sig72, f.fundingScript] },
+            true,
+          );
+          expect(BigInt(Math.ceil(heaviest.weight / 4)) * rate).toBeLessThanOrEqual(
+            f.fundOutputValue - cetOut,
+          );
         },
       ),
       { numRuns: 150 },
