@@ -42,3 +42,10 @@ export function migrate(db: Db): void {
     })();
   }
 }
+
+/** Opens an existing database read-only (the CLI's `info`, beside a running server). */
+export function openDatabaseReadonly(path: string): Db {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}

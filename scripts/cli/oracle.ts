@@ -1,0 +1,326 @@
+/**
+ * `verdict oracle <command>`: the operator's commands for the oracle's key and data dir.
+ * Exit codes: 0 success, 1 failure, 2 usage error.
+ */
+import { existsSync } from 'node:fs';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { z } from 'zod';
+import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
+import { sealMnemonic } from '../../src/crypto/keystore.ts';
+import { ConfigError, loadConfig, type Config } from '../../oracle/config.ts';
+import {
+  acquireDataDirLock,
+  createKeystore,
+  ensureDataDir,
+  keystoreExists,
+  loadOrCreateJwtSecret,
+  openKeystoreFile,
+  paths,
+  resolvePassphrase,
+  writeKeystoreFile,
+} from '../../oracle/data-dir.ts';
+import { openDatabaseReadonly } from '../../oracle/db/open.ts';
+import { Stores } from '../../oracle/db/stores.ts';
+import { verifyAuditChain } from '../../oracle/domain/audit-log.ts';
+import { auditLogView } from '../../oracle/http/schemas.ts';
+import { TokenIssuer } from '../../oracle/http/tokens.ts';
+import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
+
+export const ORACLE_USAGE = `usage: verdict oracle <command> [options]
+
+commands:
+  init                      create the encrypted keystore and print the new mnemonic ONCE
+  backup                    print the mnemonic of the existing keystore (keep it offline)
+  restore [--force]         rebuild the keystore from a mnemonic read from stdin (never argv);
+                            --force replaces an existing keystore
+  info [--json]             data dir, oracle public key, keystore and database state
+  admin-token [--ttl-sec N] [--subject S]
+                            print an operator token (Authorization: Bearer <token>); default 1 day
+  verify-log <contract-id> [--url URL]
+                            fetch a contract's audit log (default http://127.0.0.1:8080) and
+                            verify its hash chain
+
+The data dir and the keystore passphrase come from the environment as for the server
+(VERDICT_DATA_DIR, VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE; without
+either, <data dir>/keystore.pass).
+
+exit status: 0 success, 1 failure, 2 usage error`;
+
+const MNEMONIC_BANNER = [
+  '',
+  'Write these 24 words down, in order, and keep them offline. They are the oracle key:',
+  'anyone with them can sign as this oracle; without them a lost data dir cannot be restored.',
+  '',
+];
+
+function mnemonicLines(mnemonic: string): string[] {
+  const words = mnemonic.split(' ');
+  const lines: string[] = [];
+  for (let i = 0; i < words.length; i += 6) {
+    lines.push(
+      words
+        .slice(i, i + 6)
+        .map((w, j) => `${String(i + j + 1).padStart(2)}. ${w.padEnd(9)}`)
+        .join(' ')
+        .trimEnd(),
+    );
+  }
+  return lines;
+}
+
+function withLock<T>(config: Config, f: () => T): T {
+  ensureDataDir(config.dataDir);
+  const release = acquireDataDirLock(config.dataDir);
+  try {
+    return f();
+  } finally {
+    release();
+  }
+}
+
+function init(config: Config, io: CliIo): number {
+  return withLock(config, () => {
+    if (keystoreExists(config.dataDir)) {
+      io.err(
+        `verdict: a keystore already exists at ${paths(config.dataDir).keystore}; use "verdict oracle backup"`,
+      );
+      return 1;
+    }
+    const passphrase = resolvePassphrase(config);
+    const mnemonic = createKeystore(config, passphrase.value);
+    const pub = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+    for (const l of MNEMONIC_BANNER) io.err(l);
+    for (const l of mnemonicLines(mnemonic)) io.out(l);
+    io.err('');
+    io.err(`oracle public key: ${pub}`);
+    io.err(`keystore: ${paths(config.dataDir).keystore}`);
+    if (passphrase.fromDataDir) {
+      io.err(
+        `warning: the keystore passphrase is in ${paths(config.dataDir).passphrase}; it protects nothing against anyone who can read the data dir`,
+      );
+    }
+    return 0;
+  });
+}
+
+function backup(config: Config, io: CliIo): number {
+  if (!keystoreExists(config.dataDir)) {
+    io.err(
+      `verdict: no keystore in ${config.dataDir}; run "verdict oracle init" or start the server`,
+    );
+    return 1;
+  }
+  const mnemonic = openKeystoreFile(config.dataDir, resolvePassphrase(config).value);
+  for (const l of MNEMONIC_BANNER) io.err(l);
+  for (const l of mnemonicLines(mnemonic)) io.out(l);
+  return 0;
+}
+
+async function restore(config: Config, io: CliIo, force: boolean): Promise<number> {
+  const raw = await io.readStdin();
+  // Accept the numbered layout `init`/`backup` print as well as plain words.
+  const mnemonic = raw
+    .replace(/\b\d+\.\s*/g, ' ')
+    .trim()
+    .split(/\s+/)
+    .join(' ');
+  let pub: string;
+  try {
+    pub = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+  } catch (e) {
+    io.err(`verdict: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  return withLock(config, () => {
+    if (keystoreExists(config.dataDir) && !force) {
+      io.err(
+        `verdict: a keystore already exists at ${paths(config.dataDir).keystore}; pass --force to replace it`,
+      );
+      return 1;
+    }
+    const dbPath = paths(config.dataDir).db;
+    if (existsSync(dbPath)) {
+      const db = openDatabaseReadonly(dbPath);
+      try {
+        const known = new Stores(db).getMeta('oracle_public_key');
+        if (known !== undefined && known !== pub) {
+          io.err(
+            `verdict: this mnemonic is key ${pub}, but the database in ${config.dataDir} belongs to key ${known}; refusing`,
+          );
+          return 1;
+        }
+      } finally {
+        db.close();
+      }
+    }
+    const passphrase = resolvePassphrase(config);
+    writeKeystoreFile(
+      config.dataDir,
+      sealMnemonic(mnemonic, passphrase.value, { scryptN: config.scryptN }),
+      {
+        replace: force,
+      },
+    );
+    io.err(`restored the keystore of oracle key ${pub} into ${paths(config.dataDir).keystore}`);
+    return 0;
+  });
+}
+
+function info(config: Config, io: CliIo, json: boolean): number {
+  const p = paths(config.dataDir);
+  const out: Record<string, unknown> = {
+    dataDir: config.dataDir,
+    keystore: keystoreExists(config.dataDir) ? p.keystore : null,
+    database: existsSync(p.db) ? p.db : null,
+    passphraseSource:
+      config.keystorePassphrase !== undefined
+        ? 'VERDICT_KEYSTORE_PASSPHRASE'
+        : config.keystorePassphraseFile !== undefined
+          ? 'VERDICT_KEYSTORE_PASSPHRASE_FILE'
+          : existsSync(p.passphrase)
+            ? p.passphrase
+            : null,
+    oraclePublicKey: null,
+  };
+  if (existsSync(p.db)) {
+    const db = openDatabaseReadonly(p.db);
+    try {
+      const stores = new Stores(db);
+      out['oraclePublicKey'] = stores.getMeta('oracle_public_key') ?? null;
+      out['counts'] = stores.counts();
+    } finally {
+      db.close();
+    }
+  }
+  if (out['oraclePublicKey'] === null && keystoreExists(config.dataDir)) {
+    const mnemonic = openKeystoreFile(config.dataDir, resolvePassphrase(config).value);
+    out['oraclePublicKey'] = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+  }
+  if (json) io.out(JSON.stringify(out, null, 2));
+  else
+    for (const [k, v] of Object.entries(out))
+      io.out(
+        `${k.padEnd(18)} ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`,
+      );
+  return 0;
+}
+
+function adminToken(config: Config, io: CliIo, ttlSec: number, subject: string): number {
+  ensureDataDir(config.dataDir);
+  const tokens = new TokenIssuer(loadOrCreateJwtSecret(config.dataDir), config.tokenTtlSec);
+  io.out(tokens.issueAdminToken(ttlSec, subject));
+  return 0;
+}
+
+async function verifyLog(contractId: string, url: string, io: CliIo): Promise<number> {
+  if (!/^[0-9a-f]{16}$/.test(contractId)) throw new UsageError(`not a contract id: ${contractId}`);
+  let body: unknown;
+  try {
+    const res = await fetch(`${url.replace(/\/$/, '')}/v1/contracts/${contractId}/log`);
+    body = await res.json();
+    if (!res.ok) {
+      io.err(`verdict: ${res.status} ${JSON.stringify(body)}`);
+      return 1;
+    }
+  } catch (e) {
+    io.err(`verdict: cannot fetch the log: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  const parsed = auditLogView.safeParse(body);
+  if (!parsed.success) {
+    io.err(`verdict: the answer is not an audit log: ${parsed.error.message}`);
+    return 1;
+  }
+  const verdict = verifyAuditChain(parsed.data.entries, contractId);
+  if (!verdict.ok) {
+    io.err(
+      `verdict: the audit log of ${contractId} does NOT verify at seq ${verdict.seq}: ${verdict.reason}`,
+    );
+    return 1;
+  }
+  if (verdict.headHash !== parsed.data.headHash) {
+    io.err(
+      `verdict: the served head hash ${parsed.data.headHash} is not the chain's ${verdict.headHash}`,
+    );
+    return 1;
+  }
+  io.out(`ok: ${verdict.entries} entries, head ${verdict.headHash}`);
+  return 0;
+}
+
+const ttlSchema = z.coerce
+  .number()
+  .int()
+  .min(60)
+  .max(10 * 365 * 86_400);
+
+/** Entry point for `verdict oracle ...`; `argv` is what follows `oracle`. */
+export async function run(
+  argv: readonly string[],
+  io: CliIo = defaultIo,
+  env = process.env,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    (command === undefined ? io.err : io.out)(ORACLE_USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const flags = parseFlags(rest, {
+      help: { type: 'boolean', short: 'h' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'ttl-sec': { type: 'string' },
+      subject: { type: 'string' },
+      url: { type: 'string' },
+    });
+    if (flags.values.help === true) {
+      io.out(ORACLE_USAGE);
+      return 0;
+    }
+    const positionals = flags.positionals;
+    const expectArgs = (n: number) => {
+      if (positionals.length !== n) throw new UsageError(`${command} takes ${n} argument(s)`);
+    };
+    const config = loadConfig(env);
+    switch (command) {
+      case 'init':
+        expectArgs(0);
+        return init(config, io);
+      case 'backup':
+        expectArgs(0);
+        return backup(config, io);
+      case 'restore':
+        expectArgs(0);
+        return await restore(config, io, flags.values.force === true);
+      case 'info':
+        expectArgs(0);
+        return info(config, io, flags.values.json === true);
+      case 'admin-token': {
+        expectArgs(0);
+        const ttl = ttlSchema.safeParse(flags.values['ttl-sec'] ?? '86400');
+        if (!ttl.success) throw new UsageError('--ttl-sec must be an integer from 60 to 10 years');
+        return adminToken(config, io, ttl.data, flags.values.subject ?? 'operator');
+      }
+      case 'verify-log': {
+        expectArgs(1);
+        const url = z.url().safeParse(flags.values.url ?? 'http://127.0.0.1:8080');
+        if (!url.success) throw new UsageError('--url must be a URL');
+        return await verifyLog(positionals[0] ?? '', url.data, io);
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`verdict oracle: ${e.message}\n\n${ORACLE_USAGE}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return 2;
+    }
+    io.err(`verdict oracle: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+}
