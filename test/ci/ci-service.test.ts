@@ -46,9 +46,14 @@ async function expectAttestationVerifies(
 }
 
 async function milestoneState(s: TestServer, c: CreatedContract, index: number): Promise<string> {
-  const r = await call<{ milestones: { status: string }[] }>(s.url, 'GET', `/v1/contracts/${c.id}`, {
-    token: c.tokens.client,
-  });
+  const r = await call<{ milestones: { status: string }[] }>(
+    s.url,
+    'GET',
+    `/v1/contracts/${c.id}`,
+    {
+      token: c.tokens.client,
+    },
+  );
   const state = r.body.milestones[index]?.status;
   if (state === undefined) throw new Error(JSON.stringify(r.body));
   return state;
