@@ -126,6 +126,44 @@ describe('verdict ci attest', () => {
     expect(att.body.outcome).toBe(100);
   });
 
+  it('the verdict binary (scripts/verdict.ts) routes "ci attest" and exits 0', async () => {
+    const c = await createContract(s, [{ outcome: 'share', ci: TOKEN_POLICY }]);
+    await deliver(s, c, 0);
+    const issued = await call<{ token: string }>(
+      s.url,
+      'POST',
+      `/v1/contracts/${c.id}/milestones/0/ci/tokens`,
+      { token: c.tokens.client, body: {} },
+    );
+    const child = await run(
+      'npx',
+      [
+        'tsx',
+        'scripts/verdict.ts',
+        'ci',
+        'attest',
+        '--url',
+        s.url,
+        '--contract',
+        c.id,
+        '--milestone',
+        '0',
+        '--commit',
+        SHA,
+        '--junit',
+        junitPath,
+      ],
+      { cwd: process.cwd(), env: { ...process.env, VERDICT_CI_TOKEN: issued.body.token } },
+    );
+    expect(child.stdout).toMatch(/^accepted: PASSED .* attested 100/);
+    const att = await call(
+      s.url,
+      'GET',
+      `/v1/events/${encodeURIComponent(c.eventIds[0] ?? '')}/attestation`,
+    );
+    expect(att.status).toBe(200);
+  });
+
   it('in GitHub Actions, requests an OIDC token for the audience and prints JSON with --json', async () => {
     const c = await createContract(s, [{ outcome: 'enum', ci: OIDC_POLICY }]);
     await deliver(s, c, 0);
