@@ -60,7 +60,7 @@ describe('createAnnouncement', () => {
     expect(enumA.event.nonces[0]).not.toEqual(shareA.event.nonces[0]);
   });
 
-  it.each([
+  it.each<[string, { eventId: string; maturityEpochSec: number; descriptor: EventDescriptor }]>([
     ['empty event id', { eventId: '', maturityEpochSec: 1, descriptor: enumDescriptor }],
     ['negative maturity', { eventId: 'e', maturityEpochSec: -1, descriptor: enumDescriptor }],
     [
