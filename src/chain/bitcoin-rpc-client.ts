@@ -17,6 +17,7 @@ import type {
   ChainBackend,
   MempoolAcceptResult,
   MempoolEntry,
+  ScannedUtxo,
   TransactionInfo,
   TxOutInfo,
 } from './chain-backend.ts';
@@ -131,6 +132,20 @@ const testAcceptSchema = z
     }),
   )
   .length(1);
+
+const scanSchema = z.object({
+  success: z.boolean(),
+  unspents: z.array(
+    z.object({
+      txid: hex32,
+      vout: int,
+      scriptPubKey: hexBytes,
+      amount: sats,
+      coinbase: z.boolean().optional(),
+      height: int,
+    }),
+  ),
+});
 
 const feeEstimateSchema = z.object({ feerate: jsonNumber.optional() });
 
@@ -417,6 +432,22 @@ export class BitcoinRpcClient implements ChainBackend {
       confirmations: r.confirmations,
       coinbase: r.coinbase,
     };
+  }
+
+  async scanUtxos(scriptPubKeys: readonly Uint8Array[]): Promise<ScannedUtxo[]> {
+    if (scriptPubKeys.length === 0) return [];
+    const descriptors = scriptPubKeys.map((s) => `raw(${hex.encode(s)})`);
+    const r = await this.typed(scanSchema, 'scantxoutset', ['start', descriptors]);
+    if (!r.success) throw new RpcProtocolError('scantxoutset: scan did not complete');
+    return r.unspents.map((u) => ({
+      txid: u.txid,
+      vout: u.vout,
+      valueSat: u.amount,
+      scriptPubKey: u.scriptPubKey,
+      height: u.height,
+      // Core 25 and later report `coinbase`; older nodes do not.
+      coinbase: u.coinbase ?? false,
+    }));
   }
 
   sendRawTransaction(tx: Uint8Array | string): Promise<string> {

@@ -66,6 +66,17 @@ export interface MempoolAcceptResult {
   feeSat: bigint | null;
 }
 
+/** An unspent output found by scanning the UTXO set (confirmed outputs only). */
+export interface ScannedUtxo {
+  txid: string;
+  vout: number;
+  valueSat: bigint;
+  scriptPubKey: Uint8Array;
+  /** Height of the block that created it. */
+  height: number;
+  coinbase: boolean;
+}
+
 export interface ChainBackend {
   getBlockchainInfo(): Promise<BlockchainInfo>;
   getBlockCount(): Promise<number>;
@@ -80,6 +91,12 @@ export interface ChainBackend {
   getTransactionConfirmations(txid: string): Promise<number | null>;
   /** null if the output does not exist or is spent (by the mempool too, when includeMempool). */
   getTxOut(txid: string, vout: number, includeMempool?: boolean): Promise<TxOutInfo | null>;
+  /**
+   * Confirmed unspent outputs paying any of these scriptPubKeys (Core `scantxoutset start` with
+   * `raw(<hex>)` descriptors: no wallet needed, but a scan of the whole UTXO set, so seconds on
+   * mainnet). Mempool spends are not subtracted: check candidates with getTxOut.
+   */
+  scanUtxos(scriptPubKeys: readonly Uint8Array[]): Promise<ScannedUtxo[]>;
   /** Returns the txid; a refusal throws RpcRejectedError with Core's code and reason. */
   sendRawTransaction(tx: Uint8Array | string): Promise<string>;
   testMempoolAccept(tx: Uint8Array | string): Promise<MempoolAcceptResult>;

@@ -4,7 +4,7 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
-import { p2ms, p2wpkh, p2wsh, SigHash, Transaction } from '@scure/btc-signer';
+import { p2ms, p2pkh, p2wpkh, p2wsh, SigHash, Transaction } from '@scure/btc-signer';
 import { REGTEST_NETWORK } from '../../src/chain/devnet/index.ts';
 
 export interface Key {
@@ -52,14 +52,14 @@ export function spendP2wpkh(
   key: Key,
   prev: Prevout,
   outputs: OutputSpec[],
-  lockTime = 0,
+  options: { lockTime?: number; sequence?: number } = {},
 ): Uint8Array {
-  const tx = new Transaction({ lockTime, allowUnknownOutputs: true });
+  const tx = new Transaction({ lockTime: options.lockTime ?? 0, allowUnknownOutputs: true });
   tx.addInput({
     txid: prev.txid,
     index: prev.vout,
     witnessUtxo: { script: prev.script, amount: prev.valueSat },
-    sequence: 0xfffffffd,
+    sequence: options.sequence ?? 0xfffffffd,
   });
   for (const o of outputs) tx.addOutput({ script: o.script, amount: o.valueSat });
   tx.sign(key.priv);
@@ -104,4 +104,47 @@ export function spendFunding(
   });
   // Not extract(): it refuses outputs worth more than the inputs, which a test needs to send.
   return tx.toBytes(true, true);
+}
+
+/**
+ * One-input spend with a witness built by `witness(sighash)`, where `sighash(scriptCode,
+ * hashType)` is scure's BIP143 hash for input 0.
+ */
+export function spendWithWitness(
+  prev: Prevout,
+  outputs: OutputSpec[],
+  witness: (sighash: (scriptCode: Uint8Array, hashType: number) => Uint8Array) => Uint8Array[],
+): Uint8Array {
+  const tx = new Transaction({
+    allowUnknownOutputs: true,
+    allowUnknownInputs: true,
+    disableScriptCheck: true,
+  });
+  tx.addInput({
+    txid: prev.txid,
+    index: prev.vout,
+    witnessUtxo: { script: prev.script, amount: prev.valueSat },
+    sequence: 0xfffffffd,
+  });
+  for (const o of outputs) tx.addOutput({ script: o.script, amount: o.valueSat });
+  const items = witness((scriptCode, hashType) =>
+    tx.preimageWitnessV0(0, scriptCode, hashType, prev.valueSat),
+  );
+  tx.updateInput(0, { finalScriptWitness: items });
+  return tx.toBytes(true, true);
+}
+
+/** scriptCode of a P2WPKH input (BIP143). */
+export function p2wpkhScriptCode(key: Key): Uint8Array {
+  return p2pkh(key.pub).script;
+}
+
+/** ECDSA signature, DER, with the hash-type byte appended; `highS` flips s to n − s. */
+export function ecdsaSig(key: Key, hash: Uint8Array, hashType: number, highS = false): Uint8Array {
+  let sig = secp256k1.Signature.fromBytes(
+    secp256k1.sign(hash, key.priv, { prehash: false }),
+    'compact',
+  );
+  if (highS) sig = new secp256k1.Signature(sig.r, secp256k1.Point.CURVE().n - sig.s);
+  return Uint8Array.of(...sig.toBytes('der'), hashType);
 }

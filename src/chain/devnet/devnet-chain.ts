@@ -231,6 +231,17 @@ export class DevnetChain {
     return this.utxos.get(key);
   }
 
+  /** Core `scantxoutset`: confirmed unspent outputs paying one of `scripts` (hex). */
+  scanUtxos(scripts: ReadonlySet<string>): { txid: string; vout: number; coin: Coin }[] {
+    const found: { txid: string; vout: number; coin: Coin }[] = [];
+    for (const [key, coin] of this.utxos) {
+      if (!scripts.has(hex.encode(coin.output.scriptPubKey))) continue;
+      const [txid, vout] = key.split(':') as [string, string];
+      found.push({ txid, vout: Number(vout), coin });
+    }
+    return found;
+  }
+
   /** Whether any output of `txid` is in the UTXO set (Core: "already in utxo set"). */
   hasUnspentOutputs(tx: ParsedTx): boolean {
     return tx.outputs.some((_, vout) => this.utxos.has(outpoint(tx.txid, vout)));

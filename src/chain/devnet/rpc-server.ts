@@ -5,7 +5,8 @@
  *
  * Methods: getblockchaininfo, getblockcount, getblockhash, getblock (0/1), getrawtransaction
  * (0/1, acts as with -txindex=1), gettxout, sendrawtransaction, testmempoolaccept,
- * estimatesmartfee (always 1 sat/vB), getmempoolentry, getrawmempool, generatetoaddress, and
+ * estimatesmartfee (always 1 sat/vB), getmempoolentry, getrawmempool, scantxoutset (`raw()` and
+ * `addr()` descriptors), generatetoaddress, and
  * the non-Core `devnet_faucet(address, amountSat, confirm = true)` →
  * `{ txid, vout, blockhash }`, which pays from devnet's own key (mining to it first if needed).
  */
@@ -508,6 +509,52 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   getrawmempool: (_p, chain) => chain.mempoolTxids(),
+
+  scantxoutset: (params, chain) => {
+    const descriptor = z.union([
+      z.string(),
+      z.object({ desc: z.string() }).transform((o) => o.desc),
+    ]);
+    const [action, descriptors] = args(
+      z.tuple([z.string(), z.array(descriptor).optional()]),
+      params,
+    );
+    if (action === 'abort' || action === 'status') return action === 'abort' ? false : null;
+    if (action !== 'start' || descriptors === undefined) {
+      throw new RpcFailure(RPC_INVALID_PARAMETER, 'Invalid action');
+    }
+    // devnet understands the `raw(<hex>)` and `addr(<address>)` descriptors, without checksums.
+    const scripts = new Set(
+      descriptors.map((d) => {
+        const m = /^(raw|addr)\(([^)]*)\)(#[0-9a-z]{8})?$/.exec(d);
+        if (m === null)
+          throw new RpcFailure(RPC_INVALID_ADDRESS_OR_KEY, `devnet: unsupported descriptor ${d}`);
+        if (m[1] === 'addr') return hex.encode(addressToScript(m[2]!));
+        if (!/^([0-9a-fA-F]{2})+$/.test(m[2]!))
+          throw new RpcFailure(RPC_INVALID_ADDRESS_OR_KEY, 'raw(): expected hex');
+        return m[2]!.toLowerCase();
+      }),
+    );
+    const unspents = chain.scanUtxos(scripts).map(({ txid, vout, coin }) => ({
+      txid,
+      vout,
+      scriptPubKey: hex.encode(coin.output.scriptPubKey),
+      desc: `raw(${hex.encode(coin.output.scriptPubKey)})`,
+      amount: amount(coin.output.valueSat),
+      coinbase: coin.coinbase,
+      height: coin.height,
+    }));
+    return {
+      success: true,
+      txouts: unspents.length,
+      height: chain.height,
+      bestblock: chain.tip.hash,
+      unspents,
+      total_amount: amount(
+        chain.scanUtxos(scripts).reduce((sum, u) => sum + u.coin.output.valueSat, 0n),
+      ),
+    };
+  },
 
   generatetoaddress: (params, chain) => {
     const [n, address] = args(
