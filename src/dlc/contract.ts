@@ -1,0 +1,549 @@
+/**
+ * Contract info and the CET list of a DLC (dlcspecs Messaging.md `contract_info` / `oracle_info`,
+ * protocol version 1; DLC-NOTES.md §4–§6): one or several contract parts (disjoint), each a
+ * contract descriptor (enum or numeric) on a single oracle or on t-of-n oracles.
+ *
+ * From it: the CETs (index, payouts) and the adaptor points in the exact order in which adaptor
+ * signatures are exchanged (DLC-NOTES.md §6):
+ * ```
+ * enum:    for each outcome (descriptor order): for each t-subset (lexicographic): Σ_j S_j(o)
+ * numeric: for each range: for each cover prefix: for each t-subset: Σ_j Σ_i S_{j,i}(prefix_i)
+ * disjoint: part 1's list, then part 2's, … (CET indices continue)
+ * ```
+ * Per-digit points are computed once per announcement (NumericOutcomeCompression.md
+ * "Pre-computing"); a prefix point is a sum of them, a multi-oracle point the sum over its subset.
+ *
+ * Not supported: numeric multi-oracle contracts with an allowed difference (`oracle_params`;
+ * dlcspecs MultiOracle.md): {@link UnsupportedContractError}.
+ */
+import { precomputeDigitPoints } from '../crypto/attestation-points.ts';
+import type { HashConvention } from '../crypto/hash.ts';
+import { addPoints, encodePoint, liftX, type SecpPoint } from '../crypto/secp.ts';
+import { bip340Challenge } from '../crypto/bip340.ts';
+import { attestationMessage } from '../crypto/hash.ts';
+import { cetsForNumeric } from './cet-compression.ts';
+import {
+  cetsForEnum,
+  decodeContractDescriptorAt,
+  numericRangePayouts,
+  serializeContractDescriptor,
+  validateContractDescriptor,
+  type ContractDescriptor,
+} from './contract-descriptor.ts';
+import { decodeAnnouncement, DecodeError, encodeAnnouncement } from './oracle-codec.ts';
+import type { OracleAnnouncement } from './oracle-types.ts';
+import { buildCet, cetSighash } from './transactions.ts';
+import type { Transaction } from '@scure/btc-signer';
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/** `oracle_params` (multi-oracle numeric contracts with an allowed difference). */
+export interface OracleParams {
+  readonly maxErrorExp: number;
+  readonly minFailExp: number;
+  readonly maximizeCoverage: boolean;
+}
+
+/**
+ * `oracle_info`: one oracle, or `threshold`-of-n oracles. The order of `announcements` is the
+ * oracle preference order and fixes the order of the oracle subsets (DLC-NOTES.md §5).
+ */
+export type OracleInfo =
+  | { readonly kind: 'single'; readonly announcement: OracleAnnouncement }
+  | {
+      readonly kind: 'multi';
+      readonly threshold: number;
+      readonly announcements: readonly OracleAnnouncement[];
+      readonly oracleParams?: OracleParams;
+    };
+
+/** One `contract_descriptor ‖ oracle_info` pair. */
+export interface ContractPart {
+  readonly descriptor: ContractDescriptor;
+  readonly oracleInfo: OracleInfo;
+}
+
+/**
+ * `contract_info`: `single_contract_info` (exactly one part) or `disjoint_contract_info` (the
+ * CETs of the parts are concatenated in order).
+ */
+export interface ContractInfo {
+  readonly kind: 'single' | 'disjoint';
+  readonly totalCollateral: bigint;
+  readonly parts: readonly ContractPart[];
+}
+
+/** What the oracle(s) must attest for a CET (or an adaptor signature) to apply. */
+export type CetOutcome =
+  | { readonly kind: 'enum'; readonly outcome: string }
+  /** Every value in `[start, end]` (inclusive) pays the same. */
+  | { readonly kind: 'numeric'; readonly start: bigint; readonly end: bigint };
+
+/** One CET of the contract. `cetIndex` runs over all parts (DLC-NOTES.md §6). */
+export interface ContractCet {
+  readonly cetIndex: number;
+  readonly partIndex: number;
+  readonly outcome: CetOutcome;
+  readonly offerPayout: bigint;
+  readonly acceptPayout: bigint;
+}
+
+/** What a single adaptor signature is encrypted to: an enum outcome or a digit prefix. */
+export type AdaptorMatch =
+  | { readonly kind: 'enum'; readonly outcome: string }
+  | { readonly kind: 'numeric'; readonly prefix: readonly number[] };
+
+/** One adaptor point, in `cet_adaptor_signatures` order. */
+export interface AdaptorPointEntry {
+  /** Position in `cet_adaptor_signatures`. */
+  readonly adaptorIndex: number;
+  readonly cetIndex: number;
+  readonly partIndex: number;
+  readonly match: AdaptorMatch;
+  /** Indices into the part's announcements (one index, 0, for a single oracle). */
+  readonly oracleIndices: readonly number[];
+  /** 33-byte compressed adaptor point. */
+  readonly point: Uint8Array;
+}
+
+/** The contract's CETs and its adaptor points, in signing order. */
+export interface ContractLayout {
+  readonly cets: readonly ContractCet[];
+  readonly adaptorPoints: readonly AdaptorPointEntry[];
+}
+
+/** The contract cannot be handled by this implementation (not: the contract is invalid). */
+export class UnsupportedContractError extends Error {
+  override readonly name = 'UnsupportedContractError';
+  readonly code = 'unsupported_contract';
+}
+
+/** The contract info is invalid (bad threshold, event mismatch between oracles, …). */
+export class InvalidContractInfoError extends Error {
+  override readonly name = 'InvalidContractInfoError';
+  readonly code = 'invalid_contract_info';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracle subsets
+
+/**
+ * All `t`-element subsets of `0 … n−1` in lexicographic order (`[0,1,2], [0,1,3], …`): the order
+ * of adaptor signatures per outcome in a t-of-n contract (rust-dlc
+ * `dlc-trie/src/combination_iterator.rs`; DLC-NOTES.md §4).
+ */
+export function oracleSubsets(n: number, t: number): number[][] {
+  if (!Number.isInteger(n) || !Number.isInteger(t) || t < 1 || t > n) {
+    throw new RangeError(`no ${t}-of-${n} subsets`);
+  }
+  const out: number[][] = [];
+  const current = Array.from({ length: t }, (_, i) => i);
+  for (;;) {
+    out.push(current.slice());
+    // Advance the rightmost index that can still move, reset the ones after it.
+    let i = t - 1;
+    while (i >= 0 && current[i] === n - t + i) i--;
+    if (i < 0) return out;
+    current[i] = (current[i] as number) + 1;
+    for (let j = i + 1; j < t; j++) current[j] = (current[j - 1] as number) + 1;
+  }
+}
+
+/** The announcements of an `oracle_info` with its threshold (1 for a single oracle). */
+export function oraclesOf(info: OracleInfo): {
+  announcements: readonly OracleAnnouncement[];
+  threshold: number;
+} {
+  return info.kind === 'single'
+    ? { announcements: [info.announcement], threshold: 1 }
+    : { announcements: info.announcements, threshold: info.threshold };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+/**
+ * Checks a contract info: a single contract has one part; every multi-oracle part has
+ * `1 ≤ threshold ≤ n` and n ≥ 1; each part's descriptor is valid against *every* announcement
+ * of the part (same outcomes / base / digits, payouts within the total collateral;
+ * {@link validateContractDescriptor}); no numeric part with an allowed difference (unsupported).
+ * Does not verify the announcements' signatures (see `verifyAnnouncement`).
+ * @throws InvalidContractInfoError, InvalidContractDescriptorError, UnsupportedContractError
+ */
+export function validateContractInfo(info: ContractInfo): void {
+  if (info.parts.length === 0) throw new InvalidContractInfoError('contract info without parts');
+  if (info.kind === 'single' && info.parts.length !== 1) {
+    throw new InvalidContractInfoError('a single contract info has exactly one part');
+  }
+  info.parts.forEach((part, p) => {
+    const { announcements, threshold } = oraclesOf(part.oracleInfo);
+    if (announcements.length === 0) {
+      throw new InvalidContractInfoError(`part ${p}: no oracle announcement`);
+    }
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > announcements.length) {
+      throw new InvalidContractInfoError(
+        `part ${p}: threshold ${threshold} of ${announcements.length} oracles`,
+      );
+    }
+    if (
+      part.oracleInfo.kind === 'multi' &&
+      part.oracleInfo.oracleParams !== undefined &&
+      part.descriptor.kind === 'numeric'
+    ) {
+      throw new UnsupportedContractError(
+        `part ${p}: numeric multi-oracle contracts with an allowed difference (oracle_params) are not supported`,
+      );
+    }
+    for (const a of announcements) {
+      validateContractDescriptor(part.descriptor, a.event.descriptor, info.totalCollateral);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The layout: CETs and adaptor points
+
+/** `S(o) = R + e·P` for every (position, outcome string) needed, cached per announcement. */
+function enumOutcomePoint(
+  a: OracleAnnouncement,
+  outcome: string,
+  convention: HashConvention,
+): SecpPoint {
+  const nonce = a.event.nonces[0];
+  if (nonce === undefined) throw new InvalidContractInfoError('enum announcement without nonce');
+  // DLC-NOTES.md §4: lift_x of the x-only key and nonce, e = challenge(R.x ‖ P.x ‖ m(o)).
+  const e = bip340Challenge(
+    nonce,
+    a.oraclePublicKey,
+    attestationMessage(outcome.normalize('NFC'), convention),
+  );
+  const R = liftX(nonce);
+  return e === 0n ? R : R.add(liftX(a.oraclePublicKey).multiplyUnsafe(e));
+}
+
+/**
+ * The CETs and adaptor points of a contract, in the order of DLC-NOTES.md §6. `convention` is the
+ * oracles' hashing convention (`tagged` for Verdict, `sha256` for rust-dlc oracles and the
+ * dlcspecs protocol-v1 vectors).
+ * @throws as {@link validateContractInfo}
+ */
+export function contractLayout(info: ContractInfo, convention: HashConvention): ContractLayout {
+  validateContractInfo(info);
+  const cets: ContractCet[] = [];
+  const adaptorPoints: AdaptorPointEntry[] = [];
+  const push = (
+    cetIndex: number,
+    partIndex: number,
+    match: AdaptorMatch,
+    oracleIndices: readonly number[],
+    point: SecpPoint,
+  ): void => {
+    adaptorPoints.push({
+      adaptorIndex: adaptorPoints.length,
+      cetIndex,
+      partIndex,
+      match,
+      oracleIndices,
+      point: encodePoint(point),
+    });
+  };
+
+  info.parts.forEach((part, partIndex) => {
+    const { announcements, threshold } = oraclesOf(part.oracleInfo);
+    const subsets = oracleSubsets(announcements.length, threshold);
+    const d = part.descriptor;
+    if (d.kind === 'enum') {
+      for (const { outcome, offerPayout } of cetsForEnum(d)) {
+        const cetIndex = cets.length;
+        cets.push({
+          cetIndex,
+          partIndex,
+          outcome: { kind: 'enum', outcome },
+          offerPayout,
+          acceptPayout: info.totalCollateral - offerPayout,
+        });
+        const perOracle = announcements.map((a) => enumOutcomePoint(a, outcome, convention));
+        for (const subset of subsets) {
+          const sum = addPoints(subset.map((j) => perOracle[j] as SecpPoint));
+          push(cetIndex, partIndex, { kind: 'enum', outcome }, subset, sum);
+        }
+      }
+      return;
+    }
+    // Numeric: every oracle has a digits event with the descriptor's base and nbDigits
+    // (validated above); its per-digit points are computed once.
+    const digitPoints = announcements.map((a) => precomputeDigitPoints(a, convention));
+    const first = announcements[0]!.event.descriptor;
+    if (first.kind !== 'digits') throw new InvalidContractInfoError('numeric part on enum event');
+    const ranges = numericRangePayouts(d, info.totalCollateral);
+    const cetBase = cets.length;
+    ranges.forEach((r, i) => {
+      cets.push({
+        cetIndex: cetBase + i,
+        partIndex,
+        outcome: { kind: 'numeric', start: r.start, end: r.start + r.count - 1n },
+        offerPayout: r.offerPayout,
+        acceptPayout: info.totalCollateral - r.offerPayout,
+      });
+    });
+    for (const { cetIndex, prefix } of cetsForNumeric(ranges, first.base, d.nbDigits)) {
+      // Σ_i S_{j,i}(prefix_i) per oracle j, then the sum over each subset.
+      const perOracle = digitPoints.map((dp) =>
+        addPoints(prefix.map((digit, i) => dp.points[i]![digit]!)),
+      );
+      for (const subset of subsets) {
+        const sum = addPoints(subset.map((j) => perOracle[j] as SecpPoint));
+        push(cetBase + cetIndex, partIndex, { kind: 'numeric', prefix }, subset, sum);
+      }
+    }
+  });
+  return { cets, adaptorPoints };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CET transactions
+
+/** Everything besides the contract info that the CETs depend on (offer_dlc / accept_dlc fields). */
+export interface BuildContractCetsParams {
+  readonly contractInfo: ContractInfo;
+  readonly convention: HashConvention;
+  /** Funding txid, display order. */
+  readonly fundingTxid: string | Uint8Array;
+  readonly fundOutputIndex: number;
+  readonly fundOutputValue: bigint;
+  /** The 2-of-2 funding script (BIP143 script code of every CET). */
+  readonly fundingScript: Uint8Array;
+  readonly offerPayoutSpk: Uint8Array;
+  readonly acceptPayoutSpk: Uint8Array;
+  readonly offerPayoutSerialId: bigint;
+  readonly acceptPayoutSerialId: bigint;
+  readonly cetLocktime: number;
+}
+
+/** A CET with its unsigned transaction and BIP143 sighash. */
+export interface BuiltCet extends ContractCet {
+  readonly tx: Transaction;
+  readonly sighash: Uint8Array;
+}
+
+/** The CETs of a contract and the adaptor points; `adaptorPoints[k].cetIndex` indexes `cets`. */
+export interface ContractCets {
+  readonly cets: readonly BuiltCet[];
+  readonly adaptorPoints: readonly AdaptorPointEntry[];
+}
+
+/**
+ * Builds every CET of the contract (Transactions.md "Contract Execution Transaction") with its
+ * sighash, and the adaptor points in signing order: what both parties need to create and verify
+ * `cet_adaptor_signatures`.
+ */
+export function buildContractCets(params: BuildContractCetsParams): ContractCets {
+  const layout = contractLayout(params.contractInfo, params.convention);
+  const cets = layout.cets.map((cet): BuiltCet => {
+    const tx = buildCet({
+      fundingTxid: params.fundingTxid,
+      fundOutputIndex: params.fundOutputIndex,
+      offerPayout: cet.offerPayout,
+      acceptPayout: cet.acceptPayout,
+      offerPayoutSpk: params.offerPayoutSpk,
+      acceptPayoutSpk: params.acceptPayoutSpk,
+      offerPayoutSerialId: params.offerPayoutSerialId,
+      acceptPayoutSerialId: params.acceptPayoutSerialId,
+      cetLocktime: params.cetLocktime,
+    });
+    return { ...cet, tx, sighash: cetSighash(tx, params.fundingScript, params.fundOutputValue) };
+  });
+  return { cets, adaptorPoints: layout.adaptorPoints };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire codec (protocol v1, DLC-NOTES.md §5): sibling sub-types are a bigsize variant index,
+// Optional(x) is 00 | 01 ‖ x, the announcements are whole TLV records.
+
+const U64_MAX = (1n << 64n) - 1n;
+
+class Writer {
+  private readonly chunks: Uint8Array[] = [];
+  bytes(b: Uint8Array): this {
+    this.chunks.push(b);
+    return this;
+  }
+  u16(v: number): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${v} is not a u16`);
+    return this.bytes(Uint8Array.of(v >> 8, v & 0xff));
+  }
+  u64(v: bigint): this {
+    if (v < 0n || v > U64_MAX) throw new RangeError(`${v} is not a u64`);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, v, false);
+    return this.bytes(b);
+  }
+  bigsize(v: number): this {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${v} is not a bigsize`);
+    if (v < 0xfd) return this.bytes(Uint8Array.of(v));
+    if (v <= 0xffff) return this.bytes(Uint8Array.of(0xfd)).u16(v);
+    const b = new Uint8Array(5);
+    b[0] = 0xfe;
+    new DataView(b.buffer).setUint32(1, v, false);
+    if (v > 0xffffffff) throw new RangeError(`${v} is too large here`);
+    return this.bytes(b);
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+    let pos = 0;
+    for (const c of this.chunks) {
+      out.set(c, pos);
+      pos += c.length;
+    }
+    return out;
+  }
+}
+
+class Reader {
+  constructor(
+    private readonly b: Uint8Array,
+    public pos: number,
+  ) {}
+  take(n: number, what: string): Uint8Array {
+    if (this.pos + n > this.b.length) throw new DecodeError(`truncated ${what}`);
+    const out = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  u8(what: string): number {
+    return this.take(1, what)[0] as number;
+  }
+  u16(what: string): number {
+    const b = this.take(2, what);
+    return ((b[0] as number) << 8) | (b[1] as number);
+  }
+  u64(what: string): bigint {
+    const b = this.take(8, what);
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
+  }
+  bool(what: string): boolean {
+    const v = this.u8(what);
+    if (v > 1) throw new DecodeError(`${what}: bool must be 0 or 1, got ${v}`);
+    return v === 1;
+  }
+  /** BOLT 1 bigsize, minimally encoded; values above 2^32 are refused (no such counts here). */
+  bigsize(what: string): number {
+    const first = this.u8(what);
+    if (first < 0xfd) return first;
+    if (first === 0xfd) {
+      const v = this.u16(what);
+      if (v < 0xfd) throw new DecodeError(`${what}: non-minimal bigsize`);
+      return v;
+    }
+    if (first === 0xfe) {
+      const b = this.take(4, what);
+      const v = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
+      if (v <= 0xffff) throw new DecodeError(`${what}: non-minimal bigsize`);
+      return v;
+    }
+    throw new DecodeError(`${what}: bigsize too large`);
+  }
+  /** A whole TLV record (type and length included). */
+  tlvRecord(what: string): Uint8Array {
+    const start = this.pos;
+    this.bigsize(`${what} type`);
+    const len = this.bigsize(`${what} length`);
+    this.take(len, what);
+    return this.b.subarray(start, this.pos);
+  }
+}
+
+function writeOracleInfo(w: Writer, info: OracleInfo): void {
+  if (info.kind === 'single') {
+    w.bigsize(0).bytes(encodeAnnouncement(info.announcement));
+    return;
+  }
+  w.bigsize(1).u16(info.threshold).bigsize(info.announcements.length);
+  for (const a of info.announcements) w.bytes(encodeAnnouncement(a));
+  if (info.oracleParams === undefined) {
+    w.bytes(Uint8Array.of(0));
+  } else {
+    const p = info.oracleParams;
+    w.bytes(Uint8Array.of(1))
+      .u16(p.maxErrorExp)
+      .u16(p.minFailExp)
+      .bytes(Uint8Array.of(p.maximizeCoverage ? 1 : 0));
+  }
+}
+
+function readOracleInfo(r: Reader): OracleInfo {
+  const variant = r.bigsize('oracle_info type');
+  if (variant === 0) {
+    return { kind: 'single', announcement: decodeAnnouncement(r.tlvRecord('oracle_announcement')) };
+  }
+  if (variant !== 1) throw new DecodeError(`unknown oracle_info type ${variant}`);
+  const threshold = r.u16('threshold');
+  const n = r.bigsize('number of oracles');
+  const announcements = Array.from({ length: n }, () =>
+    decodeAnnouncement(r.tlvRecord('oracle_announcement')),
+  );
+  const present = r.bool('oracle_params present');
+  if (!present) return { kind: 'multi', threshold, announcements };
+  const oracleParams: OracleParams = {
+    maxErrorExp: r.u16('maxErrorExp'),
+    minFailExp: r.u16('minFailExp'),
+    maximizeCoverage: r.bool('maximize_coverage'),
+  };
+  return { kind: 'multi', threshold, announcements, oracleParams };
+}
+
+/** Serializes a `contract_info` (variant 0 single, 1 disjoint). */
+export function encodeContractInfo(info: ContractInfo): Uint8Array {
+  const w = new Writer();
+  if (info.kind === 'single') {
+    const part = info.parts[0];
+    if (part === undefined || info.parts.length !== 1) {
+      throw new InvalidContractInfoError('a single contract info has exactly one part');
+    }
+    w.bigsize(0).u64(info.totalCollateral).bytes(serializeContractDescriptor(part.descriptor));
+    writeOracleInfo(w, part.oracleInfo);
+    return w.finish();
+  }
+  w.bigsize(1).u64(info.totalCollateral).bigsize(info.parts.length);
+  for (const part of info.parts) {
+    w.bytes(serializeContractDescriptor(part.descriptor));
+    writeOracleInfo(w, part.oracleInfo);
+  }
+  return w.finish();
+}
+
+/**
+ * Decodes a `contract_info` starting at `offset` (e.g. inside an `offer_dlc`) and returns the
+ * offset just past it. Structural only: call {@link validateContractInfo}.
+ * @throws DecodeError
+ */
+export function decodeContractInfoAt(
+  bytes: Uint8Array,
+  offset = 0,
+): { info: ContractInfo; end: number } {
+  const r = new Reader(bytes, offset);
+  const variant = r.bigsize('contract_info type');
+  if (variant !== 0 && variant !== 1)
+    throw new DecodeError(`unknown contract_info type ${variant}`);
+  const totalCollateral = r.u64('total_collateral');
+  const count = variant === 0 ? 1 : r.bigsize('number of contract infos');
+  const parts: ContractPart[] = [];
+  for (let i = 0; i < count; i++) {
+    const { descriptor, end } = decodeContractDescriptorAt(bytes, r.pos);
+    r.pos = end;
+    parts.push({ descriptor, oracleInfo: readOracleInfo(r) });
+  }
+  return {
+    info: { kind: variant === 0 ? 'single' : 'disjoint', totalCollateral, parts },
+    end: r.pos,
+  };
+}
+
+/** Decodes a `contract_info` that fills `bytes` exactly. @throws DecodeError */
+export function decodeContractInfo(bytes: Uint8Array): ContractInfo {
+  const { info, end } = decodeContractInfoAt(bytes, 0);
+  if (end !== bytes.length)
+    throw new DecodeError(`${bytes.length - end} trailing bytes after contract_info`);
+  return info;
+}
