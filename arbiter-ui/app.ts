@@ -64,6 +64,11 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
+function formText(fd: FormData, name: string): string {
+  const v = fd.get(name);
+  return typeof v === 'string' ? v : '';
+}
+
 function announce(message: string): void {
   statusRegion.textContent = message;
 }
@@ -170,8 +175,8 @@ function loginView(prefillId = '', note = ''): void {
     const fd = new FormData(form);
     error.textContent = '';
     api<Me>('POST', '/login', {
-      id: String(fd.get('id') ?? ''),
-      password: String(fd.get('password') ?? ''),
+      id: formText(fd, 'id'),
+      password: formText(fd, 'password'),
     }).then(
       (me) => {
         csrfToken = me.csrfToken;
@@ -230,8 +235,8 @@ function inviteView(token: string): void {
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
-    const password = String(fd.get('password') ?? '');
-    if (password !== String(fd.get('password2') ?? '')) {
+    const password = formText(fd, 'password');
+    if (password !== formText(fd, 'password2')) {
       error.textContent = 'The two passwords differ.';
       return;
     }

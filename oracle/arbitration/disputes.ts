@@ -398,7 +398,10 @@ export const evidenceInput = z.discriminatedUnion('kind', [
       .trim()
       .min(1)
       .max(200)
-      .regex(/^[^/\\\u0000-\u001f"]+$/, 'a plain file name'),
+      .refine(
+        (n) => !/[/\\"]/.test(n) && ![...n].some((ch) => ch.charCodeAt(0) < 0x20),
+        'a plain file name',
+      ),
     contentType: z
       .string()
       .max(100)

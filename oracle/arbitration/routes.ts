@@ -24,7 +24,7 @@ import {
   inviteInput,
   login,
   loginInput,
-  LoginThrottle,
+  type LoginThrottle,
   reinviteArbiter,
   summaryOf,
 } from './accounts.ts';
@@ -43,9 +43,9 @@ import {
   type Arbitration,
 } from './disputes.ts';
 import { ARBITRATION_ROUTES } from './route-table.ts';
-import { ArbiterSessions, requireSameOrigin, sessionOf } from './session.ts';
+import { requireSameOrigin, sessionOf, type ArbiterSessions } from './session.ts';
 import type { ArbitrationStore } from './store.ts';
-import { buildUiAssets, type UiAssets } from './ui-assets.ts';
+import type { UiAssets } from './ui-assets.ts';
 
 /** DESIGN/issue 6: the arbiters' app allows nothing but its own origin. */
 export const UI_CSP =
