@@ -4,7 +4,12 @@ import {
   InvalidMnemonicError,
   WrongPassphraseError,
 } from '../../src/crypto/errors.ts';
-import { changeKeystorePassphrase, openKeystore, sealMnemonic } from '../../src/crypto/keystore.ts';
+import {
+  changeKeystorePassphrase,
+  DEFAULT_SCRYPT_N,
+  openKeystore,
+  sealMnemonic,
+} from '../../src/crypto/keystore.ts';
 import type { KeystoreFile } from '../../src/crypto/keystore.ts';
 import { generateOracleMnemonic, oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
 import { createAnnouncement } from '../../src/dlc/announcement.ts';
@@ -28,6 +33,13 @@ describe('keystore', () => {
     expect(sealed.kdf).toMatchObject({ name: 'scrypt', N, r: 8, p: 1 });
     expect(JSON.stringify(sealed)).not.toContain(mnemonic.split(' ')[0] + ' ');
     expect(openKeystore(viaJson(sealed), 'correct horse')).toBe(mnemonic);
+  });
+
+  it('works at the default scrypt cost (N = 2^15)', () => {
+    const file = sealMnemonic(mnemonic, 'p');
+    expect(file.kdf.N).toBe(DEFAULT_SCRYPT_N);
+    expect(DEFAULT_SCRYPT_N).toBe(2 ** 15);
+    expect(openKeystore(file, 'p')).toBe(mnemonic);
   });
 
   it('uses a fresh salt and IV each time', () => {
