@@ -87,20 +87,18 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Cross-field rules, collected with the field errors so every problem is reported at once.
+  const set = (k: string) => (env[k] ?? '').trim() !== '';
+  if (set('VERDICT_KEYSTORE_PASSPHRASE') && set('VERDICT_KEYSTORE_PASSPHRASE_FILE')) {
+    problems.push(
+      'VERDICT_KEYSTORE_PASSPHRASE_FILE: VERDICT_KEYSTORE_PASSPHRASE is set too; choose one',
     );
   }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-  if (
-    e.VERDICT_KEYSTORE_PASSPHRASE !== undefined &&
-    e.VERDICT_KEYSTORE_PASSPHRASE_FILE !== undefined
-  ) {
-    throw new ConfigError([
-      'VERDICT_KEYSTORE_PASSPHRASE and VERDICT_KEYSTORE_PASSPHRASE_FILE are both set: choose one',
-    ]);
-  }
   return Object.freeze({
     dataDir: resolve(e.VERDICT_DATA_DIR),
     host: e.VERDICT_HOST,

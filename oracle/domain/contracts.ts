@@ -4,6 +4,7 @@ import type { AppContext } from '../context.ts';
 import type { ContractRow } from '../db/stores.ts';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import { appendAudit } from './audit-log.ts';
+import { Lru } from './lru.ts';
 import {
   buildTerms,
   canonicalTerms,
@@ -110,11 +111,23 @@ export function createContract(
   };
 }
 
+/** Contracts are immutable (a trigger forbids UPDATE), so their parsed terms can be cached. */
+const termsCache = new WeakMap<object, Lru<string, { row: ContractRow; terms: Terms }>>();
+
 export function getContract(
   ctx: AppContext,
   contractId: string,
 ): { row: ContractRow; terms: Terms } {
+  let cache = termsCache.get(ctx.stores);
+  if (cache === undefined) {
+    cache = new Lru(10_000);
+    termsCache.set(ctx.stores, cache);
+  }
+  const hit = cache.get(contractId);
+  if (hit !== undefined) return hit;
   const row = ctx.stores.getContract(contractId);
   if (row === undefined) throw new NotFoundError('contract_not_found', `no contract ${contractId}`);
-  return { row, terms: termsFromJson(row.terms_json) };
+  const found = { row, terms: termsFromJson(row.terms_json) };
+  cache.set(contractId, found);
+  return found;
 }

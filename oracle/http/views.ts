@@ -17,6 +17,7 @@ import {
 import { outcomeToJson } from '../domain/outcomes.ts';
 import type { MilestoneTerms, Terms } from '../domain/terms.ts';
 import type * as S from './schemas.ts';
+import { Lru } from '../domain/lru.ts';
 
 export function attestationViewOf(
   kind: MilestoneTerms['outcome'],
@@ -32,6 +33,18 @@ export function attestationViewOf(
   };
 }
 
+/** Decoded announcement JSON by its TLV's event id: announcements never change. */
+const announcementJsonCache = new Lru<string, z.infer<typeof S.announcementJson>>(50_000);
+
+function announcementJsonOf(ann: AnnouncementRow): z.infer<typeof S.announcementJson> {
+  let json = announcementJsonCache.get(ann.event_id);
+  if (json === undefined) {
+    json = announcementToJson(decodeAnnouncement(ann.tlv)) as z.infer<typeof S.announcementJson>;
+    announcementJsonCache.set(ann.event_id, json);
+  }
+  return json;
+}
+
 export function eventViewOf(
   m: MilestoneRow,
   kind: MilestoneTerms['outcome'],
@@ -45,9 +58,7 @@ export function eventViewOf(
     status: m.state,
     maturityEpochSec: ann.maturity_epoch_sec,
     announcementHex: bytesToHex(ann.tlv),
-    announcement: announcementToJson(decodeAnnouncement(ann.tlv)) as z.infer<
-      typeof S.announcementJson
-    >,
+    announcement: announcementJsonOf(ann),
   };
   if (att !== undefined) {
     view.attestationHex = bytesToHex(att.tlv);

@@ -25,7 +25,7 @@ export class OpenApiValidator {
       allErrors: true,
       validateFormats: false,
     });
-    this.ajv.addSchema(doc as object, 'openapi.json');
+    this.ajv.addSchema(doc, 'openapi.json');
   }
 
   /** `path` is the OpenAPI template (`/v1/events/{eventId}`). */
