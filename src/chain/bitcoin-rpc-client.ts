@@ -191,6 +191,8 @@ export class BitcoinRpcClient implements ChainBackend {
       if (outcome.kind === 'ok') return outcome.result;
       lastError = outcome.error;
       if (outcome.kind === 'fatal') throw outcome.error;
+      // A refused cookie is re-read once; if no attempt is left, the refusal itself is the answer.
+      if (outcome.error instanceof RpcAuthError && attempt === this.retries) throw outcome.error;
       if (!outcome.notDelivered && NOT_IDEMPOTENT.has(method)) break;
     }
     throw new RpcTransportError(

@@ -57,12 +57,19 @@ export class RpcRejectedError extends RpcError {
 }
 
 /**
- * Splits Core's `TxValidationState::ToString()` ("reason, debug") into its reason. Script
- * failures keep their parenthesised detail, which never contains ", ".
+ * Splits Core's `TxValidationState::ToString()` ("reason, debug") into its reason: the text
+ * before the first ", " outside parentheses, so that `mandatory-script-verify-flag-failed (...)`
+ * and `Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)` stay whole.
  */
 export function rejectReasonOf(message: string): string {
-  const comma = message.indexOf(', ');
-  return comma === -1 ? message : message.slice(0, comma);
+  let depth = 0;
+  for (let i = 0; i < message.length; i++) {
+    const c = message[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0 && message[i + 1] === ' ') return message.slice(0, i);
+  }
+  return message;
 }
 
 /**

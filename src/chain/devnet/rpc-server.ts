@@ -76,11 +76,16 @@ export interface Devnet {
   /** `__cookie__:<hex>` credentials of this run. */
   cookie: { username: string; password: string };
   chain: DevnetChain;
+  /** Set when auto-mining failed (e.g. the chain file could not be written) and stopped. */
+  autoMineError: Error | null;
   stop(): Promise<void>;
 }
 
 /** Starts devnet on 127.0.0.1. Proof of work is regtest's (trivial target), ground honestly. */
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  if (options.autoMineSec !== undefined && !(options.autoMineSec > 0)) {
+    throw new RangeError('autoMineSec: expected > 0');
+  }
   const chainOptions: { dataDir?: string; nowSec?: () => number } = {};
   if (options.dataDir !== undefined) chainOptions.dataDir = options.dataDir;
   if (options.nowSec !== undefined) chainOptions.nowSec = options.nowSec;
@@ -109,22 +114,29 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
 
   let timer: NodeJS.Timeout | undefined;
   if (options.autoMineSec !== undefined) {
-    if (!(options.autoMineSec > 0)) throw new RangeError('autoMineSec: expected > 0');
     timer = setInterval(() => {
-      chain.mineBlock(chain.faucetScript);
-      chain.persist();
+      try {
+        chain.mineBlock(chain.faucetScript);
+        chain.persist();
+      } catch (error) {
+        // Stop mining rather than crash the process; the failure stays visible on the handle.
+        clearInterval(timer);
+        devnet.autoMineError = error instanceof Error ? error : new Error(String(error));
+      }
     }, options.autoMineSec * 1000);
     timer.unref();
   }
 
-  return {
+  const devnet: Devnet = {
     url,
     rpc: new BitcoinRpcClient({ url, username: cookie.username, password: cookie.password }),
     cookieFile,
     cookie,
     chain,
+    autoMineError: null,
     stop: () => stopServer(server, timer),
   };
+  return devnet;
 }
 
 function stopServer(server: Server, timer: NodeJS.Timeout | undefined): Promise<void> {
