@@ -355,3 +355,40 @@ describe('derived oracle_examples.json', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// node-dlc/dlc_message_test.json (early 2021): its announcement verifies with the tagged hash
+
+interface MessageTestEntry {
+  tpeName: string;
+  input: string;
+  fields: { announcement?: string };
+}
+const messageTest = loadVector<MessageTestEntry[]>('node-dlc/dlc_message_test.json');
+/** The oracle_announcement TLV record starting at the first `fdd824` of a message's hex. */
+function firstAnnouncementIn(hex: string): string {
+  const at = hex.indexOf('fdd824');
+  expect(at % 2).toBe(0);
+  const first = parseInt(hex.slice(at + 6, at + 8), 16);
+  const [lenHexChars, length] =
+    first < 0xfd ? [2, first] : [6, parseInt(hex.slice(at + 8, at + 12), 16)];
+  return hex.slice(at, at + 6 + lenHexChars + 2 * length);
+}
+const embeddedAnnouncements = messageTest
+  .filter((e) => e.tpeName === 'oracle_info_v0' || e.tpeName === 'offer_dlc_v0')
+  .map((e) => [e.tpeName, firstAnnouncementIn(e.input)] as const);
+
+describe('node-dlc dlc_message_test.json announcements (tagged convention)', () => {
+  it('found the oracle_info and the offer', () => {
+    expect(embeddedAnnouncements.length).toBe(2);
+    const field = messageTest.find((e) => e.tpeName === 'oracle_info_v0')?.fields.announcement;
+    expect(embeddedAnnouncements[0]?.[1]).toBe(field);
+  });
+
+  it.each(embeddedAnnouncements)('%s', (_name, hex) => {
+    const a = decodeAnnouncement(hexToBytes(hex));
+    expect(bytesToHex(encodeAnnouncement(a))).toBe(hex);
+    expect(verifyAnnouncement(a, 'tagged')).toBe(true);
+    expect(verifyAnnouncement(a, 'sha256')).toBe(false);
+  });
+});
