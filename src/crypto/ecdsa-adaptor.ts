@@ -80,6 +80,11 @@ export interface PointOps<P> {
   mulBaseAddPublic(a: bigint, b: bigint, q: P): P;
   /** `a·P + b·Q` for public scalars (may be 0); may return infinity. */
   mulAddPublic(a: bigint, p: P, b: bigint, q: P): P;
+  /**
+   * Optional: an equal point made faster as the `q` of many later `mulBaseAddPublic` calls
+   * (e.g. precomputed multiples). Results must not change.
+   */
+  prepare?(p: P): P;
 }
 
 type NoblePoint = WeierstrassPoint<bigint>;
@@ -106,6 +111,12 @@ export const noblePointOps: PointOps<NoblePoint> = {
   // G.multiplyUnsafe uses G's precomputed table: faster than a Strauss double multiplication.
   mulBaseAddPublic: (a, b, q) => G.multiplyUnsafe(a).add(q.multiplyUnsafe(b)),
   mulAddPublic: (a, p, b, q) => p.mulAddUnsafe(a, q, b),
+  // Window-8 tables (about 50 ms) cut a later multiplyUnsafe from ~0.9 ms to ~0.2 ms.
+  prepare: (p) => {
+    const q = secp256k1.Point.fromAffine(p.toAffine());
+    q.precompute(8, false);
+    return q;
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -366,6 +377,15 @@ export interface EcdsaAdaptor {
     signature: Uint8Array,
     encryptionKey: Uint8Array,
   ) => Uint8Array | null;
+  /**
+   * `adaptorVerify` with the signer's `publicKey` fixed, for many signatures under one key (all
+   * CETs of a contract): the key is decoded once, and prepared for faster verification once it
+   * has been used {@link PREPARE_SIGNER_KEY_AFTER} times. Same results as `adaptorVerify`
+   * (always false for an invalid key).
+   */
+  readonly adaptorVerifier: (
+    publicKey: Uint8Array,
+  ) => (adaptorSig: Uint8Array, encryptionKey: Uint8Array, msgHash: Uint8Array) => boolean;
   /** Test-only: encryption with both nonces given (`k` and the DLEQ nonce, 32 bytes each). */
   readonly encryptWithNonces: (
     secretKey: Uint8Array,
@@ -375,6 +395,9 @@ export interface EcdsaAdaptor {
     dleqNonce: Uint8Array,
   ) => Uint8Array;
 }
+
+/** How many verifications under one key before `adaptorVerifier` prepares the key. */
+export const PREPARE_SIGNER_KEY_AFTER = 64;
 
 /** Builds the scheme over a point backend. The exported functions use {@link noblePointOps}. */
 export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
@@ -425,6 +448,34 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
     return out;
   }
 
+  /** spec "Encrypted Verification", arguments checked; `X` undefined if the key is invalid. */
+  function verifyCore(
+    adaptorSig: Uint8Array,
+    X: P | undefined,
+    encryptionKey: Uint8Array,
+    msgHash: Uint8Array,
+  ): boolean {
+    // spec: "Parse a as (R, R_a, s_a, proof)"
+    const a = decodeAdaptorSignature(ops, adaptorSig);
+    if (typeof a === 'string') return false;
+    // zkp: secp256k1_pubkey_load(enckey)
+    const Y = ops.decode(encryptionKey);
+    if (Y === undefined) return false;
+    // spec: "Check DLEQ_verify((R_a, Y, R), proof) or fail"
+    if (!dleqVerify(ops, a.R_a, a.R_a33, Y, encryptionKey, a.R, a.R33, a.b, a.c)) return false;
+    // spec: "Set m to scalar(message_hash)"
+    const m = scalarMod(msgHash);
+    if (X === undefined) return false;
+    // spec: "Set u_1 to s_a⁻¹ * m", "Set u_2 to s_a⁻¹ * r"
+    const sInv = Fn.inv(a.s_a);
+    const u1 = Fn.mul(sInv, m);
+    const u2 = Fn.mul(sInv, a.r);
+    // spec: "Check u_1 * G + u2 * X == R_a"; zkp: fails if the sum is infinity
+    const derived = ops.mulBaseAddPublic(u1, u2, X);
+    if (ops.isInfinity(derived)) return false;
+    return ops.equals(derived, a.R_a);
+  }
+
   return {
     adaptorEncrypt(secretKey, encryptionKey, msgHash, auxRand = randomBytes(32)) {
       checkBytes(secretKey, SCALAR_LENGTH, 'secretKey');
@@ -465,27 +516,23 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
       checkBytes(publicKey, POINT_LENGTH, 'publicKey');
       checkBytes(encryptionKey, POINT_LENGTH, 'encryptionKey');
       checkBytes(msgHash, SCALAR_LENGTH, 'msgHash');
-      // spec: "Parse a as (R, R_a, s_a, proof)"
-      const a = decodeAdaptorSignature(ops, adaptorSig);
-      if (typeof a === 'string') return false;
-      // zkp: secp256k1_pubkey_load(enckey)
-      const Y = ops.decode(encryptionKey);
-      if (Y === undefined) return false;
-      // spec: "Check DLEQ_verify((R_a, Y, R), proof) or fail"
-      if (!dleqVerify(ops, a.R_a, a.R_a33, Y, encryptionKey, a.R, a.R33, a.b, a.c)) return false;
-      // spec: "Set m to scalar(message_hash)"
-      const m = scalarMod(msgHash);
       // zkp: secp256k1_pubkey_load(pubkey)
-      const X = ops.decode(publicKey);
-      if (X === undefined) return false;
-      // spec: "Set u_1 to s_a⁻¹ * m", "Set u_2 to s_a⁻¹ * r"
-      const sInv = Fn.inv(a.s_a);
-      const u1 = Fn.mul(sInv, m);
-      const u2 = Fn.mul(sInv, a.r);
-      // spec: "Check u_1 * G + u2 * X == R_a"; zkp: fails if the sum is infinity
-      const derived = ops.mulBaseAddPublic(u1, u2, X);
-      if (ops.isInfinity(derived)) return false;
-      return ops.equals(derived, a.R_a);
+      return verifyCore(adaptorSig, ops.decode(publicKey), encryptionKey, msgHash);
+    },
+
+    adaptorVerifier(publicKey) {
+      checkBytes(publicKey, POINT_LENGTH, 'publicKey');
+      let X = ops.decode(publicKey);
+      let uses = 0;
+      return (adaptorSig, encryptionKey, msgHash) => {
+        checkBytes(adaptorSig, ADAPTOR_SIGNATURE_LENGTH, 'adaptorSig');
+        checkBytes(encryptionKey, POINT_LENGTH, 'encryptionKey');
+        checkBytes(msgHash, SCALAR_LENGTH, 'msgHash');
+        if (++uses === PREPARE_SIGNER_KEY_AFTER && X !== undefined && ops.prepare) {
+          X = ops.prepare(X);
+        }
+        return verifyCore(adaptorSig, X, encryptionKey, msgHash);
+      };
     },
 
     adaptorDecrypt(adaptorSig, decryptionKey) {
@@ -555,6 +602,13 @@ export const adaptorEncrypt: EcdsaAdaptor['adaptorEncrypt'] = nobleAdaptor.adapt
  * only for arguments of the wrong type or length.
  */
 export const adaptorVerify: EcdsaAdaptor['adaptorVerify'] = nobleAdaptor.adaptorVerify;
+
+/**
+ * {@link adaptorVerify} with the signer's `publicKey` fixed: decodes the key once and, after
+ * {@link PREPARE_SIGNER_KEY_AFTER} uses, precomputes its multiples (about 4× faster per
+ * verification with this backend). For verifying all CETs of a contract.
+ */
+export const adaptorVerifier: EcdsaAdaptor['adaptorVerifier'] = nobleAdaptor.adaptorVerifier;
 
 /**
  * Decrypts an adaptor signature with `decryptionKey` (y, `Y = y·G`) into a 64-byte compact
