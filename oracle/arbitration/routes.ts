@@ -315,7 +315,11 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
   });
   ui.use('/api', (_req, _res, next) => next(new NotFoundError('not_found', 'no such route')));
 
-  app.get('/arbiter', (_req, res) => res.redirect(301, '/arbiter/'));
+  // Relative asset URLs need the trailing slash (non-strict routing matches both spellings here).
+  app.get('/arbiter', uiHeaders, (req, res, next) => {
+    if (req.originalUrl.split('?')[0] === '/arbiter') res.redirect(301, '/arbiter/');
+    else next();
+  });
   app.use('/arbiter', ui);
 }
 
