@@ -254,7 +254,7 @@ describe('arbiter accounts', () => {
     expect(UI_CSP).toBe(
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
-    expect(responses[0]!.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(responses[2]!.headers.get('content-type')).toMatch(/^application\/javascript/);
+    expect(responses[0].headers.get('content-type')).toMatch(/^text\/html/);
+    expect(responses[2].headers.get('content-type')).toMatch(/^application\/javascript/);
   });
 });
