@@ -5,6 +5,7 @@
  * nonce key and the event id) and the tests import this module. A caller who could choose a nonce
  * could reuse one across two messages and leak the oracle's key.
  */
+import { numberToBytesBE } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
@@ -68,28 +69,20 @@ export function signWithExplicitNonce(
   if (secretKey.length !== 32) throw new RangeError('secretKey must be 32 bytes');
   const dPrime = bytesToBigInt(secretKey);
   if (dPrime === 0n || dPrime >= CURVE_ORDER) throw new RangeError('secretKey out of range');
+  if (typeof nonceSecret !== 'bigint' && nonceSecret.length !== 32) {
+    throw new RangeError('nonce secret must be 32 bytes');
+  }
   const kPrime = typeof nonceSecret === 'bigint' ? nonceSecret : bytesToBigInt(nonceSecret);
   if (kPrime === 0n || kPrime >= CURVE_ORDER) throw new RangeError('nonce secret out of range');
   const P = mulBase(dPrime).toAffine();
   const d = P.y % 2n === 0n ? dPrime : CURVE_ORDER - dPrime;
   const R = mulBase(kPrime).toAffine();
   const k = R.y % 2n === 0n ? kPrime : CURVE_ORDER - kPrime;
-  const rX = scalarToBytesField(R.x);
-  const pX = scalarToBytesField(P.x);
+  const rX = numberToBytesBE(R.x, 32);
+  const pX = numberToBytesBE(P.x, 32);
   const e = bip340Challenge(rX, pX, message);
   const signature = concatBytes(rX, scalarToBytes(modN(k + e * d)));
   if (!bip340Verify(signature, message, pX))
     throw new Error('BIP340: produced an invalid signature');
   return signature;
-}
-
-/** A field element (x-coordinate, < p) as 32 bytes. */
-function scalarToBytesField(x: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  let v = x;
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
 }
