@@ -124,6 +124,21 @@ describe('@node-dlc/messaging 1.1.7 reads and validates what we write', () => {
     // and node-dlc's own (rust-dlc layout) serialization decodes with us
     expect(decodeAttestation(new Uint8Array(nodeAttestation.serialize()))).toEqual(attestation);
   });
+  it('signed events: node-dlc reads the same fields, but its validate() refuses isSigned (a node-dlc limitation)', () => {
+    const signed = createAnnouncement(keys, {
+      eventId: 'signed',
+      maturityEpochSec: 1,
+      descriptor: { ...shareDescriptor, isSigned: true },
+    });
+    const nodeAnnouncement = NodeDlcAnnouncement.deserialize(
+      Buffer.from(encodeAnnouncement(signed)),
+    );
+    expect(nodeAnnouncement.getNonces()).toHaveLength(8);
+    expect(nodeAnnouncement.serialize().toString('hex')).toBe(
+      bytesToHex(encodeAnnouncement(signed)),
+    );
+    expect(() => nodeAnnouncement.validate()).toThrow(/isSigned/);
+  });
 });
 
 const validEnumEvent = event(enumDesc([str('a'), str('b')]));
