@@ -3,6 +3,7 @@
  * validates it: a response is an edge too).
  */
 import { z } from 'zod';
+import { CI_TOKEN_MAX_TTL_SEC } from './ci-token.ts';
 
 export const DEFAULT_OIDC_AUDIENCE = 'verdict';
 
@@ -34,4 +35,45 @@ export const errorBodySchema = z.object({
     message: z.string(),
     details: z.unknown().optional(),
   }),
+});
+
+export const ciTokenView = z.object({
+  jti: z.string(),
+  issuedBy: z.string(),
+  issuedAt: z.number().int(),
+  expiresAt: z.number().int(),
+  revokedAt: z.number().int().nullable(),
+  revokedBy: z.string().nullable(),
+});
+
+export const ciTokensView = z.object({ tokens: z.array(ciTokenView) });
+
+export const ciTokenIssuedView = z.object({
+  contractId: z.string(),
+  milestoneIndex: z.number().int(),
+  token: z.string(),
+  jti: z.string(),
+  expiresAt: z.number().int(),
+  note: z.string(),
+});
+
+export const ciResultView = z.object({
+  resultId: z.number().int(),
+  receivedAt: z.number().int(),
+  identity: z.record(z.string(), z.unknown()),
+  commit: z.string(),
+  result: z.enum(['PASSED', 'WARNED', 'FAILED']),
+  counts: z.object({ passed: z.number(), warned: z.number(), failed: z.number() }),
+  runUrl: z.string().nullable(),
+  policyMet: z.boolean(),
+  unmet: z.array(z.string()),
+  decided: z.boolean(),
+  /** The statement as submitted (an in-toto test-result statement). */
+  statement: z.record(z.string(), z.unknown()),
+});
+
+export const ciResultsView = z.object({ results: z.array(ciResultView) });
+
+export const ciTokenIssueInput = z.strictObject({
+  ttlSec: z.number().int().min(60).max(CI_TOKEN_MAX_TTL_SEC).optional(),
 });

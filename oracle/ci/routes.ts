@@ -9,7 +9,12 @@ import type { AppContext } from '../context.ts';
 import type { MilestoneRef } from '../domain/milestones.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { authorize, principalOf } from '../http/access.ts';
-import { CI_TOKEN_MAX_TTL_SEC } from './ci-token.ts';
+import {
+  ciTokenIssueInput,
+  type ciResultView,
+  type ciTokenIssuedView,
+  type ciTokenView,
+} from './api.ts';
 import type { CiResultRow, CiTokenRow } from './ci-store.ts';
 import { CI_ROUTES, CI_SUBMIT_ROUTE } from './route-table.ts';
 import {
@@ -27,9 +32,6 @@ const indexParam = z
   .regex(/^(0|[1-9]\d{0,2})$/)
   .transform(Number);
 const jtiParam = z.string().regex(/^[0-9a-f-]{36}$/);
-const issueBody = z.strictObject({
-  ttlSec: z.number().int().min(60).max(CI_TOKEN_MAX_TTL_SEC).optional(),
-});
 
 function milestoneRef(params: unknown): MilestoneRef {
   const p = params as { id?: unknown; index?: unknown };
@@ -57,7 +59,7 @@ function actorOf(res: express.Response): string {
   return p.kind === 'admin' ? 'admin' : `${p.role}:${p.partyId}`;
 }
 
-function tokenJson(r: CiTokenRow) {
+function tokenJson(r: CiTokenRow): z.infer<typeof ciTokenView> {
   return {
     jti: r.jti,
     issuedBy: r.issued_by,
@@ -68,19 +70,19 @@ function tokenJson(r: CiTokenRow) {
   };
 }
 
-function resultJson(r: CiResultRow) {
+function resultJson(r: CiResultRow): z.infer<typeof ciResultView> {
   return {
     resultId: r.id,
     receivedAt: r.received_at,
-    identity: JSON.parse(r.identity_json) as unknown,
+    identity: JSON.parse(r.identity_json) as Record<string, unknown>,
     commit: r.commit_sha,
     result: r.result,
     counts: { passed: r.passed_count, warned: r.warned_count, failed: r.failed_count },
     runUrl: r.run_url,
     policyMet: r.policy_met === 1,
-    unmet: JSON.parse(r.unmet_json) as unknown,
+    unmet: JSON.parse(r.unmet_json) as string[],
     decided: r.decided === 1,
-    statement: JSON.parse(r.statement_json) as unknown,
+    statement: JSON.parse(r.statement_json) as Record<string, unknown>,
   };
 }
 
@@ -116,14 +118,15 @@ export function registerCiRoutes(app: Express, ctx: AppContext, ci: CiModule): v
     noStore,
     (req, res) => {
       const ref = milestoneRef(req.params);
-      const body = issueBody.parse(req.body ?? {});
+      const body = ciTokenIssueInput.parse(req.body ?? {});
       const issued = issueMilestoneCiToken(ctx, ci, ref, actorOf(res), body.ttlSec);
-      res.status(201).json({
+      const view: z.infer<typeof ciTokenIssuedView> = {
         contractId: ref.contractId,
         milestoneIndex: ref.index,
         ...issued,
         note: 'shown once: store it as a CI secret (VERDICT_CI_TOKEN)',
-      });
+      };
+      res.status(201).json(view);
     },
   );
 

@@ -3,6 +3,7 @@
  * (`schemas.ts`) and validate the requests (the domain's input schemas).
  */
 import { z } from 'zod';
+import { ciOpenApiPaths } from '../ci/openapi.ts';
 import type { AppContext } from '../context.ts';
 import { dlcMessageInput } from '../domain/dlc-relay.ts';
 import { deliverInput, disputeInput } from '../domain/milestones.ts';
@@ -307,6 +308,10 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
       };
     }
     (paths[op.path] ??= {})[rule.method.toLowerCase()] = operation;
+  }
+  // Issue 7: the CI routes document themselves (oracle/ci/openapi.ts).
+  for (const [path, item] of Object.entries(ciOpenApiPaths())) {
+    paths[path] = { ...paths[path], ...item };
   }
   return {
     openapi: '3.1.0',
