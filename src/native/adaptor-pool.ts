@@ -1,0 +1,236 @@
+/**
+ * Spreads the adaptor signatures of a contract (one per CET) over a small pool of worker threads,
+ * one per core by default. Each worker runs the same scheme code (`ecdsa-adaptor.ts`: native
+ * libsecp256k1 when available, else noble), so results are byte-identical to signing in the
+ * calling thread with the same aux randomness. Node-only.
+ *
+ * Workers start lazily and do not keep the process alive while idle. When this module runs as
+ * TypeScript source (tsx, vitest), workers are started with tsx's loader (`--import tsx`).
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { AdaptorBackendName } from './ecdsa-adaptor.ts';
+import { adaptorBackend } from './ecdsa-adaptor.ts';
+import type { EncryptJob, VerifyJob, WorkerRequest, WorkerResponse } from './adaptor-worker.ts';
+
+export type { EncryptJob, VerifyJob } from './adaptor-worker.ts';
+
+export interface AdaptorWorkerPoolOptions {
+  /** Number of worker threads (default: the number of cores, at most 8). */
+  readonly size?: number;
+  /** Backend the workers use (default: native when this thread can load it, else noble). */
+  readonly backend?: AdaptorBackendName;
+}
+
+/** Distributive form of Omit, so that it keeps the variants of a union apart. */
+type RequestBody = WorkerRequest extends infer R
+  ? R extends WorkerRequest
+    ? Omit<R, 'id' | 'backend'>
+    : never
+  : never;
+
+interface Task {
+  readonly body: RequestBody;
+  readonly resolve: (result: Uint8Array[] | boolean[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface PoolWorker {
+  readonly worker: Worker;
+  task: (Task & { readonly id: number }) | undefined;
+}
+
+const workerUrl = new URL(
+  import.meta.url.endsWith('.ts') ? './adaptor-worker.ts' : './adaptor-worker.js',
+  import.meta.url,
+);
+
+/** The ESM build of `tsx/esm/api` (require.resolve would give its CommonJS build). */
+function tsxEsmApiUrl(): string {
+  const pkgJson = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as {
+    exports: Record<string, { import?: { default?: string } } | string>;
+  };
+  const entry = pkg.exports['./esm/api'];
+  const file = typeof entry === 'object' ? entry.import?.default : undefined;
+  if (!file) throw new Error('tsx/esm/api has no ESM entry');
+  return pathToFileURL(join(dirname(pkgJson), file)).href;
+}
+
+/**
+ * Starts a worker on `adaptor-worker`. Compiled JavaScript starts directly; TypeScript source
+ * (tsx, vitest) needs tsx's hooks registered inside the worker before its entry is imported
+ * (Node 20 does not apply an `--import` loader given in a worker's execArgv to that worker).
+ */
+function startWorker(): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl);
+  const bootstrap =
+    `import(${JSON.stringify(tsxEsmApiUrl())})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })` +
+    `.catch((e) => { setImmediate(() => { throw e; }); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+function rebuildError(name: string, message: string): Error {
+  if (name === 'TypeError') return new TypeError(message);
+  if (name === 'RangeError') return new RangeError(message);
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** A pool of worker threads that create and verify adaptor signatures. */
+export class AdaptorWorkerPool {
+  readonly size: number;
+  readonly backend: AdaptorBackendName;
+  private readonly workers: PoolWorker[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(options: AdaptorWorkerPoolOptions = {}) {
+    const size = options.size ?? Math.min(8, availableParallelism());
+    if (!Number.isInteger(size) || size < 1) throw new RangeError('size must be an integer ≥ 1');
+    this.size = size;
+    this.backend = options.backend ?? adaptorBackend();
+  }
+
+  /**
+   * Creates one adaptor signature per job with `secretKey`, in job order; the same bytes as
+   * `ecdsaAdaptor(backend).adaptorEncrypt` with each job's `auxRand`.
+   */
+  async createAdaptorSignatures(
+    secretKey: Uint8Array,
+    jobs: readonly EncryptJob[],
+  ): Promise<Uint8Array[]> {
+    const withAux = jobs.map((j) => ({ ...j, auxRand: j.auxRand ?? randomBytes(32) }));
+    const chunks = await Promise.all(
+      this.chunk(withAux).map(
+        (part) => this.run({ kind: 'encrypt', secretKey, jobs: part }) as Promise<Uint8Array[]>,
+      ),
+    );
+    // Worker results arrive as Uint8Array (structured clone keeps the type).
+    return chunks.flat();
+  }
+
+  /** Verifies each job's adaptor signature against `publicKey`; one boolean per job, in order. */
+  async verifyAdaptorSignatures(
+    publicKey: Uint8Array,
+    jobs: readonly VerifyJob[],
+  ): Promise<boolean[]> {
+    const chunks = await Promise.all(
+      this.chunk(jobs).map(
+        (part) => this.run({ kind: 'verify', publicKey, jobs: part }) as Promise<boolean[]>,
+      ),
+    );
+    return chunks.flat();
+  }
+
+  /** Whether {@link close} was called (or a worker died, which closes the pool). */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Stops the workers; later calls reject. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const error = new Error('adaptor worker pool closed');
+    for (const t of this.queue.splice(0)) t.reject(error);
+    await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate()));
+  }
+
+  /** Chunks small enough that every worker gets several (load balance), large enough to amortize. */
+  private chunk<T>(jobs: readonly T[]): T[][] {
+    const size = Math.max(8, Math.ceil(jobs.length / (this.size * 4)));
+    const out: T[][] = [];
+    for (let i = 0; i < jobs.length; i += size) out.push(jobs.slice(i, i + size));
+    return out;
+  }
+
+  private run(body: RequestBody): Promise<Uint8Array[] | boolean[]> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('adaptor worker pool closed'));
+      if (this.failure) return reject(this.failure);
+      this.queue.push({ body, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let w = this.workers.find((x) => x.task === undefined);
+      if (!w && this.workers.length < this.size) w = this.spawn();
+      if (!w) return;
+      const task = this.queue.shift()!;
+      const id = this.nextId++;
+      w.task = { ...task, id };
+      w.worker.ref();
+      const req: WorkerRequest = { ...task.body, id, backend: this.backend };
+      w.worker.postMessage(req);
+    }
+  }
+
+  private spawn(): PoolWorker {
+    const worker = startWorker();
+    const w: PoolWorker = { worker, task: undefined };
+    worker.unref();
+    worker.on('message', (res: WorkerResponse) => {
+      const task = w.task;
+      if (!task || task.id !== res.id) return;
+      w.task = undefined;
+      worker.unref();
+      if (res.ok) task.resolve(res.result);
+      else task.reject(rebuildError(res.name, res.message));
+      this.dispatch();
+    });
+    const fail = (error: Error): void => {
+      if (this.closed) return;
+      // A worker that dies takes the pool with it: no silent retries with partial results.
+      this.failure ??= error;
+      w.task?.reject(error);
+      w.task = undefined;
+      for (const t of this.queue.splice(0)) t.reject(error);
+      void this.close();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`adaptor worker exited with code ${code}`)));
+    this.workers.push(w);
+    return w;
+  }
+}
+
+let sharedPool: AdaptorWorkerPool | undefined;
+
+/** The process-wide default pool (one worker per core, best backend), created on first use. */
+export function sharedAdaptorPool(): AdaptorWorkerPool {
+  if (!sharedPool || sharedPool.isClosed()) sharedPool = new AdaptorWorkerPool();
+  return sharedPool;
+}
+
+/**
+ * Creates the adaptor signatures of `jobs` (e.g. all CETs of a contract) on a worker pool (the
+ * shared one by default); same bytes as signing them one by one with the same aux randomness.
+ */
+export function createAdaptorSignaturesParallel(
+  secretKey: Uint8Array,
+  jobs: readonly EncryptJob[],
+  options: { readonly pool?: AdaptorWorkerPool } = {},
+): Promise<Uint8Array[]> {
+  return (options.pool ?? sharedAdaptorPool()).createAdaptorSignatures(secretKey, jobs);
+}
+
+/** Verifies the counterparty's adaptor signatures of `jobs` on a worker pool; one boolean each. */
+export function verifyAdaptorSignaturesParallel(
+  publicKey: Uint8Array,
+  jobs: readonly VerifyJob[],
+  options: { readonly pool?: AdaptorWorkerPool } = {},
+): Promise<boolean[]> {
+  return (options.pool ?? sharedAdaptorPool()).verifyAdaptorSignatures(publicKey, jobs);
+}

@@ -1,0 +1,76 @@
+/**
+ * Worker-thread entry of the adaptor-signature pool (`adaptor-pool.ts`): creates or verifies a
+ * chunk of adaptor signatures with the requested backend and posts the results back in order.
+ * @module
+ */
+import { parentPort } from 'node:worker_threads';
+import type { EcdsaAdaptor } from '../crypto/ecdsa-adaptor.ts';
+import { ecdsaAdaptor, type AdaptorBackendName } from './ecdsa-adaptor.ts';
+
+/** One CET to sign: its adaptor point and sighash, and the nonce's aux randomness. */
+export interface EncryptJob {
+  readonly encryptionKey: Uint8Array;
+  readonly msgHash: Uint8Array;
+  /** 32 bytes; drawn fresh (in the calling thread) when absent. */
+  readonly auxRand?: Uint8Array;
+}
+
+/** One counterparty adaptor signature to verify against its adaptor point and sighash. */
+export interface VerifyJob {
+  readonly adaptorSig: Uint8Array;
+  readonly encryptionKey: Uint8Array;
+  readonly msgHash: Uint8Array;
+}
+
+export type WorkerRequest = { readonly id: number; readonly backend: AdaptorBackendName } & (
+  | {
+      readonly kind: 'encrypt';
+      readonly secretKey: Uint8Array;
+      readonly jobs: readonly (EncryptJob & { readonly auxRand: Uint8Array })[];
+    }
+  | { readonly kind: 'verify'; readonly publicKey: Uint8Array; readonly jobs: readonly VerifyJob[] }
+);
+
+export type WorkerResponse =
+  | { readonly id: number; readonly ok: true; readonly result: Uint8Array[] | boolean[] }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+
+/** Runs one request in the current thread (the worker's whole job; exported for tests). */
+export function handleRequest(req: WorkerRequest): Uint8Array[] | boolean[] {
+  const scheme = ecdsaAdaptor(req.backend);
+  if (req.kind === 'encrypt') {
+    return req.jobs.map((j) =>
+      scheme.adaptorEncrypt(req.secretKey, j.encryptionKey, j.msgHash, j.auxRand),
+    );
+  }
+  const verify = verifierFor(req.backend, req.publicKey);
+  return req.jobs.map((j) => verify(j.adaptorSig, j.encryptionKey, j.msgHash));
+}
+
+// The chunks of one contract share the signer key: keep its prepared verifier between chunks.
+let lastVerifier: { key: string; verify: ReturnType<EcdsaAdaptor['adaptorVerifier']> } | undefined;
+
+function verifierFor(
+  backend: AdaptorBackendName,
+  publicKey: Uint8Array,
+): ReturnType<EcdsaAdaptor['adaptorVerifier']> {
+  const key = `${backend}:${Buffer.from(publicKey).toString('hex')}`;
+  if (lastVerifier?.key !== key) {
+    lastVerifier = { key, verify: ecdsaAdaptor(backend).adaptorVerifier(publicKey) };
+  }
+  return lastVerifier.verify;
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (req: WorkerRequest) => {
+    let res: WorkerResponse;
+    try {
+      res = { id: req.id, ok: true, result: handleRequest(req) };
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      res = { id: req.id, ok: false, name: err.name, message: err.message };
+    }
+    port.postMessage(res);
+  });
+}
