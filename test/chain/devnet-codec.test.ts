@@ -35,9 +35,9 @@ const arbTx = fc.record({
   ),
 });
 
-function build(
-  t: fc.RecordValue<typeof arbTx extends fc.Arbitrary<infer T> ? T : never>,
-): Transaction {
+type TxShape = typeof arbTx extends fc.Arbitrary<infer T> ? T : never;
+
+function build(t: TxShape): Transaction {
   const tx = new Transaction({
     version: t.version,
     lockTime: t.lockTime,
