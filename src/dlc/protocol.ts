@@ -1,0 +1,822 @@
+/**
+ * The two-party DLC protocol (dlcspecs Protocol.md, protocol version 1; DLC-NOTES.md §8), pure:
+ *
+ * ```
+ * offerer: createOffer ──offer_dlc──▶ accepter: acceptOffer (validate the offer, then sign)
+ * offerer: signAccept (validate the accept, then sign) ◀──accept_dlc──
+ * offerer ──sign_dlc──▶ accepter: finalizeSign (validate, add own witnesses) → funding tx
+ * either:  executeCet (from an oracle attestation) | signRefund (after refund_locktime)
+ * ```
+ *
+ * Every function that signs validates everything it received first and signs nothing when a
+ * check fails: announcements verify and come from the expected oracle key and event; the contract
+ * info is exactly the agreed one (payouts, collaterals); the fee rate is at least the agreed rate;
+ * locktimes follow Protocol.md with the refund at least `refundMarginSec` after maturity; every
+ * counterparty funding input is SegWit, exists unspent on the chain and is worth what its
+ * `prevtx` claims (the chain lookup is done by the caller and passed in as {@link UtxoLookup});
+ * the funding transaction's amounts and fees add up; every counterparty adaptor signature, the
+ * refund signature and the funding witnesses verify. Failures are named errors with a stable
+ * `code` ({@link DlcProtocolError} and the errors of `transactions.ts`, `adaptor-set.ts`).
+ *
+ * Single-funded contracts (the client funds the milestone, the freelancer brings no inputs) and
+ * dual-funded ones use the same path: a party without inputs has collateral 0, pays no fee and
+ * has no change output (`fees.ts` `contractFees`).
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { Transaction } from '@scure/btc-signer';
+import type { HashConvention } from '../crypto/hash.ts';
+import { adaptorDecrypt } from '../crypto/ecdsa-adaptor.ts';
+import { sumScalars } from '../crypto/secp.ts';
+import {
+  adaptorSigningItems,
+  assertAdaptorSignatures,
+  createAdaptorSignatures,
+  type AdaptorSigningItem,
+  type ProgressCallback,
+} from './adaptor-set.ts';
+import { verifyAnnouncement } from './announcement.ts';
+import { verifyAttestation } from './attestation.ts';
+import {
+  buildContractCets,
+  oraclesOf,
+  validateContractInfo,
+  type AdaptorPointEntry,
+  type ContractCets,
+  type ContractInfo,
+} from './contract.ts';
+import { serializeContractDescriptor, type ContractDescriptor } from './contract-descriptor.ts';
+import { computeContractId } from './contract-id.ts';
+import {
+  bytesEqual,
+  fundingInputPrevout,
+  isWitnessProgram,
+  type FundingInput,
+} from './funding-input.ts';
+import { PROTOCOL_VERSION, type AcceptDlc, type OfferDlc, type SignDlc } from './messages.ts';
+import type { OracleAttestation } from './oracle-types.ts';
+import {
+  buildFundingTransaction,
+  buildRefund,
+  cetSighash,
+  finalizeCetWitness,
+  signLowR,
+  signP2wpkhFundingInput,
+  validateLocktimes,
+  verifyFundingSpendSignature,
+  verifyP2wpkhFundingWitness,
+  withFundingWitnesses,
+  type FundingTransaction,
+} from './transactions.ts';
+
+/** Default margin between the event's maturity and the refund locktime: 7 days. */
+export const DEFAULT_REFUND_MARGIN_SEC = 7 * 24 * 3600;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** A counterparty message is refused. `code` is stable (CLI exit code 1, JSON output). */
+export class DlcProtocolError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An announcement's signature or structure does not verify. */
+export class InvalidAnnouncementError extends DlcProtocolError {
+  constructor(message: string) {
+    super('invalid_announcement', message);
+  }
+}
+
+/** An announcement (or attestation) is from another oracle key or for another event. */
+export class UnexpectedOracleError extends DlcProtocolError {
+  constructor(message: string) {
+    super('unexpected_oracle', message);
+  }
+}
+
+/** The contract differs from the agreed terms: payouts, collaterals, chain, ids. */
+export class ContractTermsMismatchError extends DlcProtocolError {
+  constructor(message: string) {
+    super('contract_terms_mismatch', message);
+  }
+}
+
+/** The offer's fee rate is below the rate the parties agreed. */
+export class FeeRateTooLowError extends DlcProtocolError {
+  constructor(offered: bigint, agreed: bigint) {
+    super('fee_rate_too_low', `fee rate ${offered} sat/vB is below the agreed ${agreed} sat/vB`);
+  }
+}
+
+/** A funding input does not exist, is spent, or is worth other than its prevtx claims. */
+export class FundingInputUnavailableError extends DlcProtocolError {
+  readonly outpoint: string;
+  constructor(outpoint: string, message: string) {
+    super('funding_input_unavailable', message);
+    this.outpoint = outpoint;
+  }
+}
+
+/** A payout or change script is not standard (Protocol.md: MUST reject). */
+export class NonStandardScriptError extends DlcProtocolError {
+  constructor(message: string) {
+    super('non_standard_script', message);
+  }
+}
+
+/** The counterparty's refund signature does not verify. */
+export class InvalidRefundSignatureError extends DlcProtocolError {
+  constructor() {
+    super('invalid_refund_signature', 'the refund signature does not verify');
+  }
+}
+
+/** A funding witness in `sign_dlc` does not verify (or there are too few or too many). */
+export class InvalidFundingSignatureError extends DlcProtocolError {
+  constructor(message: string) {
+    super('invalid_funding_signature', message);
+  }
+}
+
+/** The attestation does not verify against the contract's announcement. */
+export class InvalidAttestationError extends DlcProtocolError {
+  constructor(message: string) {
+    super('invalid_attestation', message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+/** What the chain says about one outpoint: `null` = unknown or spent (mempool included). */
+export type UtxoInfo = { readonly valueSat: bigint; readonly scriptPubKey: Uint8Array } | null;
+/** Chain state of the counterparty's funding inputs, keyed by {@link outpointKey}. */
+export type UtxoLookup = ReadonlyMap<string, UtxoInfo>;
+
+/** `<txid display hex>:<vout>`. */
+export function outpointKey(txid: string, vout: number): string {
+  return `${txid}:${vout}`;
+}
+
+/** The outpoints a list of funding inputs spends (what the caller must look up on the chain). */
+export function fundingInputOutpoints(
+  inputs: readonly FundingInput[],
+): { txid: string; vout: number }[] {
+  return inputs.map((input) => {
+    const prevout = fundingInputPrevout(input);
+    return { txid: bytesToHex(prevout.txid), vout: prevout.index };
+  });
+}
+
+/** What the parties agreed before any message: the receiver checks the messages against it. */
+export interface DlcTerms {
+  /** Genesis block hash as on the wire (Bitcoin's internal byte order). */
+  readonly chainHash: Uint8Array;
+  /** The oracle's x-only public key (32 bytes). */
+  readonly oraclePublicKey: Uint8Array;
+  readonly eventId: string;
+  /** Oracle hashing convention; Verdict's oracle signs `tagged`. */
+  readonly convention: HashConvention;
+  /** The agreed payouts, from the offerer's side. */
+  readonly descriptor: ContractDescriptor;
+  readonly totalCollateral: bigint;
+  readonly offerCollateral: bigint;
+  /** The agreed fee rate: an offer below it is refused. */
+  readonly feeRatePerVb: bigint;
+  /** Minimum refund_locktime − maturity; default {@link DEFAULT_REFUND_MARGIN_SEC}. */
+  readonly refundMarginSec?: number;
+}
+
+/** One party's side of the funding transaction and its payout. */
+export interface PartySide {
+  readonly fundingSecretKey: Uint8Array;
+  readonly payoutSpk: Uint8Array;
+  readonly payoutSerialId: bigint;
+  readonly changeSpk: Uint8Array;
+  readonly changeSerialId: bigint;
+  readonly inputs: readonly FundingInput[];
+  /** Secret key of each of `inputs` (P2WPKH), by input_serial_id. */
+  readonly inputSecretKey: (input: FundingInput) => Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract both parties derive from offer + accept
+
+/** Everything that follows from an offer and an accept: transactions, sighashes, adaptor points. */
+export interface DlcContract {
+  readonly offer: OfferDlc;
+  readonly accept: AcceptDlc;
+  readonly convention: HashConvention;
+  readonly funding: FundingTransaction;
+  readonly contractId: Uint8Array;
+  readonly cets: ContractCets;
+  readonly refundTx: Transaction;
+  readonly refundSighash: Uint8Array;
+  readonly adaptorItems: readonly AdaptorSigningItem[];
+}
+
+/**
+ * Builds the funding transaction, CETs, refund transaction and contract id from an offer and an
+ * accept (their signatures are not looked at).
+ * @throws InsufficientFundsError, DustChangeError, DuplicateSerialIdError, InvalidFundingInputError
+ */
+export function deriveContract(
+  offer: OfferDlc,
+  accept: AcceptDlc,
+  convention: HashConvention,
+): DlcContract {
+  const funding = buildFundingTransaction({
+    offer: {
+      fundingPubkey: offer.fundingPubkey,
+      collateral: offer.offerCollateral,
+      inputs: offer.fundingInputs,
+      changeSpk: offer.changeSpk,
+      changeSerialId: offer.changeSerialId,
+      payoutSpk: offer.payoutSpk,
+      payoutSerialId: offer.payoutSerialId,
+    },
+    accept: {
+      fundingPubkey: accept.fundingPubkey,
+      collateral: accept.acceptCollateral,
+      inputs: accept.fundingInputs,
+      changeSpk: accept.changeSpk,
+      changeSerialId: accept.changeSerialId,
+      payoutSpk: accept.payoutSpk,
+      payoutSerialId: accept.payoutSerialId,
+    },
+    fundOutputSerialId: offer.fundOutputSerialId,
+    feeRatePerVb: offer.feeRatePerVb,
+  });
+  const common = {
+    fundingTxid: funding.txid,
+    fundOutputIndex: funding.fundOutputIndex,
+    offerPayoutSpk: offer.payoutSpk,
+    acceptPayoutSpk: accept.payoutSpk,
+    offerPayoutSerialId: offer.payoutSerialId,
+    acceptPayoutSerialId: accept.payoutSerialId,
+  };
+  const cets = buildContractCets({
+    ...common,
+    contractInfo: offer.contractInfo,
+    convention,
+    fundOutputValue: funding.fundOutputValue,
+    fundingScript: funding.fundingScript,
+    cetLocktime: offer.cetLocktime,
+  });
+  const refundTx = buildRefund({
+    ...common,
+    offerCollateral: offer.offerCollateral,
+    acceptCollateral: accept.acceptCollateral,
+    refundLocktime: offer.refundLocktime,
+  });
+  return {
+    offer,
+    accept,
+    convention,
+    funding,
+    contractId: computeContractId(funding.txid, funding.fundOutputIndex, offer.temporaryContractId),
+    cets,
+    refundTx,
+    refundSighash: cetSighash(refundTx, funding.fundingScript, funding.fundOutputValue),
+    adaptorItems: adaptorSigningItems(cets),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+function publicKeyOf(secretKey: Uint8Array): Uint8Array {
+  return secp256k1.getPublicKey(secretKey, true);
+}
+
+function assertPoint(pubkey: Uint8Array, what: string): void {
+  try {
+    secp256k1.Point.fromBytes(pubkey);
+  } catch {
+    throw new DlcProtocolError('invalid_funding_pubkey', `${what} is not a valid public key`);
+  }
+}
+
+/** Standard output scripts (Protocol.md): P2PKH, P2SH, P2WPKH, P2WSH, witness v1–v16. */
+export function isStandardSpk(spk: Uint8Array): boolean {
+  const p2pkh =
+    spk.length === 25 &&
+    spk[0] === 0x76 &&
+    spk[1] === 0xa9 &&
+    spk[2] === 0x14 &&
+    spk[23] === 0x88 &&
+    spk[24] === 0xac;
+  const p2sh = spk.length === 23 && spk[0] === 0xa9 && spk[1] === 0x14 && spk[22] === 0x87;
+  return p2pkh || p2sh || isWitnessProgram(spk);
+}
+
+function assertStandardSpks(what: string, ...spks: Uint8Array[]): void {
+  for (const spk of spks) {
+    if (!isStandardSpk(spk)) {
+      throw new NonStandardScriptError(`${what}: non-standard script ${bytesToHex(spk)}`);
+    }
+  }
+}
+
+/**
+ * Each funding input parses as SegWit and its outpoint is unspent on the chain with the value
+ * and script its prevtx claims.
+ */
+export function assertFundingInputsAvailable(
+  inputs: readonly FundingInput[],
+  utxos: UtxoLookup,
+): void {
+  for (const input of inputs) {
+    const prevout = fundingInputPrevout(input);
+    const key = outpointKey(bytesToHex(prevout.txid), prevout.index);
+    const onChain = utxos.get(key);
+    if (onChain === undefined || onChain === null) {
+      throw new FundingInputUnavailableError(
+        key,
+        `funding input ${key} does not exist or is spent`,
+      );
+    }
+    if (onChain.valueSat !== prevout.amount || !bytesEqual(onChain.scriptPubKey, prevout.script)) {
+      throw new FundingInputUnavailableError(
+        key,
+        `funding input ${key} is worth ${onChain.valueSat} sat on chain, its prevtx claims ${prevout.amount}`,
+      );
+    }
+  }
+}
+
+function latestMaturity(info: ContractInfo): number {
+  let maturity = 0;
+  for (const part of info.parts) {
+    for (const a of oraclesOf(part.oracleInfo).announcements) {
+      maturity = Math.max(maturity, a.event.maturityEpochSec);
+    }
+  }
+  return maturity;
+}
+
+/**
+ * Checks an `offer_dlc` against the agreed terms and the chain, as the accepter must before it
+ * signs anything. @throws DlcProtocolError and the errors of contract/transactions validation
+ */
+export function validateOffer(offer: OfferDlc, terms: DlcTerms, utxos: UtxoLookup): void {
+  if (offer.protocolVersion !== PROTOCOL_VERSION) {
+    throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
+  }
+  if (!bytesEqual(offer.chainHash, terms.chainHash)) {
+    throw new ContractTermsMismatchError('the offer is for another chain');
+  }
+  if (offer.contractFlags !== 0) {
+    throw new ContractTermsMismatchError('contract_flags must be 0');
+  }
+  const info = offer.contractInfo;
+  for (const part of info.parts) {
+    for (const a of oraclesOf(part.oracleInfo).announcements) {
+      if (!bytesEqual(a.oraclePublicKey, terms.oraclePublicKey)) {
+        throw new UnexpectedOracleError(
+          `announcement signed by oracle ${bytesToHex(a.oraclePublicKey)}, expected ${bytesToHex(terms.oraclePublicKey)}`,
+        );
+      }
+      if (!verifyAnnouncement(a, terms.convention)) {
+        throw new InvalidAnnouncementError(`announcement of ${a.event.eventId} does not verify`);
+      }
+      if (a.event.eventId !== terms.eventId) {
+        throw new UnexpectedOracleError(
+          `announcement is for event ${a.event.eventId}, expected ${terms.eventId}`,
+        );
+      }
+    }
+  }
+  validateContractInfo(info);
+  const [part] = info.parts;
+  if (
+    info.kind !== 'single' ||
+    part === undefined ||
+    info.totalCollateral !== terms.totalCollateral ||
+    !bytesEqual(
+      serializeContractDescriptor(part.descriptor),
+      serializeContractDescriptor(terms.descriptor),
+    )
+  ) {
+    throw new ContractTermsMismatchError('the offered payouts are not the agreed payouts');
+  }
+  if (offer.offerCollateral !== terms.offerCollateral) {
+    throw new ContractTermsMismatchError(
+      `offer collateral ${offer.offerCollateral} sat, agreed ${terms.offerCollateral} sat`,
+    );
+  }
+  if (offer.feeRatePerVb < terms.feeRatePerVb) {
+    throw new FeeRateTooLowError(offer.feeRatePerVb, terms.feeRatePerVb);
+  }
+  validateLocktimes(offer.cetLocktime, offer.refundLocktime);
+  const maturity = latestMaturity(info);
+  const margin = terms.refundMarginSec ?? DEFAULT_REFUND_MARGIN_SEC;
+  if (offer.refundLocktime < maturity + margin) {
+    throw new DlcProtocolError(
+      'invalid_locktime',
+      `refund_locktime ${offer.refundLocktime} is less than ${margin} s after maturity ${maturity}`,
+    );
+  }
+  if (offer.cetLocktime > maturity) {
+    throw new DlcProtocolError('invalid_locktime', 'cet_locktime is after the event maturity');
+  }
+  assertPoint(offer.fundingPubkey, 'offer funding_pubkey');
+  assertStandardSpks('offer', offer.payoutSpk, offer.changeSpk);
+  assertFundingInputsAvailable(offer.fundingInputs, utxos);
+}
+
+function assertRefundSignature(contract: DlcContract, signature: Uint8Array, pubkey: Uint8Array) {
+  let ok: boolean;
+  try {
+    ok = verifyFundingSpendSignature(
+      contract.refundTx,
+      contract.funding.fundingScript,
+      contract.funding.fundOutputValue,
+      signature,
+      pubkey,
+    );
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new InvalidRefundSignatureError();
+}
+
+function signFundingInputs(
+  contract: DlcContract,
+  party: 'offer' | 'accept',
+  side: PartySide,
+): Uint8Array[][] {
+  const witnesses: Uint8Array[][] = [];
+  contract.funding.inputs.forEach((input, index) => {
+    if (input.party !== party) return;
+    witnesses.push(
+      signP2wpkhFundingInput(contract.funding, index, side.inputSecretKey(input.fundingInput)),
+    );
+  });
+  return witnesses;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three steps
+
+/** What the offerer needs to build an `offer_dlc`. */
+export interface CreateOfferParams {
+  readonly chainHash: Uint8Array;
+  readonly temporaryContractId: Uint8Array;
+  readonly contractInfo: ContractInfo;
+  readonly offerCollateral: bigint;
+  readonly side: PartySide;
+  readonly fundOutputSerialId: bigint;
+  readonly feeRatePerVb: bigint;
+  /** Default: 500 000 000 (the first UNIX-time locktime), final as soon as an attestation exists. */
+  readonly cetLocktime?: number;
+  /** Default: latest maturity + {@link DEFAULT_REFUND_MARGIN_SEC}. */
+  readonly refundLocktime?: number;
+}
+
+/**
+ * Builds an `offer_dlc`. The CET locktime defaults to the smallest UNIX-time nLockTime: a
+ * Verdict milestone can be attested before its event maturity (the client accepts early), and
+ * the CET must then be final at once; the refund locktime is a UNIX time too, as Protocol.md
+ * requires both locktimes to be of one kind.
+ */
+export function createOffer(params: CreateOfferParams): OfferDlc {
+  validateContractInfo(params.contractInfo);
+  const maturity = latestMaturity(params.contractInfo);
+  const cetLocktime = params.cetLocktime ?? 500_000_000;
+  const refundLocktime = params.refundLocktime ?? maturity + DEFAULT_REFUND_MARGIN_SEC;
+  validateLocktimes(cetLocktime, refundLocktime);
+  assertStandardSpks('offer', params.side.payoutSpk, params.side.changeSpk);
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    contractFlags: 0,
+    chainHash: params.chainHash,
+    temporaryContractId: params.temporaryContractId,
+    contractInfo: params.contractInfo,
+    fundingPubkey: publicKeyOf(params.side.fundingSecretKey),
+    payoutSpk: params.side.payoutSpk,
+    payoutSerialId: params.side.payoutSerialId,
+    offerCollateral: params.offerCollateral,
+    fundingInputs: params.side.inputs,
+    changeSpk: params.side.changeSpk,
+    changeSerialId: params.side.changeSerialId,
+    fundOutputSerialId: params.fundOutputSerialId,
+    feeRatePerVb: params.feeRatePerVb,
+    cetLocktime,
+    refundLocktime,
+    tlvs: [],
+  };
+}
+
+export interface AcceptOfferParams {
+  readonly offer: OfferDlc;
+  readonly terms: DlcTerms;
+  /** Chain state of the offer's funding inputs. */
+  readonly utxos: UtxoLookup;
+  readonly side: PartySide;
+  readonly onProgress?: ProgressCallback;
+}
+
+/**
+ * Validates an offer ({@link validateOffer}), builds the contract with the accepter's side and
+ * returns the `accept_dlc` with the accepter's CET adaptor signatures and refund signature.
+ */
+export function acceptOffer(params: AcceptOfferParams): {
+  accept: AcceptDlc;
+  contract: DlcContract;
+} {
+  const { offer, terms, side } = params;
+  validateOffer(offer, terms, params.utxos);
+  assertStandardSpks('accept', side.payoutSpk, side.changeSpk);
+  const fundingPubkey = publicKeyOf(side.fundingSecretKey);
+  if (bytesEqual(fundingPubkey, offer.fundingPubkey)) {
+    throw new DlcProtocolError('invalid_funding_pubkey', 'both parties use the same funding key');
+  }
+  const unsigned: AcceptDlc = {
+    protocolVersion: PROTOCOL_VERSION,
+    temporaryContractId: offer.temporaryContractId,
+    acceptCollateral: offer.contractInfo.totalCollateral - offer.offerCollateral,
+    fundingPubkey,
+    payoutSpk: side.payoutSpk,
+    payoutSerialId: side.payoutSerialId,
+    fundingInputs: side.inputs,
+    changeSpk: side.changeSpk,
+    changeSerialId: side.changeSerialId,
+    cetAdaptorSignatures: [],
+    refundSignature: new Uint8Array(64),
+    negotiationFields: null,
+    tlvs: [],
+  };
+  const contract = deriveContract(offer, unsigned, terms.convention);
+  const accept: AcceptDlc = {
+    ...unsigned,
+    cetAdaptorSignatures: createAdaptorSignatures(
+      side.fundingSecretKey,
+      contract.adaptorItems,
+      params.onProgress,
+    ),
+    refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
+  };
+  return { accept, contract: { ...contract, accept } };
+}
+
+export interface SignAcceptParams {
+  /** The offer this party sent. */
+  readonly offer: OfferDlc;
+  readonly accept: AcceptDlc;
+  readonly convention: HashConvention;
+  /** Chain state of the accept's funding inputs. */
+  readonly utxos: UtxoLookup;
+  readonly side: PartySide;
+  readonly onProgress?: ProgressCallback;
+}
+
+/**
+ * Validates an `accept_dlc` against the offer this party made (ids, collateral, scripts, inputs
+ * on chain, the refund signature and every CET adaptor signature), then returns the `sign_dlc`
+ * with the offerer's adaptor signatures, refund signature and funding witnesses.
+ */
+export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract: DlcContract } {
+  const { offer, accept, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), offer.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this offer');
+  }
+  if (accept.protocolVersion !== PROTOCOL_VERSION) {
+    throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
+  }
+  if (!bytesEqual(accept.temporaryContractId, offer.temporaryContractId)) {
+    throw new ContractTermsMismatchError('the accept is for another offer (temporary id)');
+  }
+  const expectedCollateral = offer.contractInfo.totalCollateral - offer.offerCollateral;
+  if (accept.acceptCollateral !== expectedCollateral) {
+    throw new ContractTermsMismatchError(
+      `accept collateral ${accept.acceptCollateral} sat, expected ${expectedCollateral} sat`,
+    );
+  }
+  if (accept.negotiationFields !== null) {
+    throw new ContractTermsMismatchError('negotiation fields (other rounding) are not accepted');
+  }
+  assertPoint(accept.fundingPubkey, 'accept funding_pubkey');
+  if (bytesEqual(accept.fundingPubkey, offer.fundingPubkey)) {
+    throw new DlcProtocolError('invalid_funding_pubkey', 'both parties use the same funding key');
+  }
+  assertStandardSpks('accept', accept.payoutSpk, accept.changeSpk);
+  assertFundingInputsAvailable(accept.fundingInputs, params.utxos);
+  const contract = deriveContract(offer, accept, params.convention);
+  assertRefundSignature(contract, accept.refundSignature, accept.fundingPubkey);
+  assertAdaptorSignatures(
+    accept.fundingPubkey,
+    contract.adaptorItems,
+    accept.cetAdaptorSignatures,
+    params.onProgress,
+  );
+  const sign: SignDlc = {
+    protocolVersion: PROTOCOL_VERSION,
+    contractId: contract.contractId,
+    cetAdaptorSignatures: createAdaptorSignatures(
+      side.fundingSecretKey,
+      contract.adaptorItems,
+      params.onProgress,
+    ),
+    refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
+    fundingSignatures: signFundingInputs(contract, 'offer', side),
+    tlvs: [],
+  };
+  return { sign, contract };
+}
+
+export interface FinalizeSignParams {
+  readonly offer: OfferDlc;
+  /** The accept this party sent. */
+  readonly accept: AcceptDlc;
+  readonly sign: SignDlc;
+  readonly convention: HashConvention;
+  readonly side: PartySide;
+  readonly onProgress?: ProgressCallback;
+}
+
+/**
+ * Validates a `sign_dlc` (contract id, refund signature, every CET adaptor signature, the
+ * offerer's funding witnesses) and returns the fully signed funding transaction.
+ */
+export function finalizeSign(params: FinalizeSignParams): {
+  fundingTx: Transaction;
+  contract: DlcContract;
+} {
+  const { offer, accept, sign, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), accept.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this accept');
+  }
+  if (sign.protocolVersion !== PROTOCOL_VERSION) {
+    throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
+  }
+  const contract = deriveContract(offer, accept, params.convention);
+  if (!bytesEqual(sign.contractId, contract.contractId)) {
+    throw new ContractTermsMismatchError('sign_dlc is for another contract id');
+  }
+  assertRefundSignature(contract, sign.refundSignature, offer.fundingPubkey);
+  assertAdaptorSignatures(
+    offer.fundingPubkey,
+    contract.adaptorItems,
+    sign.cetAdaptorSignatures,
+    params.onProgress,
+  );
+  const offerIndices = contract.funding.inputs.flatMap((input, index) =>
+    input.party === 'offer' ? [index] : [],
+  );
+  if (sign.fundingSignatures.length !== offerIndices.length) {
+    throw new InvalidFundingSignatureError(
+      `expected ${offerIndices.length} funding witnesses, got ${sign.fundingSignatures.length}`,
+    );
+  }
+  offerIndices.forEach((txIndex, i) => {
+    const witness = sign.fundingSignatures[i] as readonly Uint8Array[];
+    let ok: boolean;
+    try {
+      ok = verifyP2wpkhFundingWitness(contract.funding, txIndex, witness);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new InvalidFundingSignatureError(`funding witness ${i} does not verify`);
+  });
+  const own = signFundingInputs(contract, 'accept', side);
+  let nextOffer = 0;
+  let nextOwn = 0;
+  const witnesses = contract.funding.inputs.map((input) =>
+    input.party === 'offer'
+      ? (sign.fundingSignatures[nextOffer++] as readonly Uint8Array[])
+      : (own[nextOwn++] as Uint8Array[]),
+  );
+  return { fundingTx: withFundingWitnesses(contract.funding, witnesses), contract };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing: CET from an attestation, refund
+
+function counterpartyOf(contract: DlcContract, role: 'offer' | 'accept'): Uint8Array {
+  return role === 'offer' ? contract.accept.fundingPubkey : contract.offer.fundingPubkey;
+}
+
+/** Whether `entry` is unlocked by these attestations (by oracle index), and with which scalars. */
+function decryptionScalars(
+  entry: AdaptorPointEntry,
+  attestations: readonly (OracleAttestation | undefined)[],
+): Uint8Array[] | null {
+  const scalars: Uint8Array[] = [];
+  for (const j of entry.oracleIndices) {
+    const att = attestations[j];
+    if (att === undefined) return null;
+    if (entry.match.kind === 'enum') {
+      if (att.outcomes[0]?.normalize('NFC') !== entry.match.outcome.normalize('NFC')) return null;
+      scalars.push((att.signatures[0] as Uint8Array).subarray(32, 64));
+    } else {
+      const prefix = entry.match.prefix;
+      for (let i = 0; i < prefix.length; i++) {
+        if (att.outcomes[i] !== String(prefix[i])) return null;
+        scalars.push((att.signatures[i] as Uint8Array).subarray(32, 64));
+      }
+    }
+  }
+  return scalars;
+}
+
+/**
+ * Completes the CET that the attestation unlocks (Protocol.md "Closing"; DLC-NOTES.md §7.3):
+ * verifies each attestation against the contract's announcement, finds the first adaptor
+ * signature (in signing order) whose outcome or digit prefix the attestations match, decrypts
+ * the counterparty's adaptor signature with the sum of the attestation scalars, checks the
+ * result, adds this party's signature and returns the broadcastable CET.
+ * `attestations[j]` is the attestation of the part's j-th oracle (single oracle: `[att]`).
+ * @throws InvalidAttestationError, DlcProtocolError('no_matching_cet')
+ */
+export function executeCet(params: {
+  readonly contract: DlcContract;
+  readonly role: 'offer' | 'accept';
+  readonly fundingSecretKey: Uint8Array;
+  /** The counterparty's `cet_adaptor_signatures` (from accept_dlc or sign_dlc). */
+  readonly counterpartyAdaptorSignatures: readonly Uint8Array[];
+  readonly attestations: readonly (OracleAttestation | undefined)[];
+}): { cetIndex: number; tx: Transaction } {
+  const { contract, role } = params;
+  const info = contract.offer.contractInfo;
+  const checked = new Map<number, readonly (OracleAttestation | undefined)[]>();
+  for (const entry of contract.cets.adaptorPoints) {
+    let atts = checked.get(entry.partIndex);
+    if (atts === undefined) {
+      const part = info.parts[entry.partIndex];
+      if (part === undefined) throw new RangeError(`no contract part ${entry.partIndex}`);
+      const { announcements } = oraclesOf(part.oracleInfo);
+      atts = params.attestations.map((att, j) => {
+        const announcement = announcements[j];
+        if (att === undefined || announcement === undefined) return undefined;
+        if (!verifyAttestation(announcement, att, contract.convention)) {
+          throw new InvalidAttestationError(
+            `attestation of ${att.eventId} does not verify against the announcement`,
+          );
+        }
+        return att;
+      });
+      checked.set(entry.partIndex, atts);
+    }
+    const scalars = decryptionScalars(entry, atts);
+    if (scalars === null) continue;
+    const cet = contract.cets.cets[entry.cetIndex];
+    const adaptorSig = params.counterpartyAdaptorSignatures[entry.adaptorIndex];
+    if (cet === undefined || adaptorSig === undefined) {
+      throw new RangeError(`adaptor signature ${entry.adaptorIndex} missing`);
+    }
+    const theirs = adaptorDecrypt(adaptorSig, sumScalars(scalars));
+    const theirPub = counterpartyOf(contract, role);
+    const script = contract.funding.fundingScript;
+    if (
+      !verifyFundingSpendSignature(
+        cet.tx,
+        script,
+        contract.funding.fundOutputValue,
+        theirs,
+        theirPub,
+      )
+    ) {
+      throw new InvalidAttestationError('the decrypted counterparty signature does not verify');
+    }
+    const ours = signLowR(cet.sighash, params.fundingSecretKey);
+    const tx = finalizeCetWitness(
+      cet.tx,
+      script,
+      ours,
+      publicKeyOf(params.fundingSecretKey),
+      theirs,
+      theirPub,
+    );
+    return { cetIndex: entry.cetIndex, tx };
+  }
+  throw new DlcProtocolError('no_matching_cet', 'no CET of the contract matches the attestation');
+}
+
+/**
+ * The signed refund transaction (valid once `refund_locktime` has passed): this party's
+ * signature and the counterparty's refund signature, verified again.
+ */
+export function signRefund(params: {
+  readonly contract: DlcContract;
+  readonly role: 'offer' | 'accept';
+  readonly fundingSecretKey: Uint8Array;
+  readonly counterpartyRefundSignature: Uint8Array;
+}): Transaction {
+  const { contract, role } = params;
+  const theirPub = counterpartyOf(contract, role);
+  assertRefundSignature(contract, params.counterpartyRefundSignature, theirPub);
+  return finalizeCetWitness(
+    contract.refundTx,
+    contract.funding.fundingScript,
+    signLowR(contract.refundSighash, params.fundingSecretKey),
+    publicKeyOf(params.fundingSecretKey),
+    params.counterpartyRefundSignature,
+    theirPub,
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * HTTP access to an oracle and to its DLC message relay, as a party needs it:
+ * - `GET /v1/events/:eventId` (`announcementHex`) and `GET /v1/events/:eventId/attestation`
+ *   (`attestationHex`): Verdict's API;
+ * - `GET /announcement/:event_id` and `GET /attestation/:event_id`: the kormir / ddk JSON shape
+ *   (any oracle speaking it);
+ * - `POST|GET /v1/contracts/:id/milestones/:index/dlc/{offer,accept,sign}` with a party token.
+ * Every body is validated with zod; a 404 for an attestation means "not yet".
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { z } from 'zod';
+import { announcementFromHex, attestationFromHex } from '../dlc/oracle-codec.ts';
+import type { OracleAnnouncement, OracleAttestation } from '../dlc/oracle-types.ts';
+
+/** The oracle or relay could not be reached or answered something unexpected (exit code 2). */
+export class OracleTransportError extends Error {
+  readonly code = 'oracle_transport';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'OracleTransportError';
+  }
+}
+
+const hex = z.string().regex(/^(?:[0-9a-fA-F]{2})*$/);
+const eventView = z.object({ announcementHex: hex, attestationHex: hex.optional() });
+const attestationView = z.object({ attestationHex: hex });
+const kormirAttestation = z.object({
+  eventId: z.string(),
+  oraclePublicKey: hex,
+  signatures: z.array(hex),
+  outcomes: z.array(z.string()),
+});
+const kormirAnnouncement = z.object({
+  announcementSignature: hex,
+  oraclePublicKey: hex,
+  oracleEvent: z.object({
+    oracleNonces: z.array(hex),
+    eventMaturityEpoch: z.number().int().nonnegative(),
+    eventDescriptor: z.union([
+      z.object({ enumEvent: z.object({ outcomes: z.array(z.string()) }) }),
+      z.object({
+        digitDecompositionEvent: z.object({
+          base: z.number().int(),
+          isSigned: z.boolean(),
+          unit: z.string(),
+          precision: z.number().int(),
+          nbDigits: z.number().int(),
+        }),
+      }),
+    ]),
+    eventId: z.string(),
+  }),
+});
+
+/** rust-dlc's JSON announcement (kormir `/announcement/:event_id`) as our type. */
+function announcementFromKormir(a: z.infer<typeof kormirAnnouncement>): OracleAnnouncement {
+  const d = a.oracleEvent.eventDescriptor;
+  return {
+    signature: hexToBytes(a.announcementSignature),
+    oraclePublicKey: hexToBytes(a.oraclePublicKey),
+    event: {
+      nonces: a.oracleEvent.oracleNonces.map((n) => hexToBytes(n)),
+      maturityEpochSec: a.oracleEvent.eventMaturityEpoch,
+      eventId: a.oracleEvent.eventId,
+      descriptor:
+        'enumEvent' in d
+          ? { kind: 'enum', outcomes: d.enumEvent.outcomes }
+          : { kind: 'digits', ...d.digitDecompositionEvent },
+    },
+  };
+}
+
+const relayMessage = z.object({ kind: z.string(), senderRole: z.string(), hex });
+
+export type OracleApi = 'verdict' | 'kormir';
+
+/** One path segment per `/` of the event id, each percent-encoded (the routes are wildcards). */
+function eventPath(eventId: string): string {
+  return eventId.split('/').map(encodeURIComponent).join('/');
+}
+
+export class OracleClient {
+  readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    readonly api: OracleApi = 'verdict',
+    private readonly timeoutMs = 10_000,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { token?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method,
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      });
+    } catch (error) {
+      throw new OracleTransportError(`${method} ${path}: ${(error as Error).message}`);
+    }
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text === '' ? null : JSON.parse(text);
+    } catch {
+      // not JSON: kept as text for the error message
+    }
+    return { status: res.status, body };
+  }
+
+  private expectOk(r: { status: number; body: unknown }, what: string, ok = 200): unknown {
+    if (r.status !== ok) {
+      throw new OracleTransportError(
+        `${what}: HTTP ${r.status} ${JSON.stringify(r.body)}`,
+        r.status,
+      );
+    }
+    return r.body;
+  }
+
+  /** The event's announcement. Not verified here: the protocol verifies it against its terms. */
+  async announcement(eventId: string): Promise<OracleAnnouncement> {
+    if (this.api === 'kormir') {
+      const r = await this.request('GET', `/announcement/${eventPath(eventId)}`);
+      return announcementFromKormir(kormirAnnouncement.parse(this.expectOk(r, 'announcement')));
+    }
+    const r = await this.request('GET', `/v1/events/${eventPath(eventId)}`);
+    const view = eventView.parse(this.expectOk(r, 'announcement'));
+    return announcementFromHex(view.announcementHex);
+  }
+
+  /** The event's attestation, or null while there is none (HTTP 404). */
+  async attestation(eventId: string): Promise<OracleAttestation | null> {
+    if (this.api === 'kormir') {
+      const r = await this.request('GET', `/attestation/${eventPath(eventId)}`);
+      if (r.status === 404) return null;
+      const a = kormirAttestation.parse(this.expectOk(r, 'attestation'));
+      return {
+        eventId: a.eventId,
+        oraclePublicKey: hexToBytes(a.oraclePublicKey),
+        signatures: a.signatures.map((s) => hexToBytes(s)),
+        outcomes: a.outcomes,
+      };
+    }
+    const r = await this.request('GET', `/v1/events/${eventPath(eventId)}/attestation`);
+    if (r.status === 404) return null;
+    return attestationFromHex(
+      attestationView.parse(this.expectOk(r, 'attestation')).attestationHex,
+    );
+  }
+
+  /** Posts a DLC message to the milestone's relay. */
+  async postDlcMessage(
+    ref: RelayRef,
+    kind: 'offer' | 'accept' | 'sign',
+    message: Uint8Array,
+  ): Promise<void> {
+    const r = await this.request('POST', relayPath(ref, kind), {
+      token: ref.token,
+      body: { hex: bytesToHex(message) },
+    });
+    this.expectOk(r, `relay ${kind}`, 201);
+  }
+
+  /** The latest DLC message of this kind on the relay, or null if none yet. */
+  async getDlcMessage(
+    ref: RelayRef,
+    kind: 'offer' | 'accept' | 'sign',
+  ): Promise<Uint8Array | null> {
+    const r = await this.request('GET', relayPath(ref, kind), { token: ref.token });
+    if (r.status === 404) return null;
+    return hexToBytes(relayMessage.parse(this.expectOk(r, `relay ${kind}`)).hex);
+  }
+}
+
+/** Where a milestone's DLC messages travel on the relay, and the party's bearer token. */
+export interface RelayRef {
+  readonly contractId: string;
+  readonly milestoneIndex: number;
+  readonly token: string;
+}
+
+function relayPath(ref: RelayRef, kind: string): string {
+  return `/v1/contracts/${encodeURIComponent(ref.contractId)}/milestones/${ref.milestoneIndex}/dlc/${kind}`;
+}

@@ -1,0 +1,708 @@
+/**
+ * One party (client or freelancer) of Verdict DLCs: its data dir (an encrypted keystore with its
+ * own mnemonic, `keystore.json`, and its SQLite store, `party.sqlite`), its wallet, the protocol
+ * steps with the chain checks the pure protocol asks its caller to do, and the watcher that
+ * settles contracts.
+ *
+ * `src/party` is the party toolkit: the one place in `src/` besides `src/chain` that does I/O
+ * (files, SQLite, HTTP to the oracle, RPC to the node), on purpose: parties run it on their own
+ * machines, never on the oracle. The DLC logic itself stays in the pure `src/dlc`.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { generateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { RawTx, type Transaction } from '@scure/btc-signer';
+import type { ChainBackend } from '../chain/chain-backend.ts';
+import { RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
+import { openKeystore, sealMnemonic } from '../crypto/keystore.ts';
+import type { ProgressCallback } from '../dlc/adaptor-set.ts';
+import { randomTemporaryContractId } from '../dlc/contract-id.ts';
+import { contractFees } from '../dlc/fees.ts';
+import { txidHexOf, type FundingInput } from '../dlc/funding-input.ts';
+import {
+  decodeAcceptDlc,
+  decodeOfferDlc,
+  decodeSignDlc,
+  encodeAcceptDlc,
+  encodeOfferDlc,
+  encodeSignDlc,
+  type AcceptDlc,
+  type OfferDlc,
+  type SignDlc,
+} from '../dlc/messages.ts';
+import type { OracleAnnouncement, OracleAttestation } from '../dlc/oracle-types.ts';
+import {
+  acceptOffer,
+  ContractTermsMismatchError,
+  createOffer,
+  deriveContract,
+  DlcProtocolError,
+  executeCet,
+  finalizeSign,
+  fundingInputOutpoints,
+  outpointKey,
+  signAccept,
+  signRefund,
+  validateOffer,
+  type DlcContract,
+  type PartySide,
+  type UtxoInfo,
+} from '../dlc/protocol.ts';
+import { DUST_LIMIT_SAT } from '../dlc/transactions.ts';
+import {
+  milestoneContractInfo,
+  milestoneDlcTerms,
+  milestoneTermsSchema,
+  offerCollateralOf,
+  termsToJson,
+  type MilestoneTerms,
+} from './milestone-terms.ts';
+import type { OracleClient } from './oracle-client.ts';
+import { PartyStore, type ContractRow } from './store.ts';
+import {
+  P2WPKH_MAX_WITNESS_LEN,
+  PartyWallet,
+  randomSerialId,
+  type BitcoinNetwork,
+} from './wallet.ts';
+
+export const KEYSTORE_FILE = 'keystore.json';
+export const STORE_FILE = 'party.sqlite';
+
+/** The data dir has no keystore yet (`verdict dlc wallet init`). */
+export class PartyNotInitializedError extends Error {
+  readonly code = 'party_not_initialized';
+}
+
+/** No contract matches the message or reference, or it is in the wrong state for the step. */
+export class ContractStateError extends Error {
+  readonly code = 'contract_state';
+}
+
+/** The refund transaction is not final yet: its locktime is not below the chain's median time. */
+export class RefundNotYetError extends Error {
+  readonly code = 'refund_locktime_not_reached';
+  constructor(
+    readonly refundLocktime: number,
+    readonly medianTimeSec: number,
+  ) {
+    super(
+      `the refund locktime ${refundLocktime} is not below the chain's median time ${medianTimeSec}`,
+    );
+    this.name = 'RefundNotYetError';
+  }
+}
+
+export interface PartyOptions {
+  readonly dataDir: string;
+  readonly passphrase: string;
+  readonly chain: ChainBackend;
+  /** Clock, epoch seconds (event rows). */
+  readonly now?: () => number;
+}
+
+/** What one watcher pass did to one contract. */
+export interface WatchAction {
+  readonly contract: number;
+  readonly action:
+    | 'funding_broadcast'
+    | 'funding_seen'
+    | 'funding_confirmed'
+    | 'cet_broadcast'
+    | 'refund_broadcast'
+    | 'closing_seen'
+    | 'settled'
+    | 'refunded'
+    | 'waiting'
+    | 'error';
+  readonly txid?: string;
+  readonly detail?: string;
+}
+
+/** The wallet's view of a contract's sides: the key and scripts the party used. */
+function sideOf(
+  wallet: PartyWallet,
+  fundingKeyIndex: number,
+  payoutSpk: Uint8Array,
+  payoutSerialId: bigint,
+  changeSpk: Uint8Array,
+  changeSerialId: bigint,
+  inputs: readonly FundingInput[],
+): PartySide {
+  const fundingKey = wallet.fundingKey(fundingKeyIndex);
+  return {
+    fundingSecretKey: fundingKey.secretKey,
+    payoutSpk,
+    payoutSerialId,
+    changeSpk,
+    changeSerialId,
+    inputs,
+    inputSecretKey: (input) => {
+      const tx = input.prevTx;
+      const outputs = decodeOutputs(tx);
+      const spk = outputs[input.prevTxVout];
+      if (spk === undefined) throw new TypeError('funding input out of range');
+      return wallet.secretKeyForSpk(spk);
+    },
+  };
+}
+
+function decodeOutputs(rawTx: Uint8Array): Uint8Array[] {
+  return (RawTx.decode(rawTx).outputs as { script: Uint8Array }[]).map((o) => o.script);
+}
+
+export class Party {
+  private constructor(
+    readonly store: PartyStore,
+    readonly wallet: PartyWallet,
+    readonly chain: ChainBackend,
+    readonly chainHash: Uint8Array,
+  ) {}
+
+  /**
+   * Creates a party's data dir: the keystore (the mnemonic encrypted under `passphrase`, mode
+   * 0600) and the store. Returns the mnemonic (generated if not given) for the user to write down.
+   */
+  static init(
+    dataDir: string,
+    passphrase: string,
+    opts: { mnemonic?: string; scryptN?: number } = {},
+  ): string {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const path = join(dataDir, KEYSTORE_FILE);
+    if (existsSync(path)) throw new ContractStateError(`${path} exists already`);
+    const mnemonic = opts.mnemonic ?? generateMnemonic(wordlist, 256);
+    const file = sealMnemonic(
+      mnemonic,
+      passphrase,
+      opts.scryptN === undefined ? {} : { scryptN: opts.scryptN },
+    );
+    writeFileSync(path, JSON.stringify(file, null, 2), { mode: 0o600 });
+    chmodSync(path, 0o600);
+    PartyStore.open(join(dataDir, STORE_FILE)).close();
+    return mnemonic;
+  }
+
+  /** Opens an initialized data dir against a chain. */
+  static async open(opts: PartyOptions): Promise<Party> {
+    const path = join(opts.dataDir, KEYSTORE_FILE);
+    if (!existsSync(path)) throw new PartyNotInitializedError(`no keystore in ${opts.dataDir}`);
+    const mnemonic = openKeystore(JSON.parse(readFileSync(path, 'utf8')), opts.passphrase);
+    const info = await opts.chain.getBlockchainInfo();
+    const networks: readonly BitcoinNetwork[] = ['main', 'test', 'testnet4', 'signet', 'regtest'];
+    const network = networks.find((n) => n === info.chain);
+    if (network === undefined) throw new RangeError(`unknown chain ${info.chain}`);
+    // chain_hash is the genesis hash in internal byte order (the reverse of RPC's display order).
+    const chainHash = hexToBytes(await opts.chain.getBlockHash(0)).reverse();
+    const store = PartyStore.open(join(opts.dataDir, STORE_FILE), opts.now);
+    return new Party(
+      store,
+      new PartyWallet(mnemonic, network, store, opts.chain),
+      opts.chain,
+      chainHash,
+    );
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  private async utxoLookup(inputs: readonly FundingInput[]): Promise<Map<string, UtxoInfo>> {
+    const out = new Map<string, UtxoInfo>();
+    for (const { txid, vout } of fundingInputOutpoints(inputs)) {
+      const o = await this.chain.getTxOut(txid, vout, true);
+      out.set(
+        outpointKey(txid, vout),
+        o === null ? null : { valueSat: o.valueSat, scriptPubKey: o.scriptPubKey },
+      );
+    }
+    return out;
+  }
+
+  /** Chooses coins for `collateral` and this party's fees (the counterparty side unknown: worst case). */
+  private async chooseInputs(
+    collateral: bigint,
+    feeRatePerVb: bigint,
+    paysBothClosings: boolean,
+  ): Promise<{ inputs: FundingInput[]; outpoints: string[] }> {
+    const coins = await this.wallet.selectCoins((n) => {
+      const inputs = Array.from({ length: n }, () => ({
+        redeemScriptLen: 0,
+        maxWitnessLen: P2WPKH_MAX_WITNESS_LEN,
+      }));
+      const fees = contractFees({
+        offer: { inputs, changeSpkLen: 22, payoutSpkLen: 22 },
+        // Worst case for a counterparty we do not know yet: a 34-byte payout script.
+        accept: paysBothClosings
+          ? { inputs: [], changeSpkLen: 34, payoutSpkLen: 34 }
+          : { inputs, changeSpkLen: 34, payoutSpkLen: 34 },
+        feeRatePerVb,
+      });
+      return collateral + fees.offer.fundingFee + fees.offer.closingFee + DUST_LIMIT_SAT;
+    });
+    return {
+      inputs: await this.wallet.fundingInputs(coins),
+      outpoints: coins.map((c) => `${c.txid}:${c.vout}`),
+    };
+  }
+
+  /** Creates and stores an offer (state `offered`); returns the `offer_dlc` bytes. */
+  async offer(params: {
+    terms: MilestoneTerms;
+    announcement: OracleAnnouncement;
+  }): Promise<{ contract: ContractRow; offer: Uint8Array }> {
+    const terms = milestoneTermsSchema.parse(termsToJson(params.terms));
+    const contractInfo = milestoneContractInfo(terms, params.announcement);
+    const collateral = offerCollateralOf(terms);
+    const funds = collateral > 0n || terms.funding === 'dual' || terms.offererRole === 'client';
+    const chosen = funds
+      ? await this.chooseInputs(collateral, terms.feeRatePerVb, terms.funding === 'single')
+      : { inputs: [], outpoints: [] };
+    const fundingKeyIndex = this.store.takeCounter('next_funding_key');
+    const side = sideOf(
+      this.wallet,
+      fundingKeyIndex,
+      this.wallet.nextAddress('receive').spk,
+      randomSerialId(),
+      this.wallet.nextAddress('change').spk,
+      randomSerialId(),
+      chosen.inputs,
+    );
+    const offer = createOffer({
+      chainHash: this.chainHash,
+      temporaryContractId: randomTemporaryContractId(),
+      contractInfo,
+      offerCollateral: collateral,
+      side,
+      fundOutputSerialId: randomSerialId(),
+      feeRatePerVb: terms.feeRatePerVb,
+      refundLocktime: params.announcement.event.maturityEpochSec + terms.refundMarginSec,
+    });
+    // The offer must pass the checks its receiver will make (except the chain lookup of inputs).
+    validateOffer(
+      offer,
+      milestoneDlcTerms(terms, this.chainHash),
+      await this.utxoLookup(offer.fundingInputs),
+    );
+    const bytes = encodeOfferDlc(offer);
+    const contract = this.store.insertContract({
+      temporaryContractId: bytesToHex(offer.temporaryContractId),
+      role: 'offer',
+      state: 'offered',
+      termsJson: JSON.stringify(termsToJson(terms)),
+      fundingKeyIndex,
+      offerHex: bytesToHex(bytes),
+      reservedOutpoints: chosen.outpoints,
+    });
+    return { contract, offer: bytes };
+  }
+
+  /**
+   * Validates a received offer against the agreed terms and the chain, then signs and stores the
+   * accept (state `accepted`). Nothing is stored or signed when a check fails.
+   */
+  async accept(params: {
+    offer: Uint8Array;
+    terms: MilestoneTerms;
+    onProgress?: ProgressCallback;
+  }): Promise<{ contract: ContractRow; accept: Uint8Array }> {
+    const terms = milestoneTermsSchema.parse(termsToJson(params.terms));
+    const offer = decodeOfferDlc(params.offer);
+    const dlcTerms = milestoneDlcTerms(terms, this.chainHash);
+    const utxos = await this.utxoLookup(offer.fundingInputs);
+    validateOffer(offer, dlcTerms, utxos);
+    if (this.store.findContract(bytesToHex(offer.temporaryContractId)) !== undefined) {
+      throw new ContractTermsMismatchError('temporary_contract_id already used');
+    }
+    const collateral = offer.contractInfo.totalCollateral - offer.offerCollateral;
+    const funds =
+      collateral > 0n || (terms.funding === 'single' && terms.offererRole === 'freelancer');
+    const chosen = funds
+      ? await this.chooseInputs(collateral, offer.feeRatePerVb, terms.funding === 'single')
+      : { inputs: [], outpoints: [] };
+    const fundingKeyIndex = this.store.takeCounter('next_funding_key');
+    const side = sideOf(
+      this.wallet,
+      fundingKeyIndex,
+      this.wallet.nextAddress('receive').spk,
+      randomSerialId(),
+      this.wallet.nextAddress('change').spk,
+      randomSerialId(),
+      chosen.inputs,
+    );
+    const { accept } = acceptOffer({
+      offer,
+      terms: dlcTerms,
+      utxos,
+      side,
+      ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+    });
+    const acceptBytes = encodeAcceptDlc(accept);
+    const contract = this.store.insertContract({
+      temporaryContractId: bytesToHex(offer.temporaryContractId),
+      role: 'accept',
+      state: 'accepted',
+      termsJson: JSON.stringify(termsToJson(terms)),
+      fundingKeyIndex,
+      offerHex: bytesToHex(params.offer),
+      acceptHex: bytesToHex(acceptBytes),
+      reservedOutpoints: chosen.outpoints,
+    });
+    return { contract, accept: acceptBytes };
+  }
+
+  private ownSide(row: ContractRow, offer: OfferDlc, accept: AcceptDlc | null): PartySide {
+    const mine =
+      row.role === 'offer'
+        ? {
+            payoutSpk: offer.payoutSpk,
+            payoutSerialId: offer.payoutSerialId,
+            changeSpk: offer.changeSpk,
+            changeSerialId: offer.changeSerialId,
+            inputs: offer.fundingInputs,
+          }
+        : accept === null
+          ? null
+          : {
+              payoutSpk: accept.payoutSpk,
+              payoutSerialId: accept.payoutSerialId,
+              changeSpk: accept.changeSpk,
+              changeSerialId: accept.changeSerialId,
+              inputs: accept.fundingInputs,
+            };
+    if (mine === null) throw new ContractStateError('no accept yet');
+    return sideOf(
+      this.wallet,
+      row.funding_key_index,
+      mine.payoutSpk,
+      mine.payoutSerialId,
+      mine.changeSpk,
+      mine.changeSerialId,
+      mine.inputs,
+    );
+  }
+
+  /**
+   * The offerer: validates a received accept (inputs on chain, refund and every CET adaptor
+   * signature), signs, stores (state `signed`) and returns the `sign_dlc` bytes.
+   */
+  async sign(params: {
+    accept: Uint8Array;
+    onProgress?: ProgressCallback;
+  }): Promise<{ contract: ContractRow; sign: Uint8Array }> {
+    const accept = decodeAcceptDlc(params.accept);
+    const row = this.store.findContract(bytesToHex(accept.temporaryContractId));
+    if (row === undefined || row.role !== 'offer') {
+      throw new ContractStateError('no offer of ours matches this accept');
+    }
+    if (row.state !== 'offered') throw new ContractStateError(`contract is ${row.state}`);
+    const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+    const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
+    const { sign, contract } = signAccept({
+      offer,
+      accept,
+      convention: terms.convention,
+      utxos: await this.utxoLookup(accept.fundingInputs),
+      side: this.ownSide(row, offer, null),
+      ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+    });
+    const signBytes = encodeSignDlc(sign);
+    const updated = this.store.update(
+      row.id,
+      'signed',
+      {
+        accept_hex: bytesToHex(params.accept),
+        sign_hex: bytesToHex(signBytes),
+        contract_id: bytesToHex(contract.contractId),
+        funding_txid: contract.funding.txid,
+        fund_output_index: contract.funding.fundOutputIndex,
+      },
+      'accept verified, sign sent',
+    );
+    return { contract: updated, sign: signBytes };
+  }
+
+  /**
+   * The accepter: validates a received sign (contract id, refund and adaptor signatures, funding
+   * witnesses), stores the signed funding transaction (state `signed`) and broadcasts it
+   * (state `broadcast`).
+   */
+  async finalize(params: {
+    sign: Uint8Array;
+    onProgress?: ProgressCallback;
+  }): Promise<{ contract: ContractRow; fundingTxid: string }> {
+    const sign = decodeSignDlc(params.sign);
+    const row = this.store
+      .listContracts()
+      .find(
+        (r) =>
+          r.role === 'accept' &&
+          r.state === 'accepted' &&
+          this.contractIdOf(r) === bytesToHex(sign.contractId),
+      );
+    if (row === undefined) throw new ContractStateError('no accepted contract matches this sign');
+    const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+    const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
+    const accept = decodeAcceptDlc(hexToBytes(row.accept_hex ?? ''));
+    const { fundingTx, contract } = finalizeSign({
+      offer,
+      accept,
+      sign,
+      convention: terms.convention,
+      side: this.ownSide(row, offer, accept),
+      ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+    });
+    const fundingHex = bytesToHex(fundingTx.toBytes(true, true));
+    this.store.update(
+      row.id,
+      'signed',
+      {
+        sign_hex: bytesToHex(params.sign),
+        contract_id: bytesToHex(contract.contractId),
+        funding_txid: contract.funding.txid,
+        fund_output_index: contract.funding.fundOutputIndex,
+        funding_tx_hex: fundingHex,
+      },
+      'sign verified',
+    );
+    await this.broadcast(fundingHex);
+    const updated = this.store.update(row.id, 'broadcast', {}, 'funding transaction broadcast');
+    return { contract: updated, fundingTxid: contract.funding.txid };
+  }
+
+  private contractIdOf(row: ContractRow): string | null {
+    if (row.accept_hex === null) return null;
+    const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+    const c = deriveContract(
+      decodeOfferDlc(hexToBytes(row.offer_hex)),
+      decodeAcceptDlc(hexToBytes(row.accept_hex)),
+      terms.convention,
+    );
+    return bytesToHex(c.contractId);
+  }
+
+  /** The contract, rebuilt from the stored messages. */
+  contractOf(row: ContractRow): {
+    contract: DlcContract;
+    terms: MilestoneTerms;
+    counterpartyAdaptorSignatures: readonly Uint8Array[];
+    counterpartyRefundSignature: Uint8Array;
+  } {
+    if (row.accept_hex === null || row.sign_hex === null) {
+      throw new ContractStateError(`contract ${row.id} is not signed yet`);
+    }
+    const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+    const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
+    const accept = decodeAcceptDlc(hexToBytes(row.accept_hex));
+    const sign: SignDlc = decodeSignDlc(hexToBytes(row.sign_hex));
+    const contract = deriveContract(offer, accept, terms.convention);
+    return row.role === 'offer'
+      ? {
+          contract,
+          terms,
+          counterpartyAdaptorSignatures: accept.cetAdaptorSignatures,
+          counterpartyRefundSignature: accept.refundSignature,
+        }
+      : {
+          contract,
+          terms,
+          counterpartyAdaptorSignatures: sign.cetAdaptorSignatures,
+          counterpartyRefundSignature: sign.refundSignature,
+        };
+  }
+
+  /** Sends a transaction; "already in the mempool / in the chain" counts as success. */
+  private async broadcast(txHex: string): Promise<string> {
+    try {
+      return await this.chain.sendRawTransaction(txHex);
+    } catch (error) {
+      if (
+        error instanceof RpcRejectedError &&
+        (error.rpcCode === RPC_VERIFY_ALREADY_IN_CHAIN ||
+          [
+            'txn-already-in-mempool',
+            'txn-already-known',
+            'txn-same-nonwitness-data-in-mempool',
+          ].includes(error.reason))
+      ) {
+        return txidHexOf(hexToBytes(txHex));
+      }
+      throw error;
+    }
+  }
+
+  /** Confirmations of a transaction: through its outputs (no -txindex needed), else getrawtransaction. */
+  private async confirmations(txid: string, outputs: number): Promise<number | null> {
+    for (let vout = 0; vout < outputs; vout++) {
+      const o = await this.chain.getTxOut(txid, vout, true);
+      if (o !== null) return o.confirmations;
+    }
+    return this.chain.getTransactionConfirmations(txid);
+  }
+
+  /**
+   * Stores the closing transaction (never replaced afterwards) and broadcasts it. A crash between
+   * the two is repaired by the next watcher pass, which sends the same bytes again.
+   */
+  private async recordClosing(
+    row: ContractRow,
+    kind: 'cet' | 'refund',
+    tx: Transaction,
+    outcome: string | null,
+  ): Promise<WatchAction> {
+    const hex = bytesToHex(tx.toBytes(true, true));
+    this.store.update(
+      row.id,
+      row.state,
+      {
+        closing_kind: kind,
+        closing_txid: tx.id,
+        closing_tx_hex: hex,
+        ...(outcome === null ? {} : { outcome }),
+      },
+      `${kind} chosen`,
+    );
+    await this.broadcast(hex);
+    return {
+      contract: row.id,
+      action: kind === 'cet' ? 'cet_broadcast' : 'refund_broadcast',
+      txid: tx.id,
+    };
+  }
+
+  /** Completes and broadcasts the CET for an attestation (state stays `confirmed` until mined). */
+  async settleWith(row: ContractRow, attestation: OracleAttestation): Promise<WatchAction> {
+    if (row.closing_txid !== null) {
+      await this.broadcast(row.closing_tx_hex ?? '');
+      return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
+    }
+    const c = this.contractOf(row);
+    const { tx, cetIndex } = executeCet({
+      contract: c.contract,
+      role: row.role,
+      fundingSecretKey: this.wallet.fundingKey(row.funding_key_index).secretKey,
+      counterpartyAdaptorSignatures: c.counterpartyAdaptorSignatures,
+      attestations: [attestation],
+    });
+    const outcome = attestation.outcomes.join('');
+    return { ...(await this.recordClosing(row, 'cet', tx, outcome)), detail: `CET ${cetIndex}` };
+  }
+
+  /** Broadcasts the refund transaction (the node refuses it before refund_locktime: non-final). */
+  async refund(row: ContractRow): Promise<WatchAction> {
+    if (row.closing_txid !== null) {
+      await this.broadcast(row.closing_tx_hex ?? '');
+      return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
+    }
+    const c = this.contractOf(row);
+    const { medianTimeSec } = await this.chain.getBlockchainInfo();
+    // BIP113: a time-locked transaction is final once its nLockTime is below the tip's MTP.
+    // Checked before anything is stored: a refund chosen too early must not block the CET.
+    if (c.contract.offer.refundLocktime >= medianTimeSec) {
+      throw new RefundNotYetError(c.contract.offer.refundLocktime, medianTimeSec);
+    }
+    const tx = signRefund({
+      contract: c.contract,
+      role: row.role,
+      fundingSecretKey: this.wallet.fundingKey(row.funding_key_index).secretKey,
+      counterpartyRefundSignature: c.counterpartyRefundSignature,
+    });
+    return this.recordClosing(row, 'refund', tx, null);
+  }
+
+  /**
+   * One watcher pass over every open contract: funding broadcast and confirmation; then, once
+   * funded, the attestation (verified, the CET completed and broadcast) or, after the refund
+   * locktime, the refund; a closing transaction the counterparty broadcast is recognized among the
+   * contract's CETs and refund. Idempotent: run it as often as you like, after any crash.
+   */
+  async poll(oracle: OracleClient | null): Promise<WatchAction[]> {
+    const actions: WatchAction[] = [];
+    for (const row of this.store.listContracts()) {
+      if (row.state === 'offered' || row.state === 'accepted') continue;
+      if (row.state === 'settled' || row.state === 'refunded') continue;
+      try {
+        actions.push(await this.pollContract(row, oracle));
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        actions.push({
+          contract: row.id,
+          action: 'error',
+          detail: `${typeof code === 'string' ? code + ': ' : ''}${(error as Error).message}`,
+        });
+      }
+    }
+    return actions;
+  }
+
+  private async pollContract(row: ContractRow, oracle: OracleClient | null): Promise<WatchAction> {
+    const fundingTxid = row.funding_txid;
+    const fundIndex = row.fund_output_index;
+    if (fundingTxid === null || fundIndex === null) throw new ContractStateError('no funding txid');
+    if (row.state === 'signed' || row.state === 'broadcast') {
+      if (row.funding_tx_hex !== null && row.state === 'signed') {
+        await this.broadcast(row.funding_tx_hex);
+        this.store.update(row.id, 'broadcast', {}, 'funding transaction broadcast (resumed)');
+        return { contract: row.id, action: 'funding_broadcast', txid: fundingTxid };
+      }
+      const conf = await this.confirmations(fundingTxid, fundIndex + 1);
+      if (conf === null) return { contract: row.id, action: 'waiting', detail: 'funding not seen' };
+      if (conf === 0) {
+        if (row.state === 'signed')
+          this.store.update(row.id, 'broadcast', {}, 'funding seen in mempool');
+        return { contract: row.id, action: 'funding_seen', txid: fundingTxid };
+      }
+      this.store.update(row.id, 'confirmed', {}, `funding confirmed (${conf})`);
+      return { contract: row.id, action: 'funding_confirmed', txid: fundingTxid };
+    }
+    // confirmed: settle
+    const c = this.contractOf(row);
+    if (row.closing_txid !== null && row.closing_tx_hex !== null) {
+      const outputs = c.contract.refundTx.outputsLength + 1;
+      const conf = await this.confirmations(row.closing_txid, outputs);
+      if (conf !== null && conf > 0) {
+        const to = row.closing_kind === 'refund' ? 'refunded' : 'settled';
+        this.store.update(row.id, to, {}, `${row.closing_kind} confirmed (${conf})`);
+        return { contract: row.id, action: to, txid: row.closing_txid };
+      }
+      await this.broadcast(row.closing_tx_hex);
+      return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
+    }
+    const fundingOut = await this.chain.getTxOut(fundingTxid, fundIndex, true);
+    if (fundingOut === null) {
+      // Spent: the counterparty closed. Find which of the contract's transactions did.
+      const candidates: { kind: 'cet' | 'refund'; tx: Transaction }[] = [
+        ...c.contract.cets.cets.map((cet) => ({ kind: 'cet' as const, tx: cet.tx })),
+        { kind: 'refund', tx: c.contract.refundTx },
+      ];
+      for (const cand of candidates) {
+        const info = await this.chain.getTransaction(cand.tx.id);
+        if (info === null) continue;
+        this.store.update(
+          row.id,
+          row.state,
+          {
+            closing_kind: cand.kind,
+            closing_txid: info.txid,
+            closing_tx_hex: bytesToHex(info.raw),
+          },
+          `counterparty broadcast the ${cand.kind}`,
+        );
+        return { contract: row.id, action: 'closing_seen', txid: info.txid };
+      }
+      throw new DlcProtocolError(
+        'funding_spent_elsewhere',
+        'the funding output is spent by an unknown transaction',
+      );
+    }
+    if (oracle !== null) {
+      const attestation = await oracle.attestation(c.terms.eventId);
+      if (attestation !== null) return this.settleWith(row, attestation);
+    }
+    const { medianTimeSec } = await this.chain.getBlockchainInfo();
+    if (c.contract.offer.refundLocktime < medianTimeSec) return this.refund(row);
+    return { contract: row.id, action: 'waiting', detail: 'no attestation yet' };
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * A party's own SQLite store (`<dataDir>/party.sqlite`): its DLCs with their messages and state,
+ * the outpoints its open DLCs have reserved, and wallet counters. Never on the oracle.
+ *
+ * State machine of a contract (one row per DLC, this party's view):
+ * ```
+ * offered → accepted → signed → broadcast → confirmed → settled | refunded
+ * ```
+ * `offered`: the offer exists (made or received); `accepted`: the accept exists; `signed`: the
+ * sign message exists (all signatures exchanged, the funding transaction can be assembled);
+ * `broadcast`: the funding transaction is in a mempool; `confirmed`: it is in a block;
+ * `settled` / `refunded`: a CET / the refund transaction is in a block. Transitions only move
+ * forward (a trigger refuses anything else), and each one appends a `contract_events` row in the
+ * same transaction.
+ *
+ * The closing transaction (CET or refund) is written here *before* it is broadcast, and never
+ * replaced: after a crash the watcher re-sends the same bytes, so there is never a second,
+ * conflicting closing transaction from this party.
+ */
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+
+export const CONTRACT_STATES = [
+  'offered',
+  'accepted',
+  'signed',
+  'broadcast',
+  'confirmed',
+  'settled',
+  'refunded',
+] as const;
+export type ContractState = (typeof CONTRACT_STATES)[number];
+
+/** Migrations, applied in order, each once, each in its own transaction (forward only). */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE contracts (
+    id INTEGER PRIMARY KEY,
+    temporary_contract_id TEXT NOT NULL UNIQUE,
+    contract_id TEXT UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('offer', 'accept')),
+    state TEXT NOT NULL CHECK (state IN ('offered','accepted','signed','broadcast','confirmed','settled','refunded')),
+    terms_json TEXT NOT NULL,
+    funding_key_index INTEGER NOT NULL UNIQUE,
+    offer_hex TEXT NOT NULL,
+    accept_hex TEXT,
+    sign_hex TEXT,
+    funding_txid TEXT,
+    fund_output_index INTEGER,
+    funding_tx_hex TEXT,
+    closing_kind TEXT CHECK (closing_kind IN ('cet', 'refund')),
+    closing_txid TEXT,
+    closing_tx_hex TEXT,
+    outcome TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    CHECK ((closing_txid IS NULL) = (closing_tx_hex IS NULL))
+  ) STRICT;
+  CREATE TABLE contract_events (
+    id INTEGER PRIMARY KEY,
+    contract INTEGER NOT NULL REFERENCES contracts(id),
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE reserved_outpoints (
+    outpoint TEXT PRIMARY KEY,
+    contract INTEGER NOT NULL REFERENCES contracts(id)
+  ) STRICT;
+  -- A closing transaction, once written, is never replaced by another.
+  CREATE TRIGGER closing_tx_immutable BEFORE UPDATE OF closing_txid, closing_tx_hex ON contracts
+  WHEN OLD.closing_txid IS NOT NULL AND NEW.closing_txid IS NOT OLD.closing_txid
+  BEGIN SELECT RAISE(ABORT, 'closing transaction already chosen'); END;
+  -- States only move forward.
+  CREATE TRIGGER state_forward_only BEFORE UPDATE OF state ON contracts
+  WHEN (SELECT CASE NEW.state WHEN 'offered' THEN 0 WHEN 'accepted' THEN 1 WHEN 'signed' THEN 2
+          WHEN 'broadcast' THEN 3 WHEN 'confirmed' THEN 4 ELSE 5 END)
+     < (SELECT CASE OLD.state WHEN 'offered' THEN 0 WHEN 'accepted' THEN 1 WHEN 'signed' THEN 2
+          WHEN 'broadcast' THEN 3 WHEN 'confirmed' THEN 4 ELSE 5 END)
+     OR OLD.state IN ('settled', 'refunded')
+  BEGIN SELECT RAISE(ABORT, 'contract state cannot move backwards'); END;
+  `,
+];
+
+const contractRow = z.object({
+  id: z.number().int(),
+  temporary_contract_id: z.string(),
+  contract_id: z.string().nullable(),
+  role: z.enum(['offer', 'accept']),
+  state: z.enum(CONTRACT_STATES),
+  terms_json: z.string(),
+  funding_key_index: z.number().int(),
+  offer_hex: z.string(),
+  accept_hex: z.string().nullable(),
+  sign_hex: z.string().nullable(),
+  funding_txid: z.string().nullable(),
+  fund_output_index: z.number().int().nullable(),
+  funding_tx_hex: z.string().nullable(),
+  closing_kind: z.enum(['cet', 'refund']).nullable(),
+  closing_txid: z.string().nullable(),
+  closing_tx_hex: z.string().nullable(),
+  outcome: z.string().nullable(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+export type ContractRow = z.infer<typeof contractRow>;
+
+const eventRow = z.object({
+  from_state: z.string().nullable(),
+  to_state: z.string(),
+  detail: z.string(),
+  at: z.number().int(),
+});
+export type ContractEventRow = z.infer<typeof eventRow>;
+
+/** Fields that may be set together with a state change. */
+export interface ContractUpdate {
+  contract_id?: string;
+  accept_hex?: string;
+  sign_hex?: string;
+  funding_txid?: string;
+  fund_output_index?: number;
+  funding_tx_hex?: string;
+  closing_kind?: 'cet' | 'refund';
+  closing_txid?: string;
+  closing_tx_hex?: string;
+  outcome?: string;
+}
+
+/** Another process holds this party's data dir. */
+export class StoreLockedError extends Error {
+  readonly code = 'data_dir_locked';
+}
+
+export class PartyStore {
+  readonly db: Database.Database;
+  private readonly now: () => number;
+
+  private constructor(db: Database.Database, now: () => number) {
+    this.db = db;
+    this.now = now;
+  }
+
+  /** Opens (creating) the store file: WAL, foreign keys, pending migrations. */
+  static open(path: string, now: () => number = () => Math.floor(Date.now() / 1000)): PartyStore {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    const current = db.pragma('user_version', { simple: true }) as number;
+    MIGRATIONS.forEach((sql, i) => {
+      if (i + 1 <= current) return;
+      db.transaction(() => {
+        db.exec(sql);
+        db.pragma(`user_version = ${i + 1}`);
+      })();
+    });
+    return new PartyStore(db, now);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Reads a counter (next address index …). */
+  counter(key: string): number {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row === undefined ? 0 : z.coerce.number().int().nonnegative().parse(row.value);
+  }
+
+  /** Raises a counter to at least `value`. */
+  raiseCounter(key: string, value: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO meta (key, value) VALUES (?, ?)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value
+         WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)`,
+      )
+      .run(key, String(value));
+  }
+
+  /** Takes the next value of a counter (atomic). */
+  takeCounter(key: string): number {
+    return this.db.transaction(() => {
+      const value = this.counter(key);
+      this.raiseCounter(key, value + 1);
+      return value;
+    })();
+  }
+
+  /** Inserts a new contract with its reserved outpoints and first event, in one transaction. */
+  insertContract(params: {
+    temporaryContractId: string;
+    role: 'offer' | 'accept';
+    state: 'offered' | 'accepted';
+    termsJson: string;
+    fundingKeyIndex: number;
+    offerHex: string;
+    acceptHex?: string;
+    reservedOutpoints: readonly string[];
+  }): ContractRow {
+    const now = this.now();
+    return this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          `INSERT INTO contracts (temporary_contract_id, role, state, terms_json, funding_key_index,
+             offer_hex, accept_hex, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          params.temporaryContractId,
+          params.role,
+          params.state,
+          params.termsJson,
+          params.fundingKeyIndex,
+          params.offerHex,
+          params.acceptHex ?? null,
+          now,
+          now,
+        );
+      const id = Number(info.lastInsertRowid);
+      const reserve = this.db.prepare(
+        'INSERT INTO reserved_outpoints (outpoint, contract) VALUES (?, ?)',
+      );
+      for (const o of params.reservedOutpoints) reserve.run(o, id);
+      this.appendEvent(id, null, params.state, `${params.role} created`, now);
+      return this.getContract(id);
+    })();
+  }
+
+  private appendEvent(
+    id: number,
+    from: ContractState | null,
+    to: ContractState,
+    detail: string,
+    at: number,
+  ): void {
+    this.db
+      .prepare(
+        'INSERT INTO contract_events (contract, from_state, to_state, detail, at) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(id, from, to, detail, at);
+  }
+
+  /**
+   * Moves a contract to `to` (or keeps its state when `to` equals it) and sets `fields`, with an
+   * event row, in one transaction. Backward moves and a second closing transaction abort.
+   */
+  update(id: number, to: ContractState, fields: ContractUpdate, detail: string): ContractRow {
+    const now = this.now();
+    return this.db.transaction(() => {
+      const before = this.getContract(id);
+      const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+      const sets = entries.map(([k]) => `${k} = ?`);
+      this.db
+        .prepare(
+          `UPDATE contracts SET state = ?, updated_at = ?${sets.map((s) => `, ${s}`).join('')} WHERE id = ?`,
+        )
+        .run(to, now, ...entries.map(([, v]) => v as string | number), id);
+      if (before.state !== to || entries.length > 0) {
+        this.appendEvent(id, before.state, to, detail, now);
+      }
+      if (to === 'settled' || to === 'refunded') {
+        this.db.prepare('DELETE FROM reserved_outpoints WHERE contract = ?').run(id);
+      }
+      return this.getContract(id);
+    })();
+  }
+
+  getContract(id: number): ContractRow {
+    const row = this.db.prepare('SELECT * FROM contracts WHERE id = ?').get(id);
+    if (row === undefined) throw new RangeError(`no contract ${id}`);
+    return contractRow.parse(row);
+  }
+
+  /** By row id, temporary contract id or contract id (hex). */
+  findContract(ref: string): ContractRow | undefined {
+    const row = /^\d+$/.test(ref)
+      ? this.db.prepare('SELECT * FROM contracts WHERE id = ?').get(Number(ref))
+      : this.db
+          .prepare('SELECT * FROM contracts WHERE temporary_contract_id = ? OR contract_id = ?')
+          .get(ref, ref);
+    return row === undefined ? undefined : contractRow.parse(row);
+  }
+
+  listContracts(): ContractRow[] {
+    return this.db
+      .prepare('SELECT * FROM contracts ORDER BY id')
+      .all()
+      .map((r) => contractRow.parse(r));
+  }
+
+  events(id: number): ContractEventRow[] {
+    return this.db
+      .prepare(
+        'SELECT from_state, to_state, detail, at FROM contract_events WHERE contract = ? ORDER BY id',
+      )
+      .all(id)
+      .map((r) => eventRow.parse(r));
+  }
+
+  /** Outpoints (`txid:vout`) reserved by contracts that are not closed yet. */
+  reservedOutpoints(): Set<string> {
+    const rows = this.db.prepare('SELECT outpoint FROM reserved_outpoints').all() as {
+      outpoint: string;
+    }[];
+    return new Set(rows.map((r) => r.outpoint));
+  }
+}
