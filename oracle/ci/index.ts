@@ -24,6 +24,7 @@ export function installCi(app: Express, ctx: AppContext): CiModule {
     }),
     // The same secret as party tokens, under its own HKDF label (ci-token.ts).
     tokenKey: ciTokenKey(loadOrCreateJwtSecret(ctx.config.dataDir)),
+    logger: ctx.logger.child({ subsystem: 'ci' }),
   };
   registerCiRoutes(app, ctx, ci);
   return ci;

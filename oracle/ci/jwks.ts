@@ -89,7 +89,6 @@ export class JwksCache {
       const response = await fetch(this.options.jwksUrl, {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(this.fetchTimeoutMs),
-        redirect: 'error',
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       body = await response.json();

@@ -115,7 +115,7 @@ export function checkStatementCommit(
   deliveredCommit: string | null,
 ): void {
   if (deliveredCommit === null) {
-    throw new CiError('ci_commit_mismatch', 'the milestone has no delivered commit yet');
+    throw new CiError('ci_commit_mismatch', 'the milestone has no delivered git commit');
   }
   const commits = subjectCommits(statement);
   if (!commits.includes(deliveredCommit.toLowerCase())) {

@@ -6,6 +6,7 @@
  * that gets past authentication is stored as evidence.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type { Logger } from 'pino';
 import type { AppContext } from '../context.ts';
 import type { MilestoneRow } from '../db/stores.ts';
 import type { JsonValue } from '../domain/canonical-json.ts';
@@ -34,6 +35,8 @@ export interface CiModule {
   readonly store: CiStore;
   readonly oidc: OidcVerifier;
   readonly tokenKey: Buffer;
+  /** The CI subsystem's logger (never given a token). */
+  readonly logger: Logger;
 }
 
 interface CiMilestone {
@@ -146,7 +149,7 @@ export async function submitCiResult(
     } else {
       if (policy.identity.kind !== 'github-oidc') throw new Error('unreachable');
       if (delivered === null) {
-        throw new CiError('ci_commit_mismatch', 'the milestone has no delivered commit yet');
+        throw new CiError('ci_commit_mismatch', 'the milestone has no delivered git commit');
       }
       checkOidcClaims(policy.identity, auth.oidc.claims, delivered);
       // Replay protection: each OIDC token speaks once; its hash is kept until it expires.
@@ -211,8 +214,7 @@ export async function submitCiResult(
     return { resultId, evaluation, decision, commit };
   })();
 
-  const log = ctx.logger.child({ subsystem: 'ci' });
-  log.info(
+  ci.logger.info(
     {
       contractId: ref.contractId,
       milestoneIndex: ref.index,
