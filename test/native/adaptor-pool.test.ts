@@ -1,0 +1,114 @@
+// src/native/adaptor-pool.ts: the worker pool gives the same bytes and verdicts as the calling
+// thread, in job order, on both backends; errors come back with their type; a closed pool
+// refuses work.
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { numberToBytesBE } from '@noble/curves/utils.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adaptorEncrypt, adaptorVerify } from '../../src/crypto/ecdsa-adaptor.ts';
+import {
+  AdaptorWorkerPool,
+  createAdaptorSignaturesParallel,
+  verifyAdaptorSignaturesParallel,
+  type EncryptJob,
+} from '../../src/native/adaptor-pool.ts';
+import type { AdaptorBackendName } from '../../src/native/ecdsa-adaptor.ts';
+import { skipNative } from './native-backend.ts';
+
+const be32 = (v: bigint): Uint8Array => numberToBytesBE(v, 32);
+const pub = (secret: Uint8Array): Uint8Array => secp256k1.getPublicKey(secret, true);
+
+const x = be32(0xc0ffeen);
+const X = pub(x);
+/** 40 CETs: enough for several chunks per worker (chunks are ≥ 8 jobs). */
+const jobs: EncryptJob[] = Array.from({ length: 40 }, (_, i) => ({
+  encryptionKey: pub(be32(BigInt(1_000 + i))),
+  msgHash: be32(BigInt(31 * i + 7)),
+  auxRand: new Uint8Array(32).fill(i),
+}));
+const reference = jobs.map((j) => adaptorEncrypt(x, j.encryptionKey, j.msgHash, j.auxRand));
+
+const backends: AdaptorBackendName[] = skipNative ? ['noble'] : ['native', 'noble'];
+
+describe.each(backends)('worker pool, %s backend', (backend) => {
+  const pool = new AdaptorWorkerPool({ size: 2, backend });
+  afterAll(() => pool.close());
+
+  it('creates the same signatures as the calling thread, in job order', async () => {
+    expect(pool.backend).toBe(backend);
+    expect(await pool.createAdaptorSignatures(x, jobs)).toEqual(reference);
+  });
+
+  it('verifies every job, and rejects exactly the tampered ones', async () => {
+    const tampered = new Set([0, 9, 17, 39]);
+    const verifyJobs = jobs.map((j, i) => {
+      const adaptorSig = reference[i]!.slice();
+      if (tampered.has(i)) adaptorSig[100] = adaptorSig[100]! ^ 0x40;
+      return { adaptorSig, encryptionKey: j.encryptionKey, msgHash: j.msgHash };
+    });
+    const expected = verifyJobs.map((j) =>
+      adaptorVerify(j.adaptorSig, X, j.encryptionKey, j.msgHash),
+    );
+    expect(expected.filter((ok) => !ok)).toHaveLength(tampered.size);
+    expect(await pool.verifyAdaptorSignatures(X, verifyJobs)).toEqual(expected);
+    // under another signer key nothing verifies
+    expect(await pool.verifyAdaptorSignatures(pub(be32(2n)), verifyJobs)).toEqual(
+      verifyJobs.map(() => false),
+    );
+  });
+
+  it('draws aux randomness when a job has none: valid, and different each time', async () => {
+    const bare = jobs.slice(0, 3).map(({ encryptionKey, msgHash }) => ({ encryptionKey, msgHash }));
+    const [a, b] = [
+      await pool.createAdaptorSignatures(x, bare),
+      await pool.createAdaptorSignatures(x, bare),
+    ];
+    a.forEach((sig, i) =>
+      expect(adaptorVerify(sig, X, bare[i]!.encryptionKey, bare[i]!.msgHash)).toBe(true),
+    );
+    expect(a[0]).not.toEqual(b[0]);
+  });
+
+  it('an empty list gives an empty result', async () => {
+    expect(await pool.createAdaptorSignatures(x, [])).toEqual([]);
+    expect(await pool.verifyAdaptorSignatures(X, [])).toEqual([]);
+  });
+
+  it('argument errors come back with their type, and the pool stays usable', async () => {
+    await expect(pool.createAdaptorSignatures(new Uint8Array(32), jobs)).rejects.toThrow(
+      RangeError,
+    );
+    await expect(
+      pool.verifyAdaptorSignatures(X, [{ ...jobs[0]!, adaptorSig: new Uint8Array(5) }]),
+    ).rejects.toThrow(RangeError);
+    expect(await pool.createAdaptorSignatures(x, jobs.slice(0, 2))).toEqual(reference.slice(0, 2));
+  });
+});
+
+describe('pool lifecycle and the shared pool', () => {
+  it('a closed pool refuses work', async () => {
+    const pool = new AdaptorWorkerPool({ size: 1 });
+    expect(await pool.createAdaptorSignatures(x, jobs.slice(0, 1))).toEqual(reference.slice(0, 1));
+    await pool.close();
+    expect(pool.isClosed()).toBe(true);
+    await expect(pool.createAdaptorSignatures(x, jobs.slice(0, 1))).rejects.toThrow(/closed/);
+  });
+
+  it('rejects a size that is not a positive integer', () => {
+    expect(() => new AdaptorWorkerPool({ size: 0 })).toThrow(RangeError);
+    expect(() => new AdaptorWorkerPool({ size: 1.5 })).toThrow(RangeError);
+  });
+
+  it('the convenience functions use the shared pool and match the reference', async () => {
+    const sigs = await createAdaptorSignaturesParallel(x, jobs);
+    expect(sigs).toEqual(reference);
+    const ok = await verifyAdaptorSignaturesParallel(
+      X,
+      jobs.map((j, i) => ({
+        adaptorSig: sigs[i]!,
+        encryptionKey: j.encryptionKey,
+        msgHash: j.msgHash,
+      })),
+    );
+    expect(ok.every(Boolean)).toBe(true);
+  });
+});
