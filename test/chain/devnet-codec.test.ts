@@ -5,6 +5,7 @@ import { hex } from '@scure/base';
 import { Transaction } from '@scure/btc-signer';
 import { describe, expect, it } from 'vitest';
 import { merkleRoot } from '../../src/chain/devnet/block.ts';
+import { classifyOutput, dustThresholdSat } from '../../src/chain/devnet/policy.ts';
 import { sighashWitnessV0 } from '../../src/chain/devnet/sighash.ts';
 import { decodeTx } from '../../src/chain/devnet/tx-codec.ts';
 import {
@@ -152,5 +153,25 @@ describe('script interpreter edges', () => {
     expect(verifyWitnessV0Input(Uint8Array.of(0x51), program, [], MANDATORY_FLAGS, noSighash)).toBe(
       'WITNESS_MALLEATED',
     );
+  });
+});
+
+describe('output classification and dust', () => {
+  const key = secp256k1.getPublicKey(new Uint8Array(32).fill(3), true);
+  it.each([
+    ['0014' + '11'.repeat(20), 'witness_v0_keyhash', 294n],
+    ['0020' + '11'.repeat(32), 'witness_v0_scripthash', 330n],
+    ['5120' + '11'.repeat(32), 'witness_v1_taproot', 330n],
+    ['76a914' + '11'.repeat(20) + '88ac', 'pubkeyhash', 546n],
+    ['a914' + '11'.repeat(20) + '87', 'scripthash', 540n],
+    ['6a0401020304', 'nulldata', 0n],
+    ['5121' + hex.encode(key) + '51ae', 'multisig', 0n],
+    ['5221' + hex.encode(key) + '51ae', 'nonstandard', 0n],
+    ['51' + '00'.repeat(40) + 'ae', 'nonstandard', 0n],
+    ['51', 'nonstandard', 0n],
+  ])('%s is %s', (scriptHex, type, dust) => {
+    const script = hex.decode(scriptHex);
+    expect(classifyOutput(script)).toBe(type);
+    if (dust > 0n) expect(dustThresholdSat({ valueSat: 0n, scriptPubKey: script })).toBe(dust);
   });
 });

@@ -73,8 +73,24 @@ export function classifyOutput(script: Uint8Array): OutputType {
   ) {
     return 'pubkey';
   }
-  if (n >= 37 && script[n - 1] === 0xae) return 'multisig';
+  if (isBareMultisig(script)) return 'multisig';
   return 'nonstandard';
+}
+
+/** `OP_m <key>… OP_n OP_CHECKMULTISIG` with 1 ≤ m ≤ n ≤ 3 (Core's standard bare multisig). */
+function isBareMultisig(script: Uint8Array): boolean {
+  const n = script.length;
+  if (n < 37 || script[n - 1] !== 0xae) return false;
+  const m = script[0]! - 0x50;
+  const keys = script[n - 2]! - 0x50;
+  if (m < 1 || keys < m || keys > 3) return false;
+  let pc = 1;
+  for (let k = 0; k < keys; k++) {
+    const len = script[pc];
+    if (len !== 33 && len !== 65) return false;
+    pc += 1 + len;
+  }
+  return pc === n - 2;
 }
 
 function compactSizeLength(n: number): number {
