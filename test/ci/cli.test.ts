@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseJunitXml } from '../../oracle/ci/junit.ts';
+import { parseVitestJson } from '../../oracle/ci/vitest-report.ts';
 import { runCi, type CiCliIo } from '../../scripts/cli/ci.ts';
 import { call, startTestServer, type TestServer } from '../oracle/helpers.ts';
 import { createContract, deliver, OIDC_POLICY, SHA, TOKEN_POLICY } from './helpers.ts';
@@ -29,6 +30,7 @@ describe('verdict ci attest', () => {
   let s: TestServer;
   let dir: string;
   let junitPath: string;
+  let vitestJsonPath: string;
   let idTokenServer: Server;
   let idTokenUrl = '';
   const idTokenRequests: string[] = [];
@@ -40,6 +42,7 @@ describe('verdict ci attest', () => {
     });
     dir = mkdtempSync(join(tmpdir(), 'verdict-ci-cli-'));
     junitPath = join(dir, 'junit.xml');
+    vitestJsonPath = join(dir, 'vitest.json');
     // This project's own test run: a small, fast, self-contained test file of ours.
     await run(
       'npx',
@@ -47,6 +50,22 @@ describe('verdict ci attest', () => {
       {
         cwd: process.cwd(),
         // A fresh vitest, not a worker of this one.
+        env: Object.fromEntries(
+          Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')),
+        ),
+      },
+    );
+    await run(
+      'npx',
+      [
+        'vitest',
+        'run',
+        'test/ci/reports.test.ts',
+        '--reporter=json',
+        `--outputFile=${vitestJsonPath}`,
+      ],
+      {
+        cwd: process.cwd(),
         env: Object.fromEntries(
           Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')),
         ),
@@ -85,6 +104,43 @@ describe('verdict ci attest', () => {
     expect(report.failedTests).toEqual([]);
     expect(report.passedTests.length).toBeGreaterThan(10);
     expect(report.passedTests.every((n) => n.startsWith('test/ci/reports.test.ts > '))).toBe(true);
+  });
+
+  it('the vitest JSON report of the same run names the same tests', () => {
+    const junit = parseJunitXml(readFileSync(junitPath, 'utf8'));
+    const json = parseVitestJson(readFileSync(vitestJsonPath, 'utf8'));
+    expect(json.failedTests).toEqual([]);
+    expect(json.passedTests).toHaveLength(junit.passedTests.length);
+  });
+
+  it('posts a vitest JSON report too', async () => {
+    const c = await createContract(s, [{ outcome: 'enum', ci: TOKEN_POLICY }]);
+    await deliver(s, c, 0);
+    const issued = await call<{ token: string }>(
+      s.url,
+      'POST',
+      `/v1/contracts/${c.id}/milestones/0/ci/tokens`,
+      { token: c.tokens.client, body: {} },
+    );
+    const cli = io({ VERDICT_CI_TOKEN: issued.body.token });
+    const code = await runCi(
+      [
+        'attest',
+        '--url',
+        s.url,
+        '--contract',
+        c.id,
+        '--milestone',
+        '0',
+        '--commit',
+        SHA,
+        '--vitest-json',
+        vitestJsonPath,
+      ],
+      cli,
+    );
+    expect(code, cli.stderr.join('\n')).toBe(0);
+    expect(cli.stdout.join('\n')).toMatch(/attested accepted/);
   });
 
   it('posts the report with a CI token and gets the milestone attested (exit 0)', async () => {

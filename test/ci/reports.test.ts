@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseJunitXml } from '../../oracle/ci/junit.ts';
 import { parseVitestJson } from '../../oracle/ci/vitest-report.ts';
@@ -111,5 +112,47 @@ describe('vitest JSON report', () => {
     ['more declared failures than listed', JSON.stringify({ ...report, numFailedTests: 9 })],
   ])('rejects %s', (_name, text) => {
     expect(() => parseVitestJson(text)).toThrow(TestReportParseError);
+  });
+});
+
+describe('JUnit XML: encode → parse', () => {
+  const escapeXml = (s: string) =>
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20)));
+
+  it('reads back every test case with its status and exact name', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ name, status: fc.constantFrom('pass', 'fail', 'error', 'skip') }), {
+          maxLength: 30,
+        }),
+        fc.boolean(),
+        (cases, wrapInSuites) => {
+          const body = cases
+            .map((c) => {
+              const open = `<testcase name="${escapeXml(c.name)}" time="0.1"`;
+              if (c.status === 'pass') return `${open}/>`;
+              const child =
+                c.status === 'fail'
+                  ? `<failure message="${escapeXml(c.name)}"><![CDATA[<x>]]></failure>`
+                  : c.status === 'error'
+                    ? '<error/>'
+                    : '<skipped/>';
+              return `${open}>\n  ${child}\n</testcase>`;
+            })
+            .join('\n');
+          const suite = `<testsuite name="s" tests="${cases.length}">${body}</testsuite>`;
+          const xml = `<?xml version="1.0"?>\n${wrapInSuites ? `<testsuites>${suite}</testsuites>` : suite}`;
+          const r = parseJunitXml(xml);
+          expect(r.passedTests).toEqual(
+            cases.filter((c) => c.status === 'pass').map((c) => c.name),
+          );
+          expect(r.failedTests).toEqual(
+            cases.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => c.name),
+          );
+          expect(r.skipped).toBe(cases.filter((c) => c.status === 'skip').length);
+        },
+      ),
+    );
   });
 });
