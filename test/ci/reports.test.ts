@@ -118,7 +118,9 @@ describe('vitest JSON report', () => {
 describe('JUnit XML: encode → parse', () => {
   const escapeXml = (s: string) =>
     s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20)));
+  const name = fc
+    .string({ minLength: 1, maxLength: 20 })
+    .filter((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20));
 
   it('reads back every test case with its status and exact name', () => {
     fc.assert(
