@@ -128,8 +128,9 @@ export class PartyWallet {
 
   /** The secret key of a wallet script, if it is one. */
   keyForSpk(spk: Uint8Array): WalletKey | undefined {
-    if (this.byScript.size === 0) this.scripts();
-    return this.byScript.get(bytesToHex(spk));
+    const hexSpk = bytesToHex(spk);
+    if (!this.byScript.has(hexSpk)) this.scripts();
+    return this.byScript.get(hexSpk);
   }
 
   /** Spendable coins: confirmed, mature, unspent in the mempool, not reserved by a DLC. */

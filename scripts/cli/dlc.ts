@@ -1,0 +1,411 @@
+/**
+ * `verdict dlc <command>`: a party's DLC commands (client or freelancer), over its own data dir.
+ * Thin: parses flags and the environment, calls `src/party`, prints. Exit codes: 0 ok, 1 refused
+ * or invalid input (a bad counterparty message, a contract in the wrong state, not enough funds,
+ * a node's rejection), 2 usage or transport (bad flags, oracle or node unreachable).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { z } from 'zod';
+import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
+import { ChainError, RpcRejectedError } from '../../src/chain/errors.ts';
+import { satsToBtc } from '../../src/chain/amount.ts';
+import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
+import { decodeDlcMessage } from '../../src/dlc/messages.ts';
+import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
+import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
+import {
+  OracleClient,
+  OracleTransportError,
+  type RelayRef,
+} from '../../src/party/oracle-client.ts';
+import { Party, type WatchAction } from '../../src/party/party.ts';
+import type { ContractRow } from '../../src/party/store.ts';
+import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
+
+export const DLC_USAGE = `usage: verdict dlc <command> [options]
+
+commands:
+  wallet init                 create the data dir: keystore (new mnemonic, printed ONCE) + store;
+                              --mnemonic-stdin to restore from words read on stdin
+  wallet address              a fresh receive address
+  wallet balance              spendable confirmed balance (sat)
+  offer --terms FILE          fetch the event's announcement, make an offer_dlc
+  accept --terms FILE         check a received offer_dlc against the terms and the chain, answer
+                              with accept_dlc (CET adaptor signatures + refund signature)
+  sign                        offerer: check an accept_dlc, answer with sign_dlc;
+                              accepter: check a sign_dlc and broadcast the funding transaction
+  status [REF]                contracts with their state (REF: row id, temporary or contract id)
+  watch [--interval SEC] [--once]
+                              poll the chain and the oracle: confirm funding, settle with the CET
+                              as soon as the attestation exists, refund after its locktime
+  settle REF [--attestation FILE]
+                              settle now (attestation from the oracle, or hex from FILE)
+  refund REF                  broadcast the refund transaction (after its locktime)
+
+messages: --in FILE / --out FILE (hex), or through the oracle's relay with
+  --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
+options: --data-dir DIR, --rpc URL, --rpc-cookie FILE, --oracle URL, --oracle-api verdict|kormir,
+  --json, --help
+environment: VERDICT_PARTY_DIR, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE,
+  VERDICT_BITCOIN_RPC (http://user:pass@host:port), VERDICT_BITCOIN_RPC_COOKIE, VERDICT_ORACLE_URL,
+  VERDICT_PARTY_TOKEN
+
+terms FILE (JSON): { "eventId", "oraclePublicKey" (x-only hex), "outcome": "enum"|"share",
+  "amountSat", "offererRole": "client"|"freelancer", "funding": "single"|"dual",
+  "offerCollateralSat" (dual), "feeRatePerVb", "refundMarginSec" (default 604800) }
+
+exit status: 0 ok, 1 refused or invalid input, 2 usage or transport error`;
+
+const FLAGS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  rpc: { type: 'string' },
+  'rpc-cookie': { type: 'string' },
+  oracle: { type: 'string' },
+  'oracle-api': { type: 'string' },
+  terms: { type: 'string' },
+  in: { type: 'string' },
+  out: { type: 'string' },
+  'relay-contract': { type: 'string' },
+  milestone: { type: 'string' },
+  attestation: { type: 'string' },
+  interval: { type: 'string' },
+  once: { type: 'boolean' },
+  'mnemonic-stdin': { type: 'boolean' },
+  'scrypt-n': { type: 'string' },
+} as const;
+
+/** The environment this CLI reads, parsed once. */
+const envSchema = z.object({
+  VERDICT_PARTY_DIR: z.string().min(1).optional(),
+  VERDICT_PARTY_PASSPHRASE: z.string().min(1).optional(),
+  VERDICT_PARTY_PASSPHRASE_FILE: z.string().min(1).optional(),
+  VERDICT_BITCOIN_RPC: z.string().url().optional(),
+  VERDICT_BITCOIN_RPC_COOKIE: z.string().min(1).optional(),
+  VERDICT_ORACLE_URL: z.string().url().optional(),
+  VERDICT_PARTY_TOKEN: z.string().min(1).optional(),
+});
+
+/** The CLI's I/O; `progress` draws the progress bar (stderr). */
+export interface DlcIo extends CliIo {
+  readonly progress?: (text: string, done: boolean) => void;
+}
+
+const stderrProgress = (text: string, done: boolean): void => {
+  if (process.stderr.isTTY) process.stderr.write(`\r${text}${done ? '\n' : ''}`);
+  else if (done) process.stderr.write(`${text}\n`);
+};
+
+function progressBar(io: DlcIo, label: string): ProgressCallback {
+  const draw = io.progress ?? stderrProgress;
+  let last = -1;
+  return (done, total) => {
+    const pct = total === 0 ? 100 : Math.floor((done * 100) / total);
+    if (pct === last && done !== total) return;
+    last = pct;
+    const width = 30;
+    const filled = Math.round((pct * width) / 100);
+    draw(
+      `${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`,
+      done === total,
+    );
+  };
+}
+
+/** Errors that mean "refused / invalid input" (exit 1) versus "usage / transport" (exit 2). */
+function exitCodeOf(error: unknown): 1 | 2 {
+  if (error instanceof UsageError || error instanceof OracleTransportError) return 2;
+  if (error instanceof ChainError && !(error instanceof RpcRejectedError)) return 2;
+  return 1;
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+export async function runDlc(
+  argv: readonly string[],
+  io: DlcIo = defaultIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let json = false;
+  try {
+    const { values, positionals } = parseFlags(argv, FLAGS);
+    json = values.json === true;
+    const [command, ...args] = positionals;
+    if (values.help === true || command === undefined || command === 'help') {
+      io.out(DLC_USAGE);
+      return command === undefined && values.help !== true ? 2 : 0;
+    }
+    const parsedEnv = envSchema.safeParse(env);
+    if (!parsedEnv.success) {
+      throw new UsageError(
+        parsedEnv.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
+    }
+    const e = parsedEnv.data;
+    const dataDir = values['data-dir'] ?? e.VERDICT_PARTY_DIR;
+    if (dataDir === undefined) throw new UsageError('--data-dir or VERDICT_PARTY_DIR is required');
+    const passphrase = (): string => {
+      if (e.VERDICT_PARTY_PASSPHRASE !== undefined) return e.VERDICT_PARTY_PASSPHRASE;
+      if (e.VERDICT_PARTY_PASSPHRASE_FILE !== undefined) {
+        return readFileSync(e.VERDICT_PARTY_PASSPHRASE_FILE, 'utf8').trim();
+      }
+      throw new UsageError('VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE is required');
+    };
+    const print = (human: string, data: unknown): void => {
+      io.out(
+        json
+          ? JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))
+          : human,
+      );
+    };
+
+    if (command === 'wallet' && args[0] === 'init') {
+      const mnemonic =
+        values['mnemonic-stdin'] === true ? (await io.readStdin()).trim() : undefined;
+      const scryptN = values['scrypt-n'] === undefined ? undefined : Number(values['scrypt-n']);
+      const words = Party.init(dataDir, passphrase(), {
+        ...(mnemonic === undefined ? {} : { mnemonic }),
+        ...(scryptN === undefined ? {} : { scryptN }),
+      });
+      print(
+        mnemonic === undefined
+          ? `Write these 24 words down, in order, and keep them offline:\n${words}`
+          : `restored into ${dataDir}`,
+        { dataDir, ...(mnemonic === undefined ? { mnemonic: words } : {}) },
+      );
+      return 0;
+    }
+
+    const rpcUrl = values.rpc ?? e.VERDICT_BITCOIN_RPC;
+    if (rpcUrl === undefined) throw new UsageError('--rpc or VERDICT_BITCOIN_RPC is required');
+    const cookieFile = values['rpc-cookie'] ?? e.VERDICT_BITCOIN_RPC_COOKIE;
+    const chain = new BitcoinRpcClient({
+      url: rpcUrl,
+      ...(cookieFile === undefined ? {} : { cookieFile }),
+    });
+    const oracleUrl = values.oracle ?? e.VERDICT_ORACLE_URL;
+    const api = z.enum(['verdict', 'kormir']).parse(values['oracle-api'] ?? 'verdict');
+    const oracle = oracleUrl === undefined ? null : new OracleClient(oracleUrl, api);
+    const needOracle = (): OracleClient => {
+      if (oracle === null) throw new UsageError('--oracle or VERDICT_ORACLE_URL is required');
+      return oracle;
+    };
+    const relay = (): RelayRef | null => {
+      const contractId = values['relay-contract'];
+      if (contractId === undefined) return null;
+      const milestone = Number(values.milestone);
+      if (!Number.isInteger(milestone) || milestone < 0) {
+        throw new UsageError('--milestone N is required with --relay-contract');
+      }
+      if (e.VERDICT_PARTY_TOKEN === undefined)
+        throw new UsageError('VERDICT_PARTY_TOKEN is required for the relay');
+      return { contractId, milestoneIndex: milestone, token: e.VERDICT_PARTY_TOKEN };
+    };
+    const readTerms = () => {
+      if (values.terms === undefined) throw new UsageError('--terms FILE is required');
+      return milestoneTermsSchema.parse(JSON.parse(readFileSync(values.terms, 'utf8')));
+    };
+    /** The incoming message: from --in, or the relay. */
+    const incoming = async (kind: 'offer' | 'accept' | 'sign'): Promise<Uint8Array | null> => {
+      if (values.in !== undefined) return hexToBytes(readFileSync(values.in, 'utf8').trim());
+      const ref = relay();
+      if (ref === null) throw new UsageError('--in FILE or --relay-contract is required');
+      return needOracle().getDlcMessage(ref, kind);
+    };
+    /** The outgoing message: to --out, the relay, or stdout. */
+    const outgoing = async (
+      kind: 'offer' | 'accept' | 'sign',
+      message: Uint8Array,
+    ): Promise<string> => {
+      const ref = relay();
+      if (values.out !== undefined) {
+        writeFileSync(values.out, bytesToHex(message) + '\n');
+        return `written to ${values.out}`;
+      }
+      if (ref !== null) {
+        await needOracle().postDlcMessage(ref, kind, message);
+        return 'posted to the relay';
+      }
+      return bytesToHex(message);
+    };
+    const summary = (row: ContractRow) => ({
+      id: row.id,
+      role: row.role,
+      state: row.state,
+      temporaryContractId: row.temporary_contract_id,
+      contractId: row.contract_id,
+      fundingTxid: row.funding_txid,
+      closingKind: row.closing_kind,
+      closingTxid: row.closing_txid,
+      outcome: row.outcome,
+    });
+
+    if (!existsSync(dataDir))
+      throw new UsageError(`no data dir ${dataDir}: run "verdict dlc wallet init"`);
+    const party = await Party.open({ dataDir, passphrase: passphrase(), chain });
+    try {
+      const contractRef = (): ContractRow => {
+        const ref = args[0];
+        if (ref === undefined) throw new UsageError(`${command} needs a contract reference`);
+        const row = party.store.findContract(ref);
+        if (row === undefined) throw new UsageError(`no contract ${ref}`);
+        return row;
+      };
+      switch (command) {
+        case 'wallet': {
+          if (args[0] === 'address') {
+            const key = party.wallet.nextAddress('receive');
+            print(key.address, { address: key.address });
+            return 0;
+          }
+          if (args[0] === 'balance') {
+            const sat = await party.wallet.balanceSat();
+            print(`${sat} sat (${satsToBtc(sat)} BTC)`, { balanceSat: sat.toString() });
+            return 0;
+          }
+          throw new UsageError('wallet init|address|balance');
+        }
+        case 'offer': {
+          const terms = readTerms();
+          const announcement = await needOracle().announcement(terms.eventId);
+          const { contract, offer } = await party.offer({ terms, announcement });
+          const where = await outgoing('offer', offer);
+          print(`offer ${contract.id} (${contract.temporary_contract_id}): ${where}`, {
+            contract: summary(contract),
+            offerHex: bytesToHex(offer),
+          });
+          return 0;
+        }
+        case 'accept': {
+          const terms = readTerms();
+          const offer = await incoming('offer');
+          if (offer === null) throw new UsageError('no offer on the relay yet');
+          const { contract, accept } = await party.accept({
+            offer,
+            terms,
+            onProgress: progressBar(io, 'signing CETs'),
+          });
+          const where = await outgoing('accept', accept);
+          print(`accepted ${contract.id}: ${where}`, {
+            contract: summary(contract),
+            acceptHex: bytesToHex(accept),
+          });
+          return 0;
+        }
+        case 'sign': {
+          // From a file the message says what it is; on the relay the local contract decides.
+          let message: Uint8Array | null;
+          if (values.in !== undefined) message = await incoming('sign');
+          else {
+            const pendingAccept = party.store
+              .listContracts()
+              .some((r) => r.role === 'accept' && r.state === 'accepted');
+            message = await incoming(pendingAccept ? 'sign' : 'accept');
+          }
+          if (message === null) throw new UsageError('no message on the relay yet');
+          const decoded = decodeDlcMessage(message);
+          if (decoded.type === 'accept_dlc') {
+            const { contract, sign } = await party.sign({
+              accept: message,
+              onProgress: progressBar(io, 'verifying and signing CETs'),
+            });
+            const where = await outgoing('sign', sign);
+            print(`signed ${contract.id}: ${where}`, {
+              contract: summary(contract),
+              signHex: bytesToHex(sign),
+            });
+            return 0;
+          }
+          if (decoded.type === 'sign_dlc') {
+            const { contract, fundingTxid } = await party.finalize({
+              sign: message,
+              onProgress: progressBar(io, 'verifying CETs'),
+            });
+            print(`funding transaction ${fundingTxid} broadcast (contract ${contract.id})`, {
+              contract: summary(contract),
+            });
+            return 0;
+          }
+          throw new UsageError('sign takes an accept_dlc or a sign_dlc message');
+        }
+        case 'status': {
+          const rows = args[0] === undefined ? party.store.listContracts() : [contractRef()];
+          print(
+            rows
+              .map(
+                (r) =>
+                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}`,
+              )
+              .join('\n') || 'no contracts',
+            { contracts: rows.map(summary) },
+          );
+          return 0;
+        }
+        case 'watch': {
+          const intervalSec = Number(values.interval ?? '10');
+          if (!(intervalSec > 0)) throw new UsageError('--interval must be > 0');
+          let stop = false;
+          const onSignal = (): void => {
+            stop = true;
+          };
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          try {
+            for (;;) {
+              const actions: WatchAction[] = await party.poll(oracle);
+              for (const a of actions) {
+                if (!json && a.action === 'waiting') continue;
+                print(
+                  `${a.contract}\t${a.action}${a.txid === undefined ? '' : `\t${a.txid}`}${a.detail === undefined ? '' : `\t${a.detail}`}`,
+                  a,
+                );
+              }
+              if (values.once === true || stop) return 0;
+              await new Promise((resolve) => setTimeout(resolve, intervalSec * 1000));
+              if (stop) return 0;
+            }
+          } finally {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+          }
+        }
+        case 'settle': {
+          const row = contractRef();
+          const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+          const attestation =
+            values.attestation !== undefined
+              ? attestationFromHex(readFileSync(values.attestation, 'utf8').trim())
+              : await needOracle().attestation(terms.eventId);
+          if (attestation === null) {
+            print('no attestation yet', { settled: false });
+            return 1;
+          }
+          const action = await party.settleWith(row, attestation);
+          print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        case 'refund': {
+          const action = await party.refund(contractRef());
+          print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        default:
+          throw new UsageError(`unknown command "${command}"`);
+      }
+    } finally {
+      party.close();
+    }
+  } catch (error) {
+    const code = exitCodeOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (json) io.out(JSON.stringify({ error: { code: codeOf(error), message } }));
+    io.err(`verdict dlc: ${message}`);
+    if (error instanceof UsageError) io.err('run "verdict dlc --help" for usage');
+    return code;
+  }
+}
