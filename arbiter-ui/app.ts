@@ -495,7 +495,7 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
         'tr',
         {},
         h('th', { scope: 'col', text: 'Arbiter' }),
-        h('th', { scope: 'col', text: 'Vote' }),
+        h('th', { scope: 'col', class: 'nowrap', text: 'Vote' }),
         h('th', { scope: 'col', text: 'Rationale' }),
       ),
     ),
@@ -507,7 +507,7 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
         'tr',
         {},
         h('td', { text: v.displayName }),
-        h('td', { text: kind === 'share' ? `${v.outcome} %` : v.outcome }),
+        h('td', { class: 'nowrap', text: kind === 'share' ? `${v.outcome} %` : v.outcome }),
         h('td', { class: 'rationale', text: v.rationale }),
       ),
     );
@@ -701,6 +701,14 @@ async function disputeView(id: number): Promise<void> {
       );
     }
   }
+  const myVote =
+    current.myVote === null || current.phase === 'closed'
+      ? null
+      : h('p', {
+          class: 'muted',
+          id: 'my-vote',
+          text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}`,
+        });
   if (current.youSit && current.phase === 'voting') {
     sections.push(
       h(
@@ -711,6 +719,7 @@ async function disputeView(id: number): Promise<void> {
           class: 'muted',
           text: 'Nobody sees any vote until the voting closes. You can change your vote until then.',
         }),
+        myVote,
         voteForm(page, current),
       ),
     );
@@ -725,15 +734,6 @@ async function disputeView(id: number): Promise<void> {
           text: `Voting opens when the evidence phase ends (${when(current.evidenceEndsAt)}).`,
         }),
       ),
-    );
-  }
-  if (current.myVote !== null && current.phase !== 'closed') {
-    sections.push(
-      h('p', {
-        class: 'muted',
-        id: 'my-vote',
-        text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}`,
-      }),
     );
   }
   if (page.rounds.some((r) => r.result !== null)) sections.push(attestationSection(page));
