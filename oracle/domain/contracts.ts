@@ -120,7 +120,7 @@ export function getContract(
 ): { row: ContractRow; terms: Terms } {
   let cache = termsCache.get(ctx.stores);
   if (cache === undefined) {
-    cache = new Lru(10_000);
+    cache = new Lru(4096);
     termsCache.set(ctx.stores, cache);
   }
   const hit = cache.get(contractId);

@@ -34,7 +34,7 @@ export function attestationViewOf(
 }
 
 /** Decoded announcement JSON by its TLV's event id: announcements never change. */
-const announcementJsonCache = new Lru<string, z.infer<typeof S.announcementJson>>(50_000);
+const announcementJsonCache = new Lru<string, z.infer<typeof S.announcementJson>>(4096);
 
 function announcementJsonOf(ann: AnnouncementRow): z.infer<typeof S.announcementJson> {
   let json = announcementJsonCache.get(ann.event_id);
