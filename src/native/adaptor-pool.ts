@@ -85,6 +85,23 @@ function rebuildError(name: string, message: string): Error {
   return e;
 }
 
+/** Called as chunks complete: `done` of `total` jobs (for a progress bar). */
+export type ProgressCallback = (done: number, total: number) => void;
+
+/** Wraps each chunk's promise so that its completion reports the running count. */
+function progressCounter(
+  total: number,
+  onProgress: ProgressCallback | undefined,
+): <T>(size: number, chunk: Promise<T>) => Promise<T> {
+  let done = 0;
+  return async (size, chunk) => {
+    const result = await chunk;
+    done += size;
+    onProgress?.(done, total);
+    return result;
+  };
+}
+
 /** A pool of worker threads that create and verify adaptor signatures. */
 export class AdaptorWorkerPool {
   readonly size: number;
@@ -109,11 +126,16 @@ export class AdaptorWorkerPool {
   async createAdaptorSignatures(
     secretKey: Uint8Array,
     jobs: readonly EncryptJob[],
+    onProgress?: ProgressCallback,
   ): Promise<Uint8Array[]> {
     const withAux = jobs.map((j) => ({ ...j, auxRand: j.auxRand ?? randomBytes(32) }));
+    const progress = progressCounter(jobs.length, onProgress);
     const chunks = await Promise.all(
-      this.chunk(withAux).map(
-        (part) => this.run({ kind: 'encrypt', secretKey, jobs: part }) as Promise<Uint8Array[]>,
+      this.chunk(withAux).map((part) =>
+        progress(
+          part.length,
+          this.run({ kind: 'encrypt', secretKey, jobs: part }) as Promise<Uint8Array[]>,
+        ),
       ),
     );
     // Worker results arrive as Uint8Array (structured clone keeps the type).
@@ -124,10 +146,15 @@ export class AdaptorWorkerPool {
   async verifyAdaptorSignatures(
     publicKey: Uint8Array,
     jobs: readonly VerifyJob[],
+    onProgress?: ProgressCallback,
   ): Promise<boolean[]> {
+    const progress = progressCounter(jobs.length, onProgress);
     const chunks = await Promise.all(
-      this.chunk(jobs).map(
-        (part) => this.run({ kind: 'verify', publicKey, jobs: part }) as Promise<boolean[]>,
+      this.chunk(jobs).map((part) =>
+        progress(
+          part.length,
+          this.run({ kind: 'verify', publicKey, jobs: part }) as Promise<boolean[]>,
+        ),
       ),
     );
     return chunks.flat();
@@ -221,16 +248,24 @@ export function sharedAdaptorPool(): AdaptorWorkerPool {
 export function createAdaptorSignaturesParallel(
   secretKey: Uint8Array,
   jobs: readonly EncryptJob[],
-  options: { readonly pool?: AdaptorWorkerPool } = {},
+  options: ParallelOptions = {},
 ): Promise<Uint8Array[]> {
-  return (options.pool ?? sharedAdaptorPool()).createAdaptorSignatures(secretKey, jobs);
+  const pool = options.pool ?? sharedAdaptorPool();
+  return pool.createAdaptorSignatures(secretKey, jobs, options.onProgress);
+}
+
+export interface ParallelOptions {
+  /** The pool to run on (default: {@link sharedAdaptorPool}). */
+  readonly pool?: AdaptorWorkerPool;
+  readonly onProgress?: ProgressCallback;
 }
 
 /** Verifies the counterparty's adaptor signatures of `jobs` on a worker pool; one boolean each. */
 export function verifyAdaptorSignaturesParallel(
   publicKey: Uint8Array,
   jobs: readonly VerifyJob[],
-  options: { readonly pool?: AdaptorWorkerPool } = {},
+  options: ParallelOptions = {},
 ): Promise<boolean[]> {
-  return (options.pool ?? sharedAdaptorPool()).verifyAdaptorSignatures(publicKey, jobs);
+  const pool = options.pool ?? sharedAdaptorPool();
+  return pool.verifyAdaptorSignatures(publicKey, jobs, options.onProgress);
 }

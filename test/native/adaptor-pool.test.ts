@@ -68,6 +68,17 @@ describe.each(backends)('worker pool, %s backend', (backend) => {
     expect(a[0]).not.toEqual(b[0]);
   });
 
+  it('reports progress per chunk, ending at the total', async () => {
+    const seen: [number, number][] = [];
+    await pool.createAdaptorSignatures(x, jobs, (done, total) => seen.push([done, total]));
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every(([, total]) => total === jobs.length)).toBe(true);
+    expect(seen.map(([done]) => done)).toEqual(
+      [...seen.map(([done]) => done)].sort((a, b) => a - b),
+    );
+    expect(seen.at(-1)).toEqual([jobs.length, jobs.length]);
+  });
+
   it('an empty list gives an empty result', async () => {
     expect(await pool.createAdaptorSignatures(x, [])).toEqual([]);
     expect(await pool.verifyAdaptorSignatures(X, [])).toEqual([]);
