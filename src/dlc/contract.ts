@@ -16,11 +16,10 @@
  * Not supported: numeric multi-oracle contracts with an allowed difference (`oracle_params`;
  * dlcspecs MultiOracle.md): {@link UnsupportedContractError}.
  */
-import { precomputeDigitPoints } from '../crypto/attestation-points.ts';
+import type { Transaction } from '@scure/btc-signer';
+import { attestationPoint, precomputeDigitPoints } from '../crypto/attestation-points.ts';
 import type { HashConvention } from '../crypto/hash.ts';
-import { addPoints, encodePoint, liftX, type SecpPoint } from '../crypto/secp.ts';
-import { bip340Challenge } from '../crypto/bip340.ts';
-import { attestationMessage } from '../crypto/hash.ts';
+import { addPoints, decodePoint, encodePoint, type SecpPoint } from '../crypto/secp.ts';
 import { cetsForNumeric } from './cet-compression.ts';
 import {
   cetsForEnum,
@@ -33,7 +32,6 @@ import {
 import { decodeAnnouncement, DecodeError, encodeAnnouncement } from './oracle-codec.ts';
 import type { OracleAnnouncement } from './oracle-types.ts';
 import { buildCet, cetSighash } from './transactions.ts';
-import type { Transaction } from '@scure/btc-signer';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -204,7 +202,7 @@ export function validateContractInfo(info: ContractInfo): void {
 // ---------------------------------------------------------------------------------------------
 // The layout: CETs and adaptor points
 
-/** `S(o) = R + e·P` for every (position, outcome string) needed, cached per announcement. */
+/** DLC-NOTES.md §4: `S(o) = lift_x(R) + e·lift_x(P)` of an enum announcement's single nonce. */
 function enumOutcomePoint(
   a: OracleAnnouncement,
   outcome: string,
@@ -212,14 +210,9 @@ function enumOutcomePoint(
 ): SecpPoint {
   const nonce = a.event.nonces[0];
   if (nonce === undefined) throw new InvalidContractInfoError('enum announcement without nonce');
-  // DLC-NOTES.md §4: lift_x of the x-only key and nonce, e = challenge(R.x ‖ P.x ‖ m(o)).
-  const e = bip340Challenge(
-    nonce,
-    a.oraclePublicKey,
-    attestationMessage(outcome.normalize('NFC'), convention),
+  return decodePoint(
+    attestationPoint(a.oraclePublicKey, nonce, outcome.normalize('NFC'), convention),
   );
-  const R = liftX(nonce);
-  return e === 0n ? R : R.add(liftX(a.oraclePublicKey).multiplyUnsafe(e));
 }
 
 /**
