@@ -26,8 +26,6 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Transaction } from '@scure/btc-signer';
 import type { HashConvention } from '../crypto/hash.ts';
-import { adaptorDecrypt } from '../crypto/ecdsa-adaptor.ts';
-import { sumScalars } from '../crypto/secp.ts';
 import {
   adaptorSigningItems,
   assertAdaptorSignatures,
@@ -41,12 +39,17 @@ import {
   buildContractCets,
   oraclesOf,
   validateContractInfo,
-  type AdaptorPointEntry,
   type ContractCets,
   type ContractInfo,
 } from './contract.ts';
 import { serializeContractDescriptor, type ContractDescriptor } from './contract-descriptor.ts';
 import { computeContractId } from './contract-id.ts';
+import {
+  completeRefund,
+  executeContract,
+  InvalidRefundSignatureError,
+  verifyRefundSignature,
+} from './execution.ts';
 import {
   bytesEqual,
   fundingInputPrevout,
@@ -59,11 +62,9 @@ import {
   buildFundingTransaction,
   buildRefund,
   cetSighash,
-  finalizeCetWitness,
   signLowR,
   signP2wpkhFundingInput,
   validateLocktimes,
-  verifyFundingSpendSignature,
   verifyP2wpkhFundingWitness,
   withFundingWitnesses,
   type FundingTransaction,
@@ -71,6 +72,9 @@ import {
 
 /** Default margin between the event's maturity and the refund locktime: 7 days. */
 export const DEFAULT_REFUND_MARGIN_SEC = 7 * 24 * 3600;
+
+/** Re-exported: the protocol refuses a bad refund signature with `execution.ts`'s error. */
+export { InvalidRefundSignatureError, NoMatchingCetError } from './execution.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -126,13 +130,6 @@ export class FundingInputUnavailableError extends DlcProtocolError {
 export class NonStandardScriptError extends DlcProtocolError {
   constructor(message: string) {
     super('non_standard_script', message);
-  }
-}
-
-/** The counterparty's refund signature does not verify. */
-export class InvalidRefundSignatureError extends DlcProtocolError {
-  constructor() {
-    super('invalid_refund_signature', 'the refund signature does not verify');
   }
 }
 
@@ -430,20 +427,17 @@ export function validateOffer(offer: OfferDlc, terms: DlcTerms, utxos: UtxoLooku
   assertFundingInputsAvailable(offer.fundingInputs, utxos);
 }
 
-function assertRefundSignature(contract: DlcContract, signature: Uint8Array, pubkey: Uint8Array) {
-  let ok: boolean;
-  try {
-    ok = verifyFundingSpendSignature(
-      contract.refundTx,
-      contract.funding.fundingScript,
-      contract.funding.fundOutputValue,
-      signature,
-      pubkey,
-    );
-  } catch {
-    ok = false;
+function assertRefundSignature(
+  contract: DlcContract,
+  signature: Uint8Array,
+  pubkey: Uint8Array,
+): void {
+  const { fundingScript, fundOutputValue } = contract.funding;
+  if (
+    !verifyRefundSignature(contract.refundTx, fundingScript, fundOutputValue, signature, pubkey)
+  ) {
+    throw new InvalidRefundSignatureError('the refund signature does not verify');
   }
-  if (!ok) throw new InvalidRefundSignatureError();
 }
 
 function signFundingInputs(
@@ -702,37 +696,13 @@ function counterpartyOf(contract: DlcContract, role: 'offer' | 'accept'): Uint8A
   return role === 'offer' ? contract.accept.fundingPubkey : contract.offer.fundingPubkey;
 }
 
-/** Whether `entry` is unlocked by these attestations (by oracle index), and with which scalars. */
-function decryptionScalars(
-  entry: AdaptorPointEntry,
-  attestations: readonly (OracleAttestation | undefined)[],
-): Uint8Array[] | null {
-  const scalars: Uint8Array[] = [];
-  for (const j of entry.oracleIndices) {
-    const att = attestations[j];
-    if (att === undefined) return null;
-    if (entry.match.kind === 'enum') {
-      if (att.outcomes[0]?.normalize('NFC') !== entry.match.outcome.normalize('NFC')) return null;
-      scalars.push((att.signatures[0] as Uint8Array).subarray(32, 64));
-    } else {
-      const prefix = entry.match.prefix;
-      for (let i = 0; i < prefix.length; i++) {
-        if (att.outcomes[i] !== String(prefix[i])) return null;
-        scalars.push((att.signatures[i] as Uint8Array).subarray(32, 64));
-      }
-    }
-  }
-  return scalars;
-}
-
 /**
- * Completes the CET that the attestation unlocks (Protocol.md "Closing"; DLC-NOTES.md §7.3):
- * verifies each attestation against the contract's announcement, finds the first adaptor
- * signature (in signing order) whose outcome or digit prefix the attestations match, decrypts
- * the counterparty's adaptor signature with the sum of the attestation scalars, checks the
- * result, adds this party's signature and returns the broadcastable CET.
- * `attestations[j]` is the attestation of the part's j-th oracle (single oracle: `[att]`).
- * @throws InvalidAttestationError, DlcProtocolError('no_matching_cet')
+ * Completes the CET that the attestations unlock (Protocol.md "Closing"; DLC-NOTES.md §7.3)
+ * with `execution.ts`: each attestation must verify against the contract's announcement of its
+ * oracle (else {@link InvalidAttestationError}, rather than "no CET matches"), then the first
+ * adaptor signature in signing order whose outcome or digit prefix they match is decrypted with
+ * the sum of the attestation scalars, checked, and joined with this party's signature.
+ * @throws InvalidAttestationError, NoMatchingCetError, InvalidCetAdaptorSignaturesError
  */
 export function executeCet(params: {
   readonly contract: DlcContract;
@@ -740,67 +710,42 @@ export function executeCet(params: {
   readonly fundingSecretKey: Uint8Array;
   /** The counterparty's `cet_adaptor_signatures` (from accept_dlc or sign_dlc). */
   readonly counterpartyAdaptorSignatures: readonly Uint8Array[];
-  readonly attestations: readonly (OracleAttestation | undefined)[];
+  readonly attestations: readonly OracleAttestation[];
 }): { cetIndex: number; tx: Transaction } {
-  const { contract, role } = params;
+  const { contract } = params;
   const info = contract.offer.contractInfo;
-  const checked = new Map<number, readonly (OracleAttestation | undefined)[]>();
-  for (const entry of contract.cets.adaptorPoints) {
-    let atts = checked.get(entry.partIndex);
-    if (atts === undefined) {
-      const part = info.parts[entry.partIndex];
-      if (part === undefined) throw new RangeError(`no contract part ${entry.partIndex}`);
-      const { announcements } = oraclesOf(part.oracleInfo);
-      atts = params.attestations.map((att, j) => {
-        const announcement = announcements[j];
-        if (att === undefined || announcement === undefined) return undefined;
-        if (!verifyAttestation(announcement, att, contract.convention)) {
-          throw new InvalidAttestationError(
-            `attestation of ${att.eventId} does not verify against the announcement`,
-          );
-        }
-        return att;
-      });
-      checked.set(entry.partIndex, atts);
+  const announcements = info.parts.flatMap((part) => oraclesOf(part.oracleInfo).announcements);
+  for (const att of params.attestations) {
+    const own = announcements.filter((a) => bytesEqual(a.oraclePublicKey, att.oraclePublicKey));
+    if (own.length === 0) {
+      throw new UnexpectedOracleError(
+        'the attestation is from an oracle the contract does not use',
+      );
     }
-    const scalars = decryptionScalars(entry, atts);
-    if (scalars === null) continue;
-    const cet = contract.cets.cets[entry.cetIndex];
-    const adaptorSig = params.counterpartyAdaptorSignatures[entry.adaptorIndex];
-    if (cet === undefined || adaptorSig === undefined) {
-      throw new RangeError(`adaptor signature ${entry.adaptorIndex} missing`);
+    if (!own.some((a) => verifyAttestation(a, att, contract.convention))) {
+      throw new InvalidAttestationError(
+        `attestation of ${att.eventId} does not verify against the contract's announcement`,
+      );
     }
-    const theirs = adaptorDecrypt(adaptorSig, sumScalars(scalars));
-    const theirPub = counterpartyOf(contract, role);
-    const script = contract.funding.fundingScript;
-    if (
-      !verifyFundingSpendSignature(
-        cet.tx,
-        script,
-        contract.funding.fundOutputValue,
-        theirs,
-        theirPub,
-      )
-    ) {
-      throw new InvalidAttestationError('the decrypted counterparty signature does not verify');
-    }
-    const ours = signLowR(cet.sighash, params.fundingSecretKey);
-    const tx = finalizeCetWitness(
-      cet.tx,
-      script,
-      ours,
-      publicKeyOf(params.fundingSecretKey),
-      theirs,
-      theirPub,
-    );
-    return { cetIndex: entry.cetIndex, tx };
   }
-  throw new DlcProtocolError('no_matching_cet', 'no CET of the contract matches the attestation');
+  const { selection, tx } = executeContract({
+    contractInfo: info,
+    contract: contract.cets,
+    convention: contract.convention,
+    attestations: params.attestations,
+    counterpartyAdaptorSignatures: params.counterpartyAdaptorSignatures,
+    fundingScript: contract.funding.fundingScript,
+    fundOutputValue: contract.funding.fundOutputValue,
+    ownFundingSecretKey: params.fundingSecretKey,
+    counterpartyFundingPubkey: counterpartyOf(contract, params.role),
+  });
+  return { cetIndex: selection.cetIndex, tx };
 }
 
 /**
- * The signed refund transaction (valid once `refund_locktime` has passed): this party's
- * signature and the counterparty's refund signature, verified again.
+ * The signed refund transaction (valid once `refund_locktime` has passed): the counterparty's
+ * refund signature, verified again, and this party's.
+ * @throws InvalidRefundSignatureError
  */
 export function signRefund(params: {
   readonly contract: DlcContract;
@@ -808,15 +753,13 @@ export function signRefund(params: {
   readonly fundingSecretKey: Uint8Array;
   readonly counterpartyRefundSignature: Uint8Array;
 }): Transaction {
-  const { contract, role } = params;
-  const theirPub = counterpartyOf(contract, role);
-  assertRefundSignature(contract, params.counterpartyRefundSignature, theirPub);
-  return finalizeCetWitness(
-    contract.refundTx,
-    contract.funding.fundingScript,
-    signLowR(contract.refundSighash, params.fundingSecretKey),
-    publicKeyOf(params.fundingSecretKey),
-    params.counterpartyRefundSignature,
-    theirPub,
-  );
+  const { contract } = params;
+  return completeRefund({
+    refundTx: contract.refundTx,
+    fundingScript: contract.funding.fundingScript,
+    fundOutputValue: contract.funding.fundOutputValue,
+    ownFundingSecretKey: params.fundingSecretKey,
+    counterpartyFundingPubkey: counterpartyOf(contract, params.role),
+    counterpartyRefundSignature: params.counterpartyRefundSignature,
+  });
 }
