@@ -109,7 +109,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+      if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
         throw new DataDirLockedError(dataDir, pid);
       }
       unlinkSync(lockPath); // stale: its process is gone

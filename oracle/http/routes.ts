@@ -92,6 +92,11 @@ export function registerRoutes(app: Express, ctx: AppContext): void {
       res.on('finish', () => {
         const sec = Number(process.hrtime.bigint() - start) / 1e9;
         ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
+        // Method, route name and status only: never headers (Authorization) or bodies.
+        ctx.logger.debug(
+          { method: rule.method, route: name, status: res.statusCode, ms: sec * 1000 },
+          'request',
+        );
         ctx.metrics.httpDuration.observe({ route: name }, sec);
       });
       next();
