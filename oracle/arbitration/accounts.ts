@@ -134,6 +134,7 @@ export function reinviteArbiter(
     const row = requireArbiter(deps, id);
     if (row.status === 'disabled')
       throw new AppError('invalid_transition', `arbiter ${id} is disabled`);
+    deps.store.voidInvites(id, deps.now());
     const { token, expiresAt } = issueInvite(deps, id, ttlSec);
     return { arbiter: summaryOf(row), token, expiresAt };
   })();
@@ -153,6 +154,7 @@ export function disableArbiter(deps: AccountDeps, id: string): ArbiterSummary {
   return deps.store.db.transaction(() => {
     requireArbiter(deps, id);
     deps.store.disableArbiter(id, deps.now());
+    deps.store.voidInvites(id, deps.now());
     return summaryOf(requireArbiter(deps, id));
   })();
 }

@@ -121,6 +121,9 @@ export class ArbitrationStore {
       ),
       inviteByHash: p('SELECT * FROM arbiter_invites WHERE token_hash = ?'),
       inviteUse: p('UPDATE arbiter_invites SET used_at = ? WHERE id = ? AND used_at IS NULL'),
+      invitesVoid: p(
+        'UPDATE arbiter_invites SET used_at = ? WHERE arbiter_id = ? AND used_at IS NULL',
+      ),
       disputeInsert: p(
         `INSERT INTO disputes (milestone_id, round, opened_by, opened_at, evidence_ends_at,
            voting_ends_at, seats, quorum, fallback_outcome)
@@ -196,6 +199,10 @@ export class ArbitrationStore {
   }
   inviteByHash(tokenHash: string): InviteRow | undefined {
     return one(inviteRow, this.s.inviteByHash.get(tokenHash));
+  }
+  /** Spends every outstanding invite of the arbiter (a new invite or a disable voids the old links). */
+  voidInvites(arbiterId: string, nowSec: number): void {
+    this.s.invitesVoid.run(nowSec, arbiterId);
   }
   /** False when another request used it first. */
   useInvite(id: number, nowSec: number): boolean {

@@ -96,7 +96,22 @@ describe('arbiter accounts', () => {
       }),
       201,
     );
-    await acceptInvite(s, again.token);
+    // A re-invite voids the links issued before it.
+    const third = expectOk(
+      await call<{ token: string }>(s.url, 'POST', '/v1/arbiters/ben/invite', {
+        token: adminToken(s),
+        body: {},
+      }),
+      201,
+    );
+    expectError(
+      await uiCall(s, 'POST', '/invite/accept', {
+        body: { token: again.token, password: PASSWORD },
+      }),
+      400,
+      'invite_invalid',
+    );
+    await acceptInvite(s, third.token);
     await login(s, 'ben');
   });
 
