@@ -4,13 +4,14 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes, numberToBytesBE } from '@noble/curves/utils.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ADAPTOR_SIGNATURE_LENGTH,
   adaptorEncrypt,
   adaptorVerify,
   adaptorVerifier,
   PREPARE_SIGNER_KEY_AFTER,
+  type EcdsaAdaptor,
 } from '../../src/crypto/ecdsa-adaptor.ts';
 import { adaptorBackend, ecdsaAdaptor } from '../../src/native/ecdsa-adaptor.ts';
 import { loadVector } from '../helpers/vectors.ts';
@@ -24,8 +25,11 @@ const secretArb = fc.bigInt({ min: 1n, max: N - 1n }).map(be32);
 const bytes32Arb = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
 describe.skipIf(skipNative)('native backend', () => {
-  const native = ecdsaAdaptor('native');
+  let native: EcdsaAdaptor;
   const noble = ecdsaAdaptor('noble');
+  beforeAll(() => {
+    native = ecdsaAdaptor('native'); // throws, failing the suite, when the addon is missing
+  });
 
   it('is the default where the addon loads', () => {
     expect(adaptorBackend()).toBe('native');

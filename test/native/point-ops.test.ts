@@ -4,8 +4,8 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { noblePointOps } from '../../src/crypto/ecdsa-adaptor.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { noblePointOps, type PointOps } from '../../src/crypto/ecdsa-adaptor.ts';
 import { createNativePointOps, type NativePoint } from '../../src/native/point-ops.ts';
 import { addon, skipNative } from './native-backend.ts';
 
@@ -38,7 +38,10 @@ function pointWithHighX(): NoblePoint {
 }
 
 describe.skipIf(skipNative)('native PointOps = noble PointOps', () => {
-  const ops = createNativePointOps(addon());
+  let ops: PointOps<NativePoint>;
+  beforeAll(() => {
+    ops = createNativePointOps(addon()); // fails the suite when the addon is missing
+  });
   const toNative = (p: NoblePoint): NativePoint => ops.decode(p.toBytes(true))!;
   /** The result as 33 bytes, or 'infinity', for comparing the two backends. */
   const nativeOut = (p: NativePoint): Uint8Array | 'infinity' =>
