@@ -27,6 +27,7 @@ import { createContractInput, termsToJson } from '../domain/terms.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
 import { sendCached } from './http-cache.ts';
+import { API_CSP } from './security-headers.ts';
 import { docsPage } from './docs.ts';
 import { buildOpenApi } from './openapi.ts';
 import {
@@ -162,6 +163,8 @@ export function registerRoutes(app: Express, ctx: AppContext): void {
     res.json(buildOpenApi(ctx));
   });
   route('docs', (_req, res) => {
+    // The page's one inline <style> is all it loads.
+    res.set('Content-Security-Policy', `${API_CSP}; style-src 'unsafe-inline'`);
     res.type('html').send(docsPage(buildOpenApi(ctx)));
   });
 
