@@ -5,12 +5,14 @@ import type { AppContext } from './context.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { notFoundHandler, registerRoutes } from './http/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { writeRateLimit } from './http/write-limit.ts';
 
 /** Builds the Express app from the context. No `listen`: the server entry and the tests do that. */
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
+  app.use(writeRateLimit(ctx.config.writeRatePerMin));
   // Strong ETags are set explicitly where content is immutable (http-cache.ts).
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -46,11 +46,19 @@ const envSchema = z.object({
   VERDICT_TOKEN_TTL_SEC: intFromEnv(60, 10 * ONE_YEAR_SEC, ONE_YEAR_SEC),
   VERDICT_SCHEDULER_TICK_SEC: intFromEnv(1, 59, 5),
   VERDICT_DLC_MESSAGE_MAX_BYTES: intFromEnv(1024, 16 * 1024 * 1024, 1024 * 1024),
+  // Issue 9: state-changing requests per minute per client address (0: no limit).
+  VERDICT_WRITE_RATE_PER_MIN: intFromEnv(0, 1_000_000, 600),
   // Issue 7 (CI attestation): the OIDC issuer whose ID tokens may speak for a milestone's CI,
   // its JWKS (default: <issuer>/.well-known/jwks) and the audience the tokens must carry.
   VERDICT_CI_OIDC_ISSUER: z.url().default('https://token.actions.githubusercontent.com'),
   VERDICT_CI_OIDC_JWKS_URL: z.url().optional(),
   VERDICT_CI_OIDC_AUDIENCE: z.string().min(1).max(200).default('verdict'),
+  // Issue 8 (first run): `npm start` runs an embedded devnet chain on loopback for the parties
+  // (oracle/devnet.ts); the service itself never uses a chain. A block is mined every
+  // VERDICT_DEVNET_BLOCK_SEC seconds while the mempool holds transactions.
+  VERDICT_DEVNET: z.enum(['on', 'off']).default('on'),
+  VERDICT_DEVNET_PORT: intFromEnv(0, 65535, 18443),
+  VERDICT_DEVNET_BLOCK_SEC: intFromEnv(1, 3600, 5),
 });
 
 export interface Config {
@@ -67,9 +75,13 @@ export interface Config {
   readonly tokenTtlSec: number;
   readonly schedulerTickSec: number;
   readonly dlcMessageMaxBytes: number;
+  readonly writeRatePerMin: number;
   readonly ciOidcIssuer: string;
   readonly ciOidcJwksUrl: string;
   readonly ciOidcAudience: string;
+  readonly devnet: boolean;
+  readonly devnetPort: number;
+  readonly devnetBlockSec: number;
 }
 
 export class ConfigError extends Error {
@@ -113,10 +125,14 @@ export function loadConfig(
     tokenTtlSec: e.VERDICT_TOKEN_TTL_SEC,
     schedulerTickSec: e.VERDICT_SCHEDULER_TICK_SEC,
     dlcMessageMaxBytes: e.VERDICT_DLC_MESSAGE_MAX_BYTES,
+    writeRatePerMin: e.VERDICT_WRITE_RATE_PER_MIN,
     ciOidcIssuer: e.VERDICT_CI_OIDC_ISSUER,
     ciOidcJwksUrl:
       e.VERDICT_CI_OIDC_JWKS_URL ??
       `${e.VERDICT_CI_OIDC_ISSUER.replace(/\/$/, '')}/.well-known/jwks`,
     ciOidcAudience: e.VERDICT_CI_OIDC_AUDIENCE,
+    devnet: e.VERDICT_DEVNET === 'on',
+    devnetPort: e.VERDICT_DEVNET_PORT,
+    devnetBlockSec: e.VERDICT_DEVNET_BLOCK_SEC,
   });
 }
