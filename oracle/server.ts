@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
@@ -51,6 +51,16 @@ export class KeyMismatchError extends Error {
 const systemClock = () => Math.floor(Date.now() / 1000);
 
 /**
+ * Slow clients cannot hold connections (issue 9 §2): the headers must arrive within 10 s and the
+ * whole request (a DLC message is at most 16 MiB) within 60 s; both are checked every second.
+ */
+export const HTTP_LIMITS = {
+  headersTimeout: 10_000,
+  requestTimeout: 60_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+
+/**
  * Starts the service on `config.host:config.port`: takes the data dir's lock, opens (or creates)
  * the keystore, opens the database, catches up on deadlines, then listens.
  */
@@ -85,9 +95,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
     const app = createApp(ctx);
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, (err?: Error) =>
-        err ? reject(err) : resolve(s),
-      );
+      const s = createServer(HTTP_LIMITS, app);
+      s.once('error', reject);
+      s.listen(config.port, config.host, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
     });
     server.keepAliveTimeout = 5000;
     const addr = server.address() as AddressInfo;
