@@ -571,15 +571,18 @@ export interface SignAcceptParams {
 }
 
 /**
- * Validates an `accept_dlc` against the offer this party made (ids, collateral, scripts, inputs
- * on chain, the refund signature and every CET adaptor signature), then returns the `sign_dlc`
- * with the offerer's adaptor signatures, refund signature and funding witnesses.
+ * Checks an `accept_dlc` against the offer it answers, without signing: ids, collateral,
+ * scripts, the accept's inputs on chain, the funding transaction's amounts and fees, the refund
+ * signature and every CET adaptor signature. Returns the contract both parties now share.
  */
-export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract: DlcContract } {
-  const { offer, accept, side } = params;
-  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), offer.fundingPubkey)) {
-    throw new TypeError('side.fundingSecretKey is not the key of this offer');
-  }
+export function verifyAccept(params: {
+  readonly offer: OfferDlc;
+  readonly accept: AcceptDlc;
+  readonly convention: HashConvention;
+  readonly utxos: UtxoLookup;
+  readonly onProgress?: ProgressCallback;
+}): DlcContract {
+  const { offer, accept } = params;
   if (accept.protocolVersion !== PROTOCOL_VERSION) {
     throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
   }
@@ -609,6 +612,20 @@ export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract:
     accept.cetAdaptorSignatures,
     params.onProgress,
   );
+  return contract;
+}
+
+/**
+ * Validates an `accept_dlc` against the offer this party made (ids, collateral, scripts, inputs
+ * on chain, the refund signature and every CET adaptor signature), then returns the `sign_dlc`
+ * with the offerer's adaptor signatures, refund signature and funding witnesses.
+ */
+export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract: DlcContract } {
+  const { offer, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), offer.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this offer');
+  }
+  const contract = verifyAccept(params);
   const sign: SignDlc = {
     protocolVersion: PROTOCOL_VERSION,
     contractId: contract.contractId,
@@ -635,17 +652,17 @@ export interface FinalizeSignParams {
 }
 
 /**
- * Validates a `sign_dlc` (contract id, refund signature, every CET adaptor signature, the
- * offerer's funding witnesses) and returns the fully signed funding transaction.
+ * Checks a `sign_dlc` against the offer and accept, without signing: protocol version, contract
+ * id, the refund signature, every CET adaptor signature and the offerer's funding witnesses.
  */
-export function finalizeSign(params: FinalizeSignParams): {
-  fundingTx: Transaction;
-  contract: DlcContract;
-} {
-  const { offer, accept, sign, side } = params;
-  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), accept.fundingPubkey)) {
-    throw new TypeError('side.fundingSecretKey is not the key of this accept');
-  }
+export function verifySign(params: {
+  readonly offer: OfferDlc;
+  readonly accept: AcceptDlc;
+  readonly sign: SignDlc;
+  readonly convention: HashConvention;
+  readonly onProgress?: ProgressCallback;
+}): DlcContract {
+  const { offer, accept, sign } = params;
   if (sign.protocolVersion !== PROTOCOL_VERSION) {
     throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
   }
@@ -678,6 +695,22 @@ export function finalizeSign(params: FinalizeSignParams): {
     }
     if (!ok) throw new InvalidFundingSignatureError(`funding witness ${i} does not verify`);
   });
+  return contract;
+}
+
+/**
+ * Validates a `sign_dlc` (contract id, refund signature, every CET adaptor signature, the
+ * offerer's funding witnesses) and returns the fully signed funding transaction.
+ */
+export function finalizeSign(params: FinalizeSignParams): {
+  fundingTx: Transaction;
+  contract: DlcContract;
+} {
+  const { accept, sign, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), accept.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this accept');
+  }
+  const contract = verifySign(params);
   const own = signFundingInputs(contract, 'accept', side);
   let nextOffer = 0;
   let nextOwn = 0;
