@@ -386,6 +386,31 @@ export interface EcdsaAdaptor {
   readonly adaptorVerifier: (
     publicKey: Uint8Array,
   ) => (adaptorSig: Uint8Array, encryptionKey: Uint8Array, msgHash: Uint8Array) => boolean;
+  /**
+   * `adaptorEncrypt` of many messages with one secret key (all CETs of a contract): the same
+   * bytes as one call per job with the job's `auxRand` (fresh randomness when absent), with one
+   * modular inversion for the batch instead of one per signature.
+   */
+  readonly adaptorEncryptMany: (
+    secretKey: Uint8Array,
+    jobs: readonly {
+      readonly encryptionKey: Uint8Array;
+      readonly msgHash: Uint8Array;
+      readonly auxRand?: Uint8Array;
+    }[],
+  ) => Uint8Array[];
+  /**
+   * `adaptorVerify` of many signatures under one signer key: one boolean per job, the same as
+   * one call per job; the key is decoded (and prepared) once and the inversions are batched.
+   */
+  readonly adaptorVerifyMany: (
+    publicKey: Uint8Array,
+    jobs: readonly {
+      readonly adaptorSig: Uint8Array;
+      readonly encryptionKey: Uint8Array;
+      readonly msgHash: Uint8Array;
+    }[],
+  ) => boolean[];
   /** Test-only: encryption with both nonces given (`k` and the DLEQ nonce, 32 bytes each). */
   readonly encryptWithNonces: (
     secretKey: Uint8Array,
@@ -407,18 +432,28 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
     return p;
   }
 
+  /** An encryption up to `s_a`, which needs `k⁻¹` (inverted one by one or in a batch). */
+  interface PendingEncryption {
+    readonly R33: Uint8Array;
+    readonly R_a33: Uint8Array;
+    readonly k: bigint;
+    readonly m: bigint;
+    readonly r: bigint;
+    readonly b: bigint;
+    readonly c: bigint;
+  }
+
   /**
-   * spec "Encrypted Signing" after `k` is sampled. zkp: secp256k1_ecdsa_adaptor_encrypt.
-   * `sampleDleqNonce(R_a33, R33)` returns the DLEQ nonce.
+   * spec "Encrypted Signing" after `k` is sampled, up to `s_a`. zkp:
+   * secp256k1_ecdsa_adaptor_encrypt. `sampleDleqNonce(R_a33, R33)` returns the DLEQ nonce.
    */
-  function encryptCore(
-    x: bigint,
+  function encryptStart(
     Y: P,
     Y33: Uint8Array,
     msgHash: Uint8Array,
     k: bigint,
     sampleDleqNonce: (R_a33: Uint8Array, R33: Uint8Array) => bigint,
-  ): Uint8Array {
+  ): PendingEncryption {
     // spec: "Set R_a to k * G" (zkp: "R' := k*G")
     const R_a = ops.mulBaseSecret(k);
     // spec: "Set R to k * Y"
@@ -432,29 +467,65 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
     // spec: "Set r to the x-coordinate of R modulo n"; zkp: "ret &= !secp256k1_scalar_is_zero(&sigr)"
     const r = Fn.create(ops.x(R));
     if (r === 0n) throw new Error('adaptor signature nonce gives r = 0');
+    return { R33, R_a33, k, m, r, b, c };
+  }
+
+  /** The rest of "Encrypted Signing", given `kInv = k⁻¹ mod n`. */
+  function encryptFinish(e: PendingEncryption, x: bigint, kInv: bigint): Uint8Array {
     // spec: "Set s_a to k⁻¹ (m + r * x)"; zkp: "ret &= !secp256k1_scalar_is_zero(&sp)"
-    const s_a = Fn.mul(Fn.inv(k), Fn.add(m, Fn.mul(r, x)));
+    const s_a = Fn.mul(kInv, Fn.add(e.m, Fn.mul(e.r, x)));
     if (s_a === 0n) throw new Error('adaptor signature has s_a = 0');
     // spec: "Set a to R || R_a || s_a || proof"
     const out = new Uint8Array(ADAPTOR_SIGNATURE_LENGTH);
-    out.set(R33, 0);
-    out.set(R_a33, 33);
+    out.set(e.R33, 0);
+    out.set(e.R_a33, 33);
     out.set(scalarBytes(s_a), 66);
-    out.set(scalarBytes(b), 98);
-    out.set(scalarBytes(c), 130);
+    out.set(scalarBytes(e.b), 98);
+    out.set(scalarBytes(e.c), 130);
     // DEVIATION from noble's habit of verifying a signature before returning it: a verify costs
     // about as much as the encryption and a DLC makes thousands of these. The counterparty
     // verifies every one, and the aux randomness keeps a faulty computation from revealing x.
     return out;
   }
 
-  /** spec "Encrypted Verification", arguments checked; `X` undefined if the key is invalid. */
-  function verifyCore(
-    adaptorSig: Uint8Array,
-    X: P | undefined,
+  /** Checks the arguments of `adaptorEncrypt` and samples `k` as secp256k1-zkp does. */
+  function encryptStartChecked(
+    secretKey: Uint8Array,
     encryptionKey: Uint8Array,
     msgHash: Uint8Array,
-  ): boolean {
+    auxRand: Uint8Array,
+  ): PendingEncryption {
+    checkBytes(encryptionKey, POINT_LENGTH, 'encryptionKey');
+    checkBytes(msgHash, SCALAR_LENGTH, 'msgHash');
+    checkBytes(auxRand, SCALAR_LENGTH, 'auxRand');
+    // zkp: secp256k1_pubkey_load + eckey_pubkey_serialize(enckey): a valid point; its
+    // compressed encoding is the input itself.
+    const Y = decodeKey(encryptionKey, 'encryptionKey');
+    // spec: "Set k to sample_nonce(Y || message_hash || x)";
+    // zkp: noncefp(nonce32, msg32, seckey32, enckey33, "ECDSAadaptor/non", ndata)
+    const k = scalarMod(nonceFunction(hashNonceTag, msgHash, secretKey, encryptionKey, auxRand));
+    // zkp: "ret &= !secp256k1_scalar_is_zero(&k)" (probability ~2^-256)
+    if (k === 0n) throw new Error('adaptor signature nonce is zero');
+    return encryptStart(Y, encryptionKey, msgHash, k, (R_a33, R33) =>
+      // zkp: secp256k1_dleq_prove → secp256k1_dleq_nonce(k, Y, R', R, noncefp, ndata)
+      dleqNonce(k, encryptionKey, R_a33, R33, auxRand),
+    );
+  }
+
+  /** A verification up to the final check, which needs `s_a⁻¹`; `false` if already failed. */
+  interface PendingVerification {
+    readonly R_a: P;
+    readonly s_a: bigint;
+    readonly m: bigint;
+    readonly r: bigint;
+  }
+
+  /** spec "Encrypted Verification" (arguments checked) up to `u_1`, `u_2`. */
+  function verifyStart(
+    adaptorSig: Uint8Array,
+    encryptionKey: Uint8Array,
+    msgHash: Uint8Array,
+  ): PendingVerification | false {
     // spec: "Parse a as (R, R_a, s_a, proof)"
     const a = decodeAdaptorSignature(ops, adaptorSig);
     if (typeof a === 'string') return false;
@@ -464,16 +535,31 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
     // spec: "Check DLEQ_verify((R_a, Y, R), proof) or fail"
     if (!dleqVerify(ops, a.R_a, a.R_a33, Y, encryptionKey, a.R, a.R33, a.b, a.c)) return false;
     // spec: "Set m to scalar(message_hash)"
-    const m = scalarMod(msgHash);
-    if (X === undefined) return false;
+    return { R_a: a.R_a, s_a: a.s_a, m: scalarMod(msgHash), r: a.r };
+  }
+
+  /** The final check of "Encrypted Verification", given `sInv = s_a⁻¹ mod n`. */
+  function verifyFinish(v: PendingVerification, X: P, sInv: bigint): boolean {
     // spec: "Set u_1 to s_a⁻¹ * m", "Set u_2 to s_a⁻¹ * r"
-    const sInv = Fn.inv(a.s_a);
-    const u1 = Fn.mul(sInv, m);
-    const u2 = Fn.mul(sInv, a.r);
+    const u1 = Fn.mul(sInv, v.m);
+    const u2 = Fn.mul(sInv, v.r);
     // spec: "Check u_1 * G + u2 * X == R_a"; zkp: fails if the sum is infinity
     const derived = ops.mulBaseAddPublic(u1, u2, X);
     if (ops.isInfinity(derived)) return false;
-    return ops.equals(derived, a.R_a);
+    return ops.equals(derived, v.R_a);
+  }
+
+  /** spec "Encrypted Verification", arguments checked; `X` undefined if the key is invalid. */
+  function verifyCore(
+    adaptorSig: Uint8Array,
+    X: P | undefined,
+    encryptionKey: Uint8Array,
+    msgHash: Uint8Array,
+  ): boolean {
+    const v = verifyStart(adaptorSig, encryptionKey, msgHash);
+    // zkp: secp256k1_pubkey_load(pubkey) fails → the verification fails
+    if (v === false || X === undefined) return false;
+    return verifyFinish(v, X, Fn.inv(v.s_a));
   }
 
   return {
@@ -484,18 +570,19 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
       checkBytes(auxRand, SCALAR_LENGTH, 'auxRand');
       // zkp: secp256k1_scalar_set_b32_seckey(&sk, seckey32)
       const x = secretScalar(secretKey, 'secretKey');
-      // zkp: secp256k1_pubkey_load + eckey_pubkey_serialize(enckey): a valid point; its
-      // compressed encoding is the input itself.
-      const Y = decodeKey(encryptionKey, 'encryptionKey');
-      // spec: "Set k to sample_nonce(Y || message_hash || x)";
-      // zkp: noncefp(nonce32, msg32, seckey32, enckey33, "ECDSAadaptor/non", ndata)
-      const k = scalarMod(nonceFunction(hashNonceTag, msgHash, secretKey, encryptionKey, auxRand));
-      // zkp: "ret &= !secp256k1_scalar_is_zero(&k)" (probability ~2^-256)
-      if (k === 0n) throw new Error('adaptor signature nonce is zero');
-      return encryptCore(x, Y, encryptionKey, msgHash, k, (R_a33, R33) =>
-        // zkp: secp256k1_dleq_prove → secp256k1_dleq_nonce(k, Y, R', R, noncefp, ndata)
-        dleqNonce(k, encryptionKey, R_a33, R33, auxRand),
+      const e = encryptStartChecked(secretKey, encryptionKey, msgHash, auxRand);
+      return encryptFinish(e, x, Fn.inv(e.k));
+    },
+
+    adaptorEncryptMany(secretKey, jobs) {
+      checkBytes(secretKey, SCALAR_LENGTH, 'secretKey');
+      const x = secretScalar(secretKey, 'secretKey');
+      const pending = jobs.map((j) =>
+        encryptStartChecked(secretKey, j.encryptionKey, j.msgHash, j.auxRand ?? randomBytes(32)),
       );
+      // Montgomery's trick: one inversion for the whole batch (same values as one by one).
+      const kInv = Fn.invertBatch(pending.map((e) => e.k));
+      return pending.map((e, i) => encryptFinish(e, x, kInv[i]!));
     },
 
     encryptWithNonces(secretKey, encryptionKey, msgHash, nonceK, dleqNonceBytes) {
@@ -508,7 +595,11 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
       const Y = decodeKey(encryptionKey, 'encryptionKey');
       const k = secretScalar(nonceK, 'nonceK');
       const a = secretScalar(dleqNonceBytes, 'dleqNonce');
-      return encryptCore(x, Y, encryptionKey, msgHash, k, () => a);
+      return encryptFinish(
+        encryptStart(Y, encryptionKey, msgHash, k, () => a),
+        x,
+        Fn.inv(k),
+      );
     },
 
     adaptorVerify(adaptorSig, publicKey, encryptionKey, msgHash) {
@@ -533,6 +624,24 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
         }
         return verifyCore(adaptorSig, X, encryptionKey, msgHash);
       };
+    },
+
+    adaptorVerifyMany(publicKey, jobs) {
+      checkBytes(publicKey, POINT_LENGTH, 'publicKey');
+      for (const j of jobs) {
+        checkBytes(j.adaptorSig, ADAPTOR_SIGNATURE_LENGTH, 'adaptorSig');
+        checkBytes(j.encryptionKey, POINT_LENGTH, 'encryptionKey');
+        checkBytes(j.msgHash, SCALAR_LENGTH, 'msgHash');
+      }
+      let X = ops.decode(publicKey);
+      if (X === undefined) return jobs.map(() => false);
+      if (jobs.length >= PREPARE_SIGNER_KEY_AFTER && ops.prepare) X = ops.prepare(X);
+      const pending = jobs.map((j) => verifyStart(j.adaptorSig, j.encryptionKey, j.msgHash));
+      const started = pending.filter((v): v is PendingVerification => v !== false);
+      // Montgomery's trick over the signatures that got this far (s_a ≠ 0 by the parse rules).
+      const sInv = Fn.invertBatch(started.map((v) => v.s_a));
+      let next = 0;
+      return pending.map((v) => v !== false && verifyFinish(v, X, sInv[next++]!));
     },
 
     adaptorDecrypt(adaptorSig, decryptionKey) {

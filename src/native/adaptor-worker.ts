@@ -4,7 +4,6 @@
  * @module
  */
 import { parentPort } from 'node:worker_threads';
-import type { EcdsaAdaptor } from '../crypto/ecdsa-adaptor.ts';
 import { ecdsaAdaptor, type AdaptorBackendName } from './ecdsa-adaptor.ts';
 
 /** One CET to sign: its adaptor point and sighash, and the nonce's aux randomness. */
@@ -38,27 +37,8 @@ export type WorkerResponse =
 /** Runs one request in the current thread (the worker's whole job; exported for tests). */
 export function handleRequest(req: WorkerRequest): Uint8Array[] | boolean[] {
   const scheme = ecdsaAdaptor(req.backend);
-  if (req.kind === 'encrypt') {
-    return req.jobs.map((j) =>
-      scheme.adaptorEncrypt(req.secretKey, j.encryptionKey, j.msgHash, j.auxRand),
-    );
-  }
-  const verify = verifierFor(req.backend, req.publicKey);
-  return req.jobs.map((j) => verify(j.adaptorSig, j.encryptionKey, j.msgHash));
-}
-
-// The chunks of one contract share the signer key: keep its prepared verifier between chunks.
-let lastVerifier: { key: string; verify: ReturnType<EcdsaAdaptor['adaptorVerifier']> } | undefined;
-
-function verifierFor(
-  backend: AdaptorBackendName,
-  publicKey: Uint8Array,
-): ReturnType<EcdsaAdaptor['adaptorVerifier']> {
-  const key = `${backend}:${Buffer.from(publicKey).toString('hex')}`;
-  if (lastVerifier?.key !== key) {
-    lastVerifier = { key, verify: ecdsaAdaptor(backend).adaptorVerifier(publicKey) };
-  }
-  return lastVerifier.verify;
+  if (req.kind === 'encrypt') return scheme.adaptorEncryptMany(req.secretKey, req.jobs);
+  return scheme.adaptorVerifyMany(req.publicKey, req.jobs);
 }
 
 const port = parentPort;

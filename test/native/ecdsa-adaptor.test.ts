@@ -229,6 +229,53 @@ describe.skipIf(skipNative)('native backend', () => {
     expect(() => native.adaptorVerifier(new Uint8Array(32))).toThrow(RangeError);
   });
 
+  it('adaptorEncryptMany / adaptorVerifyMany equal one call per job, on both backends', () => {
+    const x = be32(777n);
+    const X = pub(x);
+    // past PREPARE_SIGNER_KEY_AFTER, so that verifyMany prepares the key
+    const jobs = Array.from({ length: PREPARE_SIGNER_KEY_AFTER + 2 }, (_, i) => ({
+      encryptionKey: pub(be32(BigInt(5000 + i))),
+      msgHash: be32(BigInt(3 * i + 2)),
+      auxRand: new Uint8Array(32).fill(255 - i),
+    }));
+    const one = jobs.map((j) => adaptorEncrypt(x, j.encryptionKey, j.msgHash, j.auxRand));
+    const verifyJobs = jobs.map((j, i) => {
+      const adaptorSig = one[i]!.slice();
+      if (i % 5 === 1) adaptorSig[140] = adaptorSig[140]! ^ 2; // tampered proof c
+      if (i % 5 === 3) adaptorSig[0] = 7; // unparsable R
+      return { adaptorSig, encryptionKey: j.encryptionKey, msgHash: j.msgHash };
+    });
+    const expected = verifyJobs.map((j) =>
+      adaptorVerify(j.adaptorSig, X, j.encryptionKey, j.msgHash),
+    );
+    expect(expected.filter((ok) => ok).length).toBe(
+      jobs.length - 2 * Math.ceil((jobs.length - 1) / 5),
+    );
+    for (const scheme of [native, noble]) {
+      expect(scheme.adaptorEncryptMany(x, jobs)).toEqual(one);
+      expect(scheme.adaptorVerifyMany(X, verifyJobs)).toEqual(expected);
+      expect(scheme.adaptorVerifyMany(pub(be32(778n)), verifyJobs)).toEqual(jobs.map(() => false));
+      expect(
+        scheme.adaptorVerifyMany(Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)), verifyJobs),
+      ).toEqual(jobs.map(() => false));
+      expect(scheme.adaptorEncryptMany(x, [])).toEqual([]);
+      expect(scheme.adaptorVerifyMany(X, [])).toEqual([]);
+      const fresh = scheme.adaptorEncryptMany(
+        x,
+        jobs.slice(0, 2).map(({ encryptionKey, msgHash }) => ({ encryptionKey, msgHash })),
+      );
+      expect(fresh[0]).not.toEqual(one[0]);
+      expect(adaptorVerify(fresh[0]!, X, jobs[0]!.encryptionKey, jobs[0]!.msgHash)).toBe(true);
+      expect(() => scheme.adaptorEncryptMany(be32(0n), jobs)).toThrow(RangeError);
+      expect(() =>
+        scheme.adaptorEncryptMany(x, [{ ...jobs[0]!, encryptionKey: new Uint8Array(33) }]),
+      ).toThrow(RangeError);
+      expect(() =>
+        scheme.adaptorVerifyMany(X, [{ ...verifyJobs[0]!, adaptorSig: new Uint8Array(3) }]),
+      ).toThrow(RangeError);
+    }
+  });
+
   it('argument errors are the same as the reference backend', () => {
     const Y = pub(be32(5n));
     const msg = new Uint8Array(32);
