@@ -1,7 +1,7 @@
 /**
  * The rules of a dispute round, derived from the milestone's dispute terms (DESIGN.md "Disputes";
  * the terms themselves are `oracle/domain/terms.ts`). What the terms leave open is fixed here, once,
- * for every contract, and documented in docs/arbitration.md:
+ * for every contract:
  *
  * - share, even number of votes → the LOWER of the two middle votes (never more than half the
  *   voting panel asked for);

@@ -17,11 +17,13 @@ import { UI_CSP } from '../../oracle/arbitration/routes.ts';
 import {
   call,
   createContract,
+  expectError,
   expectOk,
   milestoneUrl,
   startTestServer,
   type TestServer,
 } from '../oracle/helpers.ts';
+import { buildTestResultStatement } from '../../oracle/ci/statement.ts';
 import { COMMIT, invite, PASSWORD, type Invite } from './helpers.ts';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -135,6 +137,8 @@ describe('arbiter web UI in Chromium', () => {
             evidenceWindowSec: HOUR,
             votingWindowSec: HOUR,
           },
+          // CI results are evidence here, not decisive.
+          ci: { identity: { kind: 'token' }, decisive: false },
         },
       ]);
       // A share milestone is delivered and disputed, with evidence from both sides.
@@ -145,6 +149,23 @@ describe('arbiter web UI in Chromium', () => {
           body: { commitSha: COMMIT, note: 'Storefront done: catalogue, cart, checkout.' },
         }),
       );
+      const ciToken = expectOk(
+        await call<{ token: string }>(s.url, 'POST', url('ci/tokens'), {
+          token: c.tokens.client,
+          body: {},
+        }),
+        201,
+      ).token;
+      const ciRun = buildTestResultStatement({
+        commit: COMMIT,
+        result: 'FAILED',
+        passedTests: ['cart > adds', 'checkout > desktop'],
+        failedTests: ['checkout > phone viewport'],
+        runUrl: 'https://ci.example.com/runs/42',
+      });
+      const ciReply = await call(s.url, 'POST', url('ci'), { token: ciToken, body: ciRun });
+      // A failing run does not meet the policy; the service keeps it as evidence for the panel.
+      expectError(ciReply, 422, 'ci_policy_unmet');
       expectOk(
         await call(s.url, 'POST', url('dispute'), {
           token: c.tokens.client,
@@ -205,6 +226,11 @@ describe('arbiter web UI in Chromium', () => {
         ).toBeUndefined();
         expect(await page.locator('main script, main img').count()).toBe(0);
         expect(await page.getByText(COMMIT).count()).toBe(1);
+        // The delivery's CI run, as evidence.
+        await page.getByRole('cell', { name: 'FAILED' }).waitFor();
+        expect(await page.getByRole('link', { name: 'CI run' }).getAttribute('href')).toBe(
+          'https://ci.example.com/runs/42',
+        );
         // The attachment downloads as a file.
         const [download] = await Promise.all([
           page.waitForEvent('download'),
