@@ -43,21 +43,43 @@ export const testResultPredicateSchema = z.looseObject({
   failedTests: testListSchema.default([]),
 });
 
-export const testResultStatementSchema = z.looseObject({
-  _type: z.literal(IN_TOTO_STATEMENT_TYPE),
-  subject: z
-    .array(
-      z.looseObject({
-        name: z.string().max(1000).optional(),
-        uri: z.string().max(2000).optional(),
-        digest: z.looseObject({ gitCommit: gitCommitSchema }),
-      }),
-    )
-    .min(1)
-    .max(16),
-  predicateType: z.literal(TEST_RESULT_PREDICATE_TYPE),
-  predicate: testResultPredicateSchema,
-});
+/** Deeper than any real statement (about 5 levels); the bound keeps hostile nesting out of storage. */
+export const MAX_STATEMENT_DEPTH = 32;
+
+/**
+ * True when `v` nests at most `max` objects/arrays deep. Iterative: a hostile body nested 100,000
+ * deep must not overflow the stack here (it did in `JSON.stringify` when it was stored: a 500).
+ */
+export function nestsAtMost(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [x, depth] = top;
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth >= max) return false;
+    for (const y of Object.values(x)) stack.push([y, depth + 1]);
+  }
+  return true;
+}
+
+export const testResultStatementSchema = z
+  .looseObject({
+    _type: z.literal(IN_TOTO_STATEMENT_TYPE),
+    subject: z
+      .array(
+        z.looseObject({
+          name: z.string().max(1000).optional(),
+          uri: z.string().max(2000).optional(),
+          digest: z.looseObject({ gitCommit: gitCommitSchema }),
+        }),
+      )
+      .min(1)
+      .max(16),
+    predicateType: z.literal(TEST_RESULT_PREDICATE_TYPE),
+    predicate: testResultPredicateSchema,
+  })
+  .refine((s) => nestsAtMost(s, MAX_STATEMENT_DEPTH), {
+    message: `the statement nests deeper than ${MAX_STATEMENT_DEPTH} levels`,
+  });
 
 export type TestResultStatement = z.infer<typeof testResultStatementSchema>;
 export type TestResultPredicate = z.infer<typeof testResultPredicateSchema>;
