@@ -11,6 +11,8 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { freelancerPayoutForShare } from '../../src/dlc/share-contract.ts';
 import type { Party } from '../../src/party/party.ts';
 import type { ContractRow } from '../../src/party/store.ts';
+import type { MilestoneTerms } from '../../src/party/milestone-terms.ts';
+import { OracleClient } from '../../src/party/oracle-client.ts';
 import {
   decide,
   fundParty,
@@ -24,7 +26,8 @@ import type { CreatedContract } from '../oracle/helpers.ts';
 let world: World;
 let c: CreatedContract;
 const AMOUNT = 150_000n;
-// Milestones: 0 enum accepted, 1 enum rejected, 2 share 0, 3 share 37, 4 share 100, 5 enum refund.
+// Milestones: 0 enum accepted, 1 enum rejected, 2 share 0, 3 share 37, 4 share 100,
+// 5 enum accepted dual-funded.
 const KINDS: ('enum' | 'share')[] = ['enum', 'enum', 'share', 'share', 'share', 'enum'];
 
 beforeAll(async () => {
@@ -37,6 +40,7 @@ beforeAll(async () => {
     400_000n,
     400_000n,
   ]);
+  await fundParty(world, world.freelancer, [120_000n]);
   c = await oracleContract(world, KINDS);
 }, 60_000);
 
@@ -55,8 +59,9 @@ function outputsSum(rawHex: string): bigint {
 /** offer → accept → sign → funding broadcast → mined → both parties see it confirmed. */
 async function fund(
   index: number,
+  overrides: Partial<MilestoneTerms> = {},
 ): Promise<{ clientRow: ContractRow; freelancerRow: ContractRow }> {
-  const terms = await milestoneTerms(world, c, index);
+  const terms = await milestoneTerms(world, c, index, overrides);
   const announcement = await world.oracle.announcement(terms.eventId);
   const { offer } = await world.client.offer({ terms, announcement });
   const { accept } = await world.freelancer.accept({ offer, terms });
@@ -182,4 +187,30 @@ describe('share milestone', () => {
     },
     120_000,
   );
+});
+
+describe('dual-funded milestone', () => {
+  it('both bring inputs: each pays its own fees, the freelancer gets the whole amount', async () => {
+    const before = await balances();
+    const rows = await fund(5, { funding: 'dual', offerCollateralSat: 100_000n });
+    await decide(world, c, 5, 'accepted');
+    // The same attestation through the kormir-style routes.
+    const eventId = c.contract.milestones[5]!.eventId;
+    expect(await new OracleClient(world.oracle.baseUrl, 'kormir').attestation(eventId)).toEqual(
+      await world.oracle.attestation(eventId),
+    );
+    expect(await new OracleClient(world.oracle.baseUrl, 'kormir').announcement(eventId)).toEqual(
+      await world.oracle.announcement(eventId),
+    );
+    await settle(world.freelancer, rows);
+    const { contract } = world.client.contractOf(world.client.store.getContract(rows.clientRow.id));
+    const fees = contract.funding.fees;
+    expect(fees.singleFunder).toBeNull();
+    expect(await world.client.wallet.balanceSat()).toBe(
+      before.client - 100_000n - fees.offer.fundingFee - fees.offer.closingFee,
+    );
+    expect(await world.freelancer.wallet.balanceSat()).toBe(
+      before.freelancer - 50_000n - fees.accept.fundingFee - fees.accept.closingFee + AMOUNT,
+    );
+  }, 60_000);
 });
