@@ -187,11 +187,16 @@ async function run(): Promise<void> {
   const check = (oks: boolean[]): void => {
     if (!oks.every(Boolean)) throw new Error('verify failed');
   };
-  const single = await timeAsync(() => {
-    const scheme = ecdsaAdaptor('native');
+  const scheme = ecdsaAdaptor('native');
+  const oneByOne = await timeAsync(() => {
     big.cets.forEach((j) => scheme.adaptorEncrypt(big.x, j.encryptionKey, j.msgHash));
     const verify = scheme.adaptorVerifier(big.counterpartyPub);
     check(verifyJobs.map((j) => verify(j.adaptorSig, j.encryptionKey, j.msgHash)));
+    return Promise.resolve();
+  });
+  const batched = await timeAsync(() => {
+    scheme.adaptorEncryptMany(big.x, big.cets);
+    check(scheme.adaptorVerifyMany(big.counterpartyPub, verifyJobs));
     return Promise.resolve();
   });
   const pool = new AdaptorWorkerPool();
@@ -211,7 +216,8 @@ async function run(): Promise<void> {
       formatNumber(cpuUs / baseline.cpuUsPerOp),
     ]);
   };
-  row('native, one thread', single);
+  row('native, one thread, one call per CET', oneByOne);
+  row('native, one thread, EncryptMany + VerifyMany', batched);
   try {
     for (let round = 0; round < 2; round++) {
       const t = await timeAsync(async () => {
