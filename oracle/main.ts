@@ -3,7 +3,10 @@
  * SIGTERM/SIGINT. Exit codes: 0 clean stop, 1 failure at start, 2 invalid configuration.
  */
 import { ConfigError, loadConfig } from './config.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { DataDirLockedError } from './data-dir.ts';
+import { DevnetUnavailableError, startEmbeddedDevnet, type EmbeddedDevnet } from './devnet.ts';
+import { firstRunMessage, type FirstRunInfo } from './first-run.ts';
 import { createLogger } from './logger.ts';
 import { startServer } from './server.ts';
 
@@ -34,29 +37,52 @@ async function main(): Promise<number> {
     logger.fatal({ err: e }, 'could not start');
     return 1;
   }
-  if (running.keystoreCreated) {
-    say(
-      [
-        '',
-        '  A new oracle key was created in ' + config.dataDir + '/oracle.keystore.json.',
-        '  Back up its 24-word mnemonic NOW, offline:  npm run verdict -- oracle backup',
-        '  Without it, a lost data dir means the oracle can never attest its open events.',
-        '',
-      ].join('\n'),
-    );
+  // Issue 8: the embedded devnet for the parties (a port in use leaves the service running
+  // without it), then the first-run message on stdout.
+  let devnet: EmbeddedDevnet | undefined;
+  let devnetInfo: FirstRunInfo['devnet'] = 'off';
+  if (config.devnet) {
+    try {
+      devnet = await startEmbeddedDevnet(config, logger);
+      devnetInfo = { url: devnet.url, cookieFile: devnet.cookieFile };
+    } catch (e) {
+      if (!(e instanceof DevnetUnavailableError)) {
+        logger.fatal({ err: e }, 'could not start the devnet');
+        await running.close();
+        return 1;
+      }
+      logger.warn({ err: e }, 'devnet not started');
+      devnetInfo = { unavailable: e.message };
+    }
   }
   const r = running;
-  await new Promise<void>((resolve) => {
+  // The handlers are in place before the message: whoever reads it may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping');
-      r.close().then(resolve, (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        resolve();
-      });
+      Promise.all([r.close(), devnet?.stop()]).then(
+        () => resolve(),
+        (err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve();
+        },
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  process.stdout.write(
+    firstRunMessage({
+      url: running.url,
+      dataDir: config.dataDir,
+      oraclePublicKey: bytesToHex(running.ctx.engine.publicKey),
+      keystoreCreated: running.keystoreCreated,
+      passphraseInDataDir:
+        config.keystorePassphrase === undefined && config.keystorePassphraseFile === undefined,
+      devnet: devnetInfo,
+    }),
+  );
+  await stopped;
   return 0;
 }
 
