@@ -1,37 +1,64 @@
 /**
- * `npm run bench -- api`: the oracle service under load, as a separate process
- * (`node --import tsx oracle/main.ts`) on a fresh data dir:
- *  1. GET /v1/events/:id throughput and p50/p99 latency under concurrent load, and the same for a
- *     bare Express route (another process) returning the same bytes: the ratio is our overhead;
- *  2. the latency from a decision (POST …/accept) to its attestation being readable;
- *  3. with 100,000 events stored: list/paginate and single-event reads, and the service's RSS.
- * The 100,000 events are inserted straight into SQLite as synthetic rows (a real announcement's
- * bytes under distinct event ids, signatures not recomputed: signing 100,000 announcements would
- * take the bench tens of minutes); every read path treats them as it treats real ones.
+ * `npm run bench -- api` (issue 4's API bench, issue 10 targets 3 and 4). Every server runs in a
+ * child process of its own and the load generator in another (`scripts/bench/load/`), so no two of
+ * them share an event loop; all traffic is on 127.0.0.1.
+ *  1. `GET /v1/events/:eventId` (an attested event) vs a bare Express 5 route answering the same
+ *     bytes and headers: req/s, p50/p99 at 64 connections, in alternating rounds; the ratio.
+ *  2. Decision → attestation readable over HTTP (client accept, and mutual settlement): p50/p99,
+ *     and the SQLite transactions on that path, counted inside the service process.
+ *  3. With 10,000 and 100,000 events stored (and `VERDICT_BENCH_EVENTS`, e.g. 1000000): list
+ *     walk in pages of 100, single-event reads (1 and 64 connections), and the service's RSS.
+ *     The real contracts of phase 2 are cloned up to each size (`load/seed.ts` says how).
+ * Knobs: VERDICT_BENCH_EVENTS (largest size, default 100000), VERDICT_BENCH_DECISIONS (200),
+ * VERDICT_BENCH_ROUND_SEC (3: one read round), VERDICT_BENCH_ROUNDS (5 rounds each, alternating).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../oracle/db/open.ts';
-import { paths } from '../../oracle/data-dir.ts';
-import { printTable, formatNumber, type Bench } from './harness.ts';
+import { BenchChild } from './load/child.ts';
+import { percentile, type LoadOptions, type LoadResult } from './load/http-load.ts';
+import {
+  benchServiceEnv,
+  countEvents,
+  openSeedContext,
+  prepareContracts,
+  sampleEventIds,
+  type PreparedContract,
+  seedClones,
+} from './load/seed.ts';
+import type { SqliteCounts } from './load/sqlite-counter.ts';
+import { formatNumber, printTable, type Bench } from './harness.ts';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const CONCURRENCY = 32;
-const READS = 20_000;
-const EVENTS = 100_000;
+const CONNECTIONS = 64;
+/** The share (percent) the freelancer proposes and the client accepts in the mutual settlements. */
+const PROPOSAL_OUTCOME = 60;
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new RangeError(`${name} must be an integer in ${min}..${max}, got ${raw}`);
+  return n;
+}
 
-function request(
-  url: string,
-  method = 'GET',
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; body: string }> {
+interface Served {
+  readonly url: string;
+  readonly pid: number;
+}
+type Memory = { rssMiB: number; heapUsedMiB: number };
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+/** One request from the bench process (setup and the sequential decision loop). */
+function request(url: string, method = 'GET', body?: unknown, token?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {};
@@ -41,7 +68,11 @@ function request(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          headers: res.headers,
+        }),
       );
     });
     req.on('error', reject);
@@ -49,299 +80,435 @@ function request(
   });
 }
 
-async function json<T>(url: string, method = 'GET', body?: unknown, token?: string): Promise<T> {
+async function ok<T>(url: string, method = 'GET', body?: unknown, token?: string): Promise<T> {
   const r = await request(url, method, body, token);
-  if (r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.body}`);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${url}: ${r.status} ${r.body}`);
   return JSON.parse(r.body) as T;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const eventUrl = (base: string, eventId: string) =>
+  `${base}/v1/events/${encodeURIComponent(eventId)}`;
+
+function load(client: BenchChild, opts: LoadOptions): Promise<LoadResult> {
+  return client.request<LoadResult>('load', opts).then((r) => {
+    if (r.failures > 0) throw new Error(`${r.failures} failed requests, first: ${r.firstFailure}`);
+    return r;
+  });
 }
 
-/** `total` GETs of `urlOf(i)` with CONCURRENCY in flight; returns req/s and latency percentiles (ms). */
-async function load(total: number, urlOf: (i: number) => string) {
-  const lat: number[] = [];
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t = performance.now();
-        const r = await request(urlOf(i));
-        if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body}`);
-        lat.push(performance.now() - t);
-      }
-    }),
+const median = (xs: readonly number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
   );
-  const sec = (performance.now() - start) / 1000;
-  lat.sort((a, b) => a - b);
-  return { rps: total / sec, p50: percentile(lat, 50), p99: percentile(lat, 99) };
-}
+const f = formatNumber;
+const loadNote = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
 
-interface Child {
-  readonly proc: ChildProcess;
-  readonly url: string;
-}
-
-function waitForUrl(proc: ChildProcess, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = pattern.exec(out);
-      if (m?.[1] !== undefined) resolve(m[1]);
-    });
-    proc.stderr?.on('data', (b: Buffer) => {
-      out += b.toString();
-    });
-    proc.on('exit', (code) => reject(new Error(`process exited with ${code}: ${out}`)));
-  });
-}
-
-async function startService(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'oracle/main.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      VERDICT_DATA_DIR: dataDir,
-      VERDICT_PORT: '0',
-      VERDICT_LOG_LEVEL: 'info',
-      VERDICT_KEYSTORE_PASSPHRASE: 'bench',
-      VERDICT_SCRYPT_N: '1024',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await waitForUrl(proc, /"url":"(http:\/\/[^"]+)"/);
-  // Keep draining the logs so the child never blocks on a full pipe.
-  proc.stdout?.resume();
-  return { proc, url };
-}
-
-/** A bare Express app returning `bytes` for GET /x: the floor any Express service sits on. */
-async function startBare(bytes: string, file: string): Promise<Child> {
-  const code = `
-    import express from 'express';
-    import { readFileSync } from 'node:fs';
-    const body = readFileSync(${JSON.stringify(file)});
-    const app = express();
-    app.get('/x', (_req, res) => { res.type('application/json').send(body); });
-    const s = app.listen(0, '127.0.0.1', () => console.log('listening http://127.0.0.1:' + s.address().port));
-  `;
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(file, bytes);
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return { proc, url: await waitForUrl(proc, /listening (http:\/\/\S+)/) };
-}
-
-async function stop(c: Child): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  const done = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill('SIGTERM');
-  await done;
-}
-
-function rssMiB(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-interface Created {
-  contract: { id: string; milestones: { eventId: string }[] };
-  tokens: { client: string; freelancer: string };
-}
-
-function contractBody(now: number, milestones = 1) {
-  return {
-    client: { id: 'alice', name: 'Alice' },
-    freelancer: { id: 'bob', name: 'Bob' },
-    milestones: Array.from({ length: milestones }, (_, i) => ({
-      title: `M${i}`,
-      amountSat: '100000',
-      deliveryDeadline: now + 30 * 86_400,
-      reviewWindowSec: 3 * 86_400,
-    })),
-  };
-}
-
-/** Inserts synthetic events until the database holds `target` announcements. */
-function seed(
+/** Phase 1: the event route vs bare Express, alternating rounds. */
+async function readsVsBare(
+  client: BenchChild,
+  svc: BenchChild<Served>,
   dataDir: string,
-  target: number,
-  template: { tlv: Uint8Array; termsJson: string; termsHash: string },
-) {
-  const db = openDatabase(paths(dataDir).db);
+  eventId: string,
+  opt: { roundMs: number; rounds: number },
+): Promise<void> {
+  const roundMs = opt.roundMs;
+  const url = eventUrl(svc.ready.url, eventId);
+  const sample = await request(url);
+  if (sample.status !== 200) throw new Error(`GET ${url}: ${sample.status}`);
+  // The bare route answers the same bytes with the same headers, minus the per-connection ones.
+  const perConnection = new Set([
+    'date',
+    'connection',
+    'keep-alive',
+    'content-length',
+    'transfer-encoding',
+  ]);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(sample.headers))
+    if (!perConnection.has(k) && typeof v === 'string') headers[k] = v;
+  const bodyFile = join(dataDir, 'bare-body.json');
+  writeFileSync(bodyFile, sample.body);
+  const bare = await BenchChild.start<Served>('scripts/bench/load/bare-express.ts', {
+    BENCH_BARE_BODY_FILE: bodyFile,
+    BENCH_BARE_HEADERS: JSON.stringify(headers),
+  });
   try {
-    const have = (db.prepare('SELECT count(*) AS n FROM announcements').get() as { n: number }).n;
-    const insC = db.prepare(
-      `INSERT INTO contracts (id, terms_json, terms_hash, client_id, freelancer_id, created_at) VALUES (?, ?, ?, 'alice', 'bob', ?)`,
-    );
-    const insM = db.prepare(
-      `INSERT INTO milestones (contract_id, idx, event_id, state, delivery_deadline) VALUES (?, 0, ?, 'open', ?)`,
-    );
-    const insA = db.prepare(
-      `INSERT INTO announcements (event_id, milestone_id, maturity_epoch_sec, tlv, created_at) VALUES (?, ?, ?, ?, ?)`,
-    );
-    const now = Math.floor(Date.now() / 1000);
-    const batch = db.transaction((from: number, to: number) => {
-      for (let i = from; i < to; i++) {
-        const cid = `e${i.toString(16).padStart(15, '0')}`;
-        const eventId = `verdict/${cid}/0/${template.termsHash.slice(0, 16)}`;
-        insC.run(cid, template.termsJson, template.termsHash, now);
-        const mid = Number(insM.run(cid, eventId, now + 30 * 86_400).lastInsertRowid);
-        insA.run(eventId, mid, now + 40 * 86_400, template.tlv, now);
-      }
+    const opts = (u: string): LoadOptions => ({
+      urls: [u],
+      connections: CONNECTIONS,
+      maxRequests: 1_000_000,
+      maxDurationMs: roundMs,
+      warmupRequests: 3000,
     });
-    for (let i = have; i < target; i += 5000) batch(i, Math.min(target, i + 5000));
+    const ours: LoadResult[] = [];
+    const floor: LoadResult[] = [];
+    const rows: string[][] = [];
+    for (let round = 0; round < opt.rounds; round++) {
+      // Alternate which server goes first, so a drift in machine load hits both alike.
+      const pair =
+        round % 2 === 0
+          ? [
+              (ours[round] = await load(client, opts(url))),
+              (floor[round] = await load(client, opts(`${bare.ready.url}/x`))),
+            ]
+          : [
+              (floor[round] = await load(client, opts(`${bare.ready.url}/x`))),
+              (ours[round] = await load(client, opts(url))),
+            ];
+      void pair;
+      const o = ours[round]!;
+      const b = floor[round]!;
+      rows.push([
+        `round ${round + 1}`,
+        f(o.requestsPerSec),
+        f(o.p50Ms),
+        f(o.p99Ms),
+        f(b.requestsPerSec),
+        f(b.p50Ms),
+        f(b.p99Ms),
+        `${f((100 * o.requestsPerSec) / b.requestsPerSec)} %`,
+        loadNote(),
+      ]);
+    }
+    const med = (rs: LoadResult[], k: 'requestsPerSec' | 'p50Ms' | 'p99Ms') =>
+      median(rs.map((r) => r[k]));
+    rows.push([
+      'median',
+      f(med(ours, 'requestsPerSec')),
+      f(med(ours, 'p50Ms')),
+      f(med(ours, 'p99Ms')),
+      f(med(floor, 'requestsPerSec')),
+      f(med(floor, 'p50Ms')),
+      f(med(floor, 'p99Ms')),
+      `${f((100 * med(ours, 'requestsPerSec')) / med(floor, 'requestsPerSec'))} %`,
+      '',
+    ]);
+    const verdictMem = await svc.request<Memory>('memory');
+    const bareMem = await bare.request<Memory>('memory');
+    printTable(
+      `api: GET /v1/events/:eventId (attested event, ${sample.body.length} B body) vs bare Express 5 ` +
+        `route with the same bytes and headers; ${CONNECTIONS} connections, ${roundMs / 1000} s rounds`,
+      [
+        '',
+        'verdict req/s',
+        'p50 ms',
+        'p99 ms',
+        'bare req/s',
+        'p50 ms',
+        'p99 ms',
+        'verdict/bare',
+        'load avg 1/5/15',
+      ],
+      rows,
+    );
+    console.log(
+      `  requests per round: verdict ${ours.map((r) => r.requests).join(', ')}; bare ${floor.map((r) => r.requests).join(', ')}; ` +
+        `RSS after: verdict ${f(verdictMem.rssMiB)} MiB, bare ${f(bareMem.rssMiB)} MiB`,
+    );
   } finally {
-    db.close();
+    await bare.stop();
   }
 }
 
-async function run(): Promise<void> {
-  const dbg = (m: string) => {
-    if (process.env['BENCH_DEBUG']) process.stderr.write(m + '\n');
-  };
-  const dataDir = mkdtempSync(join(tmpdir(), 'verdict-bench-api-'));
-  const children: Child[] = [];
-  try {
-    dbg('starting');
-    let svc = await startService(dataDir);
-    dbg('started ' + svc.url);
-    children.push(svc);
-    const now = Math.floor(Date.now() / 1000);
-    const first = await json<Created>(`${svc.url}/v1/contracts`, 'POST', contractBody(now));
-    const eventId = first.contract.milestones[0]?.eventId ?? '';
-    const eventUrl = `${svc.url}/v1/events/${encodeURIComponent(eventId)}`;
-    const bytes = (await request(eventUrl)).body;
-    dbg('got bytes ' + bytes.length);
+interface DecisionRun {
+  readonly latMs: number[];
+  /** SQLite counts in the service during the decision request, then during the attestation read(s). */
+  readonly decide: SqliteCounts[];
+  readonly read: SqliteCounts[];
+}
 
-    // 1. read throughput: the service vs a bare Express route with the same bytes
-    await load(2000, () => eventUrl); // warm-up
-    dbg('warm');
-    const ours = await load(READS, () => eventUrl);
-    dbg('ours ' + ours.rps);
-    const bare = await startBare(bytes, join(dataDir, 'bare-body.json'));
-    children.push(bare);
-    dbg('bare ' + bare.url);
-    await load(2000, () => `${bare.url}/x`);
-    const floor = await load(READS, () => `${bare.url}/x`);
-    await stop(bare);
-    dbg('bare stopped');
-
-    // 2. decision → attestation readable
-    const decisions: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const c = await json<Created>(`${svc.url}/v1/contracts`, 'POST', contractBody(now));
-      const base = `${svc.url}/v1/contracts/${c.contract.id}/milestones/0`;
-      await json(`${base}/deliver`, 'POST', { commitSha: 'a'.repeat(40) }, c.tokens.freelancer);
-      const attUrl = `${svc.url}/v1/events/${encodeURIComponent(c.contract.milestones[0]?.eventId ?? '')}/attestation`;
-      const t = performance.now();
-      await json(`${base}/accept`, 'POST', undefined, c.tokens.client);
-      while ((await request(attUrl)).status !== 200);
-      decisions.push(performance.now() - t);
+/**
+ * Phase 2: one decision at a time on prepared contracts; the time from sending the decision to
+ * the attestation being served by `GET /v1/events/:eventId/attestation`.
+ */
+async function decisions(
+  svc: BenchChild<Served>,
+  prepared: readonly PreparedContract[],
+  path: 'accept' | 'mutual',
+): Promise<DecisionRun> {
+  const base = svc.ready.url;
+  const run: DecisionRun = { latMs: [], decide: [], read: [] };
+  for (const p of prepared) {
+    const milestone = `${base}/v1/contracts/${p.contractId}/milestones/0`;
+    const attUrl = `${eventUrl(base, p.eventId)}/attestation`;
+    await svc.request('sqliteCounts'); // reset
+    const t = performance.now();
+    if (path === 'accept') await ok(`${milestone}/accept`, 'POST', undefined, p.tokens.client);
+    else
+      await ok(
+        `${milestone}/accept-proposal`,
+        'POST',
+        { outcome: PROPOSAL_OUTCOME },
+        p.tokens.client,
+      );
+    const tDecided = performance.now();
+    const decide = await svc.request<SqliteCounts>('sqliteCounts');
+    const tPoll = performance.now();
+    // Bounded poll: the decision commits before its answer, so the first read should see it.
+    let polls = 0;
+    while ((await request(attUrl)).status !== 200) {
+      if (++polls > 1000) throw new Error(`attestation of ${p.eventId} never became readable`);
     }
-    decisions.sort((a, b) => a - b);
+    // The IPC round trip for the counts sits between the two requests: not part of the latency.
+    run.latMs.push(tDecided - t + (performance.now() - tPoll));
+    run.decide.push(decide);
+    run.read.push(await svc.request<SqliteCounts>('sqliteCounts'));
+  }
+  return run;
+}
 
-    // 3. 100,000 events
-    await stop(svc);
-    dbg('svc stopped');
-    const template = (() => {
-      const db = openDatabase(paths(dataDir).db);
-      try {
-        const row = db
-          .prepare(
-            'SELECT a.tlv AS tlv, c.terms_json AS termsJson, c.terms_hash AS termsHash FROM announcements a JOIN milestones m ON m.id = a.milestone_id JOIN contracts c ON c.id = m.contract_id LIMIT 1',
-          )
-          .get() as { tlv: Uint8Array; termsJson: string; termsHash: string };
-        return row;
-      } finally {
-        db.close();
-      }
-    })();
-    const seedStart = performance.now();
-    seed(dataDir, EVENTS, template);
-    const seedSec = (performance.now() - seedStart) / 1000;
-    dbg(`seeded in ${seedSec}`);
-    svc = await startService(dataDir);
-    children.push(svc);
-    const idle = rssMiB(svc.proc.pid);
-    // Walk every page of 100.
+function decisionRows(name: string, r: DecisionRun): string[][] {
+  const sorted = [...r.latMs].sort((a, b) => a - b);
+  const range = (xs: number[]) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? String(lo) : `${lo}–${hi}`;
+  };
+  const cells = (cs: SqliteCounts[]) => [
+    range(cs.map((c) => c.explicitTransactions)),
+    range(cs.map((c) => c.savepoints)),
+    range(cs.map((c) => c.autocommitWrites)),
+    range(cs.map((c) => c.autocommitReads)),
+  ];
+  const total = r.decide.map(
+    (c, i) =>
+      c.explicitTransactions +
+      c.autocommitWrites +
+      c.autocommitReads +
+      (r.read[i]?.explicitTransactions ?? 0) +
+      (r.read[i]?.autocommitWrites ?? 0) +
+      (r.read[i]?.autocommitReads ?? 0),
+  );
+  const writes = r.decide.map(
+    (c, i) => c.explicitTransactions + c.autocommitWrites + (r.read[i]?.autocommitWrites ?? 0),
+  );
+  return [
+    [
+      name,
+      String(r.latMs.length),
+      f(percentile(sorted, 50)),
+      f(percentile(sorted, 99)),
+      'decision POST',
+      ...cells(r.decide),
+      range(writes),
+      range(total),
+    ],
+    ['', '', '', '', 'attestation GET', ...cells(r.read), '', ''],
+  ];
+}
+
+interface SizeResult {
+  readonly events: number;
+  readonly seedSec: number;
+  readonly idle: Memory;
+  readonly afterReads: Memory;
+  readonly pages: number;
+  readonly walkSec: number;
+  readonly pageP50: number;
+  readonly pageP99: number;
+  readonly one: LoadResult;
+  readonly many: LoadResult;
+}
+
+/** Phase 3 at one size: seed (service stopped), start, walk the list, read single events. */
+async function atSize(
+  client: BenchChild,
+  dataDir: string,
+  events: number,
+  roundMs: number,
+): Promise<SizeResult> {
+  const seedStart = performance.now();
+  const s = openSeedContext(dataDir);
+  let ids: string[];
+  try {
+    seedClones(s.ctx, events);
+    if (countEvents(s.ctx) !== events)
+      throw new Error(`expected ${events} events, have ${countEvents(s.ctx)}`);
+    // 8,192 distinct events read in turn: more than the service's 4,096-entry caches, so every
+    // read misses them (a fair comparison between sizes: no size gets more cache hits).
+    ids = sampleEventIds(s.ctx, 8192);
+  } finally {
+    s.close();
+  }
+  const seedSec = (performance.now() - seedStart) / 1000;
+  const svc = await BenchChild.start<Served>(
+    'scripts/bench/load/service.ts',
+    benchServiceEnv(dataDir),
+  );
+  try {
+    const base = svc.ready.url;
+    const idle = await svc.request<Memory>('memory');
     const pageLat: number[] = [];
     let cursor: string | null = null;
     let listed = 0;
     const walkStart = performance.now();
     do {
       const t = performance.now();
-      const page: { events: { eventId: string }[]; nextCursor: string | null } = await json(
-        `${svc.url}/v1/events?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
+      const page: { events: unknown[]; nextCursor: string | null } = await ok(
+        `${base}/v1/events?limit=100${cursor === null ? '' : `&cursor=${cursor}`}`,
       );
       pageLat.push(performance.now() - t);
       listed += page.events.length;
       cursor = page.nextCursor;
-    } while (cursor !== null);
+    } while (cursor !== null && listed <= events);
     const walkSec = (performance.now() - walkStart) / 1000;
+    if (listed !== events) throw new Error(`list walk saw ${listed} of ${events} events`);
     pageLat.sort((a, b) => a - b);
-    // Random single-event reads across the whole table.
-    const ids = Array.from({ length: READS }, () => {
-      const i = 100 + Math.floor(Math.random() * (EVENTS - 200));
-      const cid = `e${i.toString(16).padStart(15, '0')}`;
-      return `${svc.url}/v1/events/${encodeURIComponent(`verdict/${cid}/0/${template.termsHash.slice(0, 16)}`)}`;
+    const urls = ids.map((id) => eventUrl(base, id));
+    const one = await load(client, {
+      urls,
+      connections: 1,
+      maxRequests: 3000,
+      maxDurationMs: roundMs,
+      warmupRequests: 200,
     });
-    const single = await load(READS, (i) => ids[i] ?? eventUrl);
-    const loaded = rssMiB(svc.proc.pid);
-
-    printTable(
-      'api: GET /v1/events/:id under load (one process each, ' +
-        `${CONCURRENCY} concurrent, ${READS} requests)`,
-      ['server', 'req/s', 'p50 ms', 'p99 ms'],
-      [
-        ['verdict oracle', formatNumber(ours.rps), formatNumber(ours.p50), formatNumber(ours.p99)],
-        [
-          'bare express, same bytes',
-          formatNumber(floor.rps),
-          formatNumber(floor.p50),
-          formatNumber(floor.p99),
-        ],
-        [
-          'ratio (oracle / bare)',
-          formatNumber(ours.rps / floor.rps),
-          formatNumber(ours.p50 / floor.p50),
-          formatNumber(ours.p99 / floor.p99),
-        ],
-      ],
-    );
-    printTable(
-      'api: decision → attestation readable (share event, 20 decisions)',
-      ['p50 ms', 'max ms'],
-      [
-        [
-          formatNumber(percentile(decisions, 50)),
-          formatNumber(decisions[decisions.length - 1] ?? NaN),
-        ],
-      ],
-    );
-    printTable(
-      `api: with ${listed} events stored (seeded in ${formatNumber(seedSec)} s)`,
-      ['measure', 'value'],
-      [
-        ['list: full walk, pages of 100 (s)', formatNumber(walkSec)],
-        ['list: page p50 (ms)', formatNumber(percentile(pageLat, 50))],
-        ['list: page p99 (ms)', formatNumber(percentile(pageLat, 99))],
-        ['single event, random: req/s', formatNumber(single.rps)],
-        ['single event, random: p50 (ms)', formatNumber(single.p50)],
-        ['single event, random: p99 (ms)', formatNumber(single.p99)],
-        ['service RSS after start (MiB)', formatNumber(idle)],
-        ['service RSS after the reads (MiB)', formatNumber(loaded)],
-      ],
-    );
+    const many = await load(client, {
+      urls,
+      connections: CONNECTIONS,
+      maxRequests: 1_000_000,
+      maxDurationMs: roundMs,
+      warmupRequests: 2000,
+    });
+    const afterReads = await svc.request<Memory>('memory');
+    return {
+      events,
+      seedSec,
+      idle,
+      afterReads,
+      pages: pageLat.length,
+      walkSec,
+      pageP50: percentile(pageLat, 50),
+      pageP99: percentile(pageLat, 99),
+      one,
+      many,
+    };
   } finally {
-    for (const c of children) await stop(c);
+    await svc.stop();
+  }
+}
+
+async function run(): Promise<void> {
+  const largest = intEnv('VERDICT_BENCH_EVENTS', 100_000, 10_000, 10_000_000);
+  const nDecisions = intEnv('VERDICT_BENCH_DECISIONS', 200, 10, 100_000);
+  const roundMs = intEnv('VERDICT_BENCH_ROUND_SEC', 3, 1, 600) * 1000;
+  const rounds = intEnv('VERDICT_BENCH_ROUNDS', 5, 1, 100);
+  const sizes = [...new Set([10_000, 100_000, largest])]
+    .filter((n) => n <= largest)
+    .sort((a, b) => a - b);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average at start ${loadNote()} (shared machine)`,
+  );
+  const dataDir = mkdtempSync(join(tmpdir(), 'verdict-bench-api-'));
+  const client = await BenchChild.start('scripts/bench/load/load-client.ts');
+  let svc: BenchChild<Served> | undefined;
+  try {
+    // Real contracts, through the domain functions, before the service starts (it holds the lock).
+    const prepStart = performance.now();
+    const s = openSeedContext(dataDir);
+    let prepared: ReturnType<typeof prepareContracts>;
+    try {
+      prepared = prepareContracts(
+        s.ctx,
+        { attested: 1, delivered: nDecisions, proposed: nDecisions },
+        PROPOSAL_OUTCOME,
+      );
+    } finally {
+      s.close();
+    }
+    const real = 1 + 2 * nDecisions;
+    console.log(
+      `  ${real} real contracts (signed announcements) prepared in ${f((performance.now() - prepStart) / 1000)} s`,
+    );
+    svc = await BenchChild.start<Served>('scripts/bench/load/service.ts', benchServiceEnv(dataDir));
+    await readsVsBare(client, svc, dataDir, prepared.attested[0]?.eventId ?? '', {
+      roundMs,
+      rounds,
+    });
+
+    await svc.request('countSqlite');
+    const accept = await decisions(svc, prepared.delivered, 'accept');
+    const mutual = await decisions(svc, prepared.proposed, 'mutual');
+    printTable(
+      `api: decision → attestation readable over HTTP (POST the decision, then GET …/attestation ` +
+        `until 200; one at a time, from a separate process). SQLite transactions counted inside ` +
+        `the service, min–max over the decisions`,
+      [
+        'decision',
+        'n',
+        'p50 ms',
+        'p99 ms',
+        'request',
+        'explicit tx',
+        'savepoints',
+        'autocommit w',
+        'autocommit r',
+        'write tx',
+        'all tx',
+      ],
+      [...decisionRows('client accept', accept), ...decisionRows('mutual settlement', mutual)],
+    );
+    console.log(
+      '  explicit tx: db.transaction() at the outermost level (BEGIN … COMMIT); savepoints: nested\n' +
+        '  db.transaction() inside it (part of the same transaction); autocommit w/r: a statement run outside any\n' +
+        '  transaction, which SQLite wraps in an implicit transaction of its own. write tx = explicit + autocommit w;\n' +
+        '  all tx = explicit + autocommit w + autocommit r, over both requests.\n' +
+        `  load average ${loadNote()}`,
+    );
+    await svc.stop();
+    svc = undefined;
+
+    const results: SizeResult[] = [];
+    for (const n of sizes) results.push(await atSize(client, dataDir, n, roundMs));
+    const first = results[0]!;
+    printTable(
+      `api: with N events stored (${real} real contracts made by createContract, the rest clones of one ` +
+        `real contract's rows under new ids: see scripts/bench/load/seed.ts); single reads cycle ` +
+        `through 8,192 distinct events spread over the table`,
+      [
+        'events',
+        'seed s',
+        'list pages',
+        'walk s',
+        'page p50 ms',
+        'page p99 ms',
+        '1 conn p50 ms',
+        '1 conn p99 ms',
+        `${CONNECTIONS} conn req/s`,
+        'p50 ms',
+        'p99 ms',
+        'RSS idle MiB',
+        'RSS after MiB',
+      ],
+      results.map((r) => [
+        String(r.events),
+        f(r.seedSec),
+        String(r.pages),
+        f(r.walkSec),
+        f(r.pageP50),
+        f(r.pageP99),
+        f(r.one.p50Ms),
+        f(r.one.p99Ms),
+        f(r.many.requestsPerSec),
+        f(r.many.p50Ms),
+        f(r.many.p99Ms),
+        f(r.idle.rssMiB),
+        f(r.afterReads.rssMiB),
+      ]),
+    );
+    for (const r of results.slice(1))
+      console.log(
+        `  ${r.events} vs ${first.events} events: single read p50 (1 conn) × ${f(r.one.p50Ms / first.one.p50Ms)}, ` +
+          `req/s (${CONNECTIONS} conn) × ${f(r.many.requestsPerSec / first.many.requestsPerSec)}, ` +
+          `list page p50 × ${f(r.pageP50 / first.pageP50)}`,
+      );
+    console.log(`  load average at end ${loadNote()}`);
+  } finally {
+    await svc?.stop();
+    await client.stop();
     agent.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -349,6 +516,6 @@ async function run(): Promise<void> {
 
 export const bench: Bench = {
   description:
-    'oracle HTTP service: event reads vs bare express, decision latency, 100k events, RSS',
+    'oracle HTTP API: event reads vs bare Express (64 conns), decision→attestation latency and SQLite transactions, 10k/100k(/1M) events, RSS',
   run,
 };
