@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcRejectedError } from '../../src/chain/errors.ts';
+import { devnetFaucet } from '../../src/chain/devnet/index.ts';
 import { signRefund } from '../../src/dlc/protocol.ts';
 import { termsToJson, type MilestoneTerms } from '../../src/party/milestone-terms.ts';
 import type { WatchAction } from '../../src/party/party.ts';
@@ -159,6 +160,33 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 describe('verdict dlc', () => {
+  it('wallet init, address and balance', async () => {
+    const dir = join(world.dirs.devnet, 'cli-party');
+    const runIn = async (argv: string[]) => {
+      const out: string[] = [];
+      const code = await runDlc(
+        ['--data-dir', dir, '--json', ...argv],
+        {
+          out: (l) => out.push(l),
+          err: () => undefined,
+          readStdin: () => Promise.resolve(''),
+        },
+        { ...env(), VERDICT_PARTY_PASSPHRASE: 'another passphrase' },
+      );
+      return { code, json: JSON.parse(out.at(-1) ?? '{}') as Record<string, unknown> };
+    };
+    const init = await runIn(['wallet', 'init', '--scrypt-n', '1024']);
+    expect(init.code).toBe(0);
+    expect(String(init.json['mnemonic']).split(' ')).toHaveLength(24);
+    expect((await runIn(['wallet', 'init'])).code).toBe(1);
+    const address = await runIn(['wallet', 'address']);
+    expect(address.json['address']).toMatch(/^bcrt1q/);
+    await devnetFaucet(world.devnet.rpc, String(address.json['address']), 12_345n);
+    expect((await runIn(['wallet', 'balance'])).json).toEqual({ balanceSat: '12345' });
+    const status = await runIn(['status']);
+    expect(status.json).toEqual({ contracts: [] });
+  });
+
   it('--help and usage errors', async () => {
     expect((await dlc('client', ['--help'])).code).toBe(0);
     expect((await dlc('client', ['frobnicate'])).code).toBe(2);
