@@ -697,6 +697,13 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
 const nobleAdaptor = createEcdsaAdaptor(noblePointOps);
 
 /**
+ * The whole scheme over {@link noblePointOps} (pure JS): the default for code that takes an
+ * {@link EcdsaAdaptor} as a parameter, so that Node callers can pass the native one
+ * (`src/native/ecdsa-adaptor.ts`) instead.
+ */
+export const nobleEcdsaAdaptor: EcdsaAdaptor = nobleAdaptor;
+
+/**
  * Encrypts (pre-signs) an ECDSA signature of `msgHash` under `encryptionKey` (spec
  * `ecdsa_adaptor_encrypt(x, Y, message_hash)`), with a DLEQ proof. The nonce is derived as in
  * secp256k1-zkp from the secret key, `encryptionKey`, `msgHash` and 32 bytes of `auxRand`
@@ -733,6 +740,13 @@ export const adaptorDecrypt: EcdsaAdaptor['adaptorDecrypt'] = nobleAdaptor.adapt
  * high s. Returns null if `signature` is not a decryption of `adaptorSig` under `encryptionKey`.
  */
 export const adaptorRecover: EcdsaAdaptor['adaptorRecover'] = nobleAdaptor.adaptorRecover;
+
+/** {@link EcdsaAdaptor.adaptorEncryptMany} over noble: all CETs of a contract, one key. */
+export const adaptorEncryptMany: EcdsaAdaptor['adaptorEncryptMany'] =
+  nobleAdaptor.adaptorEncryptMany;
+
+/** {@link EcdsaAdaptor.adaptorVerifyMany} over noble: all CETs of a contract, one signer key. */
+export const adaptorVerifyMany: EcdsaAdaptor['adaptorVerifyMany'] = nobleAdaptor.adaptorVerifyMany;
 
 /** Test-only hooks, not part of the API (noble's `__TEST` convention). */
 export const __TEST: { readonly encryptWithNonces: EcdsaAdaptor['encryptWithNonces'] } = {

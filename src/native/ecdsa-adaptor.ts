@@ -5,14 +5,18 @@
  * signatures). Node-only.
  * @module
  */
-import { createEcdsaAdaptor, noblePointOps, type EcdsaAdaptor } from '../crypto/ecdsa-adaptor.ts';
+import {
+  createEcdsaAdaptor,
+  nobleEcdsaAdaptor,
+  type EcdsaAdaptor,
+} from '../crypto/ecdsa-adaptor.ts';
 import { createNativePointOps } from './point-ops.ts';
 import { loadSecp256k1Addon } from './secp256k1-addon.ts';
 
 export type AdaptorBackendName = 'native' | 'noble';
 
 /** The reference backend: what the exported functions of src/crypto/ecdsa-adaptor.ts use. */
-const nobleAdaptor: EcdsaAdaptor = createEcdsaAdaptor(noblePointOps);
+const nobleAdaptor: EcdsaAdaptor = nobleEcdsaAdaptor;
 let nativeAdaptor: EcdsaAdaptor | undefined;
 
 /** The scheme over native libsecp256k1, or `undefined` with the reason it is unavailable. */
