@@ -7,8 +7,10 @@
  * apart. `contract_info` uses the codec of `contract.ts`. Decoding is strict: it must consume
  * exactly its input, and a failure is a {@link DecodeError}.
  *
- * Why not @node-dlc/messaging: see `oracle-codec.ts` (string lengths, attestation layouts); its
- * protocol-v1 messages embed those TLVs, so one codec of our own keeps one truth.
+ * Why not @node-dlc/messaging 1.1.7 (DESIGN.md names it): on the 13 dlcspecs protocol-v1 vectors
+ * its `DlcOffer.deserialize` throws on every `offer_dlc` ("Index out of range"), `DlcAccept`
+ * throws on 7 `accept_dlc` and re-serializes the other 6 differently; only `sign_dlc` round-trips
+ * (checked 2026-11-26). Our codec round-trips all 39 (test/dlc/messages.test.ts).
  */
 import { decodeContractInfoAt, encodeContractInfo, type ContractInfo } from './contract.ts';
 import type { FundingInput } from './funding-input.ts';
