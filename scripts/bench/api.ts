@@ -108,18 +108,13 @@ const loadNote = () =>
     .join(' / ');
 
 /** Phase 1: the event route vs bare Express, alternating rounds. */
-async function readsVsBare(
-  client: BenchChild,
-  svc: BenchChild<Served>,
-  dataDir: string,
-  eventId: string,
-  opt: { roundMs: number; rounds: number },
-): Promise<void> {
-  const roundMs = opt.roundMs;
-  const url = eventUrl(svc.ready.url, eventId);
-  const sample = await request(url);
-  if (sample.status !== 200) throw new Error(`GET ${url}: ${sample.status}`);
-  // The bare route answers the same bytes with the same headers, minus the per-connection ones.
+interface ReadCase {
+  readonly label: string;
+  readonly eventId: string;
+}
+
+/** The headers a bare route must repeat to answer like Verdict, minus the per-connection ones. */
+function replayableHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
   const perConnection = new Set([
     'date',
     'connection',
@@ -127,73 +122,96 @@ async function readsVsBare(
     'content-length',
     'transfer-encoding',
   ]);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(sample.headers))
-    if (!perConnection.has(k) && typeof v === 'string') headers[k] = v;
-  const bodyFile = join(dataDir, 'bare-body.json');
-  writeFileSync(bodyFile, sample.body);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h))
+    if (!perConnection.has(k) && typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/**
+ * Phase 1: `GET /v1/events/:eventId` for each case vs a bare Express route answering the same
+ * bytes and headers, in rounds; within a round the order of the two servers alternates.
+ */
+async function readsVsBare(
+  client: BenchChild,
+  svc: BenchChild<Served>,
+  dataDir: string,
+  cases: readonly ReadCase[],
+  opt: { roundMs: number; rounds: number },
+): Promise<void> {
+  const samples = await Promise.all(
+    cases.map(async (c) => {
+      const url = eventUrl(svc.ready.url, c.eventId);
+      const r = await request(url);
+      if (r.status !== 200) throw new Error(`GET ${url}: ${r.status}`);
+      return { url, body: r.body, headers: replayableHeaders(r.headers) };
+    }),
+  );
+  const routes = samples.map((smp, i) => {
+    const bodyFile = join(dataDir, `bare-body-${i}.json`);
+    writeFileSync(bodyFile, smp.body);
+    return { path: `/x/${i}`, bodyFile, headers: smp.headers };
+  });
   const bare = await BenchChild.start<Served>('scripts/bench/load/bare-express.ts', {
-    BENCH_BARE_BODY_FILE: bodyFile,
-    BENCH_BARE_HEADERS: JSON.stringify(headers),
+    BENCH_BARE_ROUTES: JSON.stringify(routes),
   });
   try {
     const opts = (u: string): LoadOptions => ({
       urls: [u],
       connections: CONNECTIONS,
       maxRequests: 1_000_000,
-      maxDurationMs: roundMs,
-      warmupRequests: 3000,
+      maxDurationMs: opt.roundMs,
+      warmupRequests: 2000,
     });
-    const ours: LoadResult[] = [];
-    const floor: LoadResult[] = [];
+    const ours = cases.map((): LoadResult[] => []);
+    const floor = cases.map((): LoadResult[] => []);
     const rows: string[][] = [];
+    const row = (label: string, round: string, o: Stat, b: Stat, note: string) => [
+      label,
+      round,
+      f(o.requestsPerSec),
+      f(o.p50Ms),
+      f(o.p99Ms),
+      f(b.requestsPerSec),
+      f(b.p50Ms),
+      f(b.p99Ms),
+      `${f((100 * o.requestsPerSec) / b.requestsPerSec)} %`,
+      note,
+    ];
     for (let round = 0; round < opt.rounds; round++) {
-      // Alternate which server goes first, so a drift in machine load hits both alike.
-      const pair =
-        round % 2 === 0
-          ? [
-              (ours[round] = await load(client, opts(url))),
-              (floor[round] = await load(client, opts(`${bare.ready.url}/x`))),
-            ]
-          : [
-              (floor[round] = await load(client, opts(`${bare.ready.url}/x`))),
-              (ours[round] = await load(client, opts(url))),
-            ];
-      void pair;
-      const o = ours[round]!;
-      const b = floor[round]!;
-      rows.push([
-        `round ${round + 1}`,
-        f(o.requestsPerSec),
-        f(o.p50Ms),
-        f(o.p99Ms),
-        f(b.requestsPerSec),
-        f(b.p50Ms),
-        f(b.p99Ms),
-        `${f((100 * o.requestsPerSec) / b.requestsPerSec)} %`,
-        loadNote(),
-      ]);
+      for (const [i, c] of cases.entries()) {
+        const bareUrl = `${bare.ready.url}${routes[i]?.path ?? ''}`;
+        const verdictUrl = samples[i]?.url ?? '';
+        // Alternate which server goes first, so a drift in machine load hits both alike.
+        let o: LoadResult;
+        let b: LoadResult;
+        if ((round + i) % 2 === 0) {
+          o = await load(client, opts(verdictUrl));
+          b = await load(client, opts(bareUrl));
+        } else {
+          b = await load(client, opts(bareUrl));
+          o = await load(client, opts(verdictUrl));
+        }
+        ours[i]?.push(o);
+        floor[i]?.push(b);
+        rows.push(row(c.label, String(round + 1), o, b, loadNote()));
+      }
     }
-    const med = (rs: LoadResult[], k: 'requestsPerSec' | 'p50Ms' | 'p99Ms') =>
-      median(rs.map((r) => r[k]));
-    rows.push([
-      'median',
-      f(med(ours, 'requestsPerSec')),
-      f(med(ours, 'p50Ms')),
-      f(med(ours, 'p99Ms')),
-      f(med(floor, 'requestsPerSec')),
-      f(med(floor, 'p50Ms')),
-      f(med(floor, 'p99Ms')),
-      `${f((100 * med(ours, 'requestsPerSec')) / med(floor, 'requestsPerSec'))} %`,
-      '',
-    ]);
+    const med = (rs: readonly LoadResult[]): Stat => ({
+      requestsPerSec: median(rs.map((r) => r.requestsPerSec)),
+      p50Ms: median(rs.map((r) => r.p50Ms)),
+      p99Ms: median(rs.map((r) => r.p99Ms)),
+    });
+    for (const [i, c] of cases.entries())
+      rows.push(row(c.label, 'median', med(ours[i] ?? []), med(floor[i] ?? []), ''));
     const verdictMem = await svc.request<Memory>('memory');
     const bareMem = await bare.request<Memory>('memory');
     printTable(
-      `api: GET /v1/events/:eventId (attested event, ${sample.body.length} B body) vs bare Express 5 ` +
-        `route with the same bytes and headers; ${CONNECTIONS} connections, ${roundMs / 1000} s rounds`,
+      `api: GET /v1/events/:eventId vs a bare Express 5 route answering the same bytes and ` +
+        `headers; ${CONNECTIONS} connections, ${opt.roundMs / 1000} s per server per round`,
       [
-        '',
+        'event',
+        'round',
         'verdict req/s',
         'p50 ms',
         'p99 ms',
@@ -206,13 +224,15 @@ async function readsVsBare(
       rows,
     );
     console.log(
-      `  requests per round: verdict ${ours.map((r) => r.requests).join(', ')}; bare ${floor.map((r) => r.requests).join(', ')}; ` +
+      `  bodies: ${cases.map((c, i) => `${c.label} ${samples[i]?.body.length ?? 0} B`).join(', ')}; ` +
         `RSS after: verdict ${f(verdictMem.rssMiB)} MiB, bare ${f(bareMem.rssMiB)} MiB`,
     );
   } finally {
     await bare.stop();
   }
 }
+
+type Stat = Pick<LoadResult, 'requestsPerSec' | 'p50Ms' | 'p99Ms'>;
 
 interface DecisionRun {
   readonly latMs: number[];
@@ -396,6 +416,8 @@ async function run(): Promise<void> {
   const nDecisions = intEnv('VERDICT_BENCH_DECISIONS', 200, 10, 100_000);
   const roundMs = intEnv('VERDICT_BENCH_ROUND_SEC', 3, 1, 600) * 1000;
   const rounds = intEnv('VERDICT_BENCH_ROUNDS', 5, 1, 100);
+  // For iterating on one part: a comma list of reads, decisions, sizes (default: all three).
+  const only = new Set((process.env['VERDICT_BENCH_ONLY'] ?? 'reads,decisions,sizes').split(','));
   const sizes = [...new Set([10_000, 100_000, largest])]
     .filter((n) => n <= largest)
     .sort((a, b) => a - b);
@@ -413,98 +435,39 @@ async function run(): Promise<void> {
     try {
       prepared = prepareContracts(
         s.ctx,
-        { attested: 1, delivered: nDecisions, proposed: nDecisions },
+        { attested: 1, open: 1, delivered: nDecisions, proposed: nDecisions },
         PROPOSAL_OUTCOME,
       );
     } finally {
       s.close();
     }
-    const real = 1 + 2 * nDecisions;
+    const real = 2 + 2 * nDecisions;
     console.log(
       `  ${real} real contracts (signed announcements) prepared in ${f((performance.now() - prepStart) / 1000)} s`,
     );
     svc = await BenchChild.start<Served>('scripts/bench/load/service.ts', benchServiceEnv(dataDir));
-    await readsVsBare(client, svc, dataDir, prepared.attested[0]?.eventId ?? '', {
-      roundMs,
-      rounds,
-    });
+    // An attested event (final: what a wallet fetches to settle) and an open one (still changing).
+    if (only.has('reads'))
+      await readsVsBare(
+        client,
+        svc,
+        dataDir,
+        [
+          { label: 'attested', eventId: prepared.attested[0]?.eventId ?? '' },
+          { label: 'open', eventId: prepared.open[0]?.eventId ?? '' },
+        ],
+        { roundMs, rounds },
+      );
 
-    await svc.request('countSqlite');
-    const accept = await decisions(svc, prepared.delivered, 'accept');
-    const mutual = await decisions(svc, prepared.proposed, 'mutual');
-    printTable(
-      `api: decision → attestation readable over HTTP (POST the decision, then GET …/attestation ` +
-        `until 200; one at a time, from a separate process). SQLite transactions counted inside ` +
-        `the service, min–max over the decisions`,
-      [
-        'decision',
-        'n',
-        'p50 ms',
-        'p99 ms',
-        'request',
-        'explicit tx',
-        'savepoints',
-        'autocommit w',
-        'autocommit r',
-        'write tx',
-        'all tx',
-      ],
-      [...decisionRows('client accept', accept), ...decisionRows('mutual settlement', mutual)],
-    );
-    console.log(
-      '  explicit tx: db.transaction() at the outermost level (BEGIN … COMMIT); savepoints: nested\n' +
-        '  db.transaction() inside it (part of the same transaction); autocommit w/r: a statement run outside any\n' +
-        '  transaction, which SQLite wraps in an implicit transaction of its own. write tx = explicit + autocommit w;\n' +
-        '  all tx = explicit + autocommit w + autocommit r, over both requests.\n' +
-        `  load average ${loadNote()}`,
-    );
+    if (only.has('decisions')) await decisionPhase(svc, prepared);
     await svc.stop();
     svc = undefined;
 
     const results: SizeResult[] = [];
-    for (const n of sizes) results.push(await atSize(client, dataDir, n, roundMs));
-    const first = results[0]!;
-    printTable(
-      `api: with N events stored (${real} real contracts made by createContract, the rest clones of one ` +
-        `real contract's rows under new ids: see scripts/bench/load/seed.ts); single reads cycle ` +
-        `through 8,192 distinct events spread over the table`,
-      [
-        'events',
-        'seed s',
-        'list pages',
-        'walk s',
-        'page p50 ms',
-        'page p99 ms',
-        '1 conn p50 ms',
-        '1 conn p99 ms',
-        `${CONNECTIONS} conn req/s`,
-        'p50 ms',
-        'p99 ms',
-        'RSS idle MiB',
-        'RSS after MiB',
-      ],
-      results.map((r) => [
-        String(r.events),
-        f(r.seedSec),
-        String(r.pages),
-        f(r.walkSec),
-        f(r.pageP50),
-        f(r.pageP99),
-        f(r.one.p50Ms),
-        f(r.one.p99Ms),
-        f(r.many.requestsPerSec),
-        f(r.many.p50Ms),
-        f(r.many.p99Ms),
-        f(r.idle.rssMiB),
-        f(r.afterReads.rssMiB),
-      ]),
-    );
-    for (const r of results.slice(1))
-      console.log(
-        `  ${r.events} vs ${first.events} events: single read p50 (1 conn) × ${f(r.one.p50Ms / first.one.p50Ms)}, ` +
-          `req/s (${CONNECTIONS} conn) × ${f(r.many.requestsPerSec / first.many.requestsPerSec)}, ` +
-          `list page p50 × ${f(r.pageP50 / first.pageP50)}`,
-      );
+    if (only.has('sizes')) {
+      for (const n of sizes) results.push(await atSize(client, dataDir, n, roundMs));
+      printSizes(results, real);
+    }
     console.log(`  load average at end ${loadNote()}`);
   } finally {
     await svc?.stop();
@@ -512,6 +475,87 @@ async function run(): Promise<void> {
     agent.destroy();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function decisionPhase(
+  svc: BenchChild<Served>,
+  prepared: ReturnType<typeof prepareContracts>,
+): Promise<void> {
+  await svc.request('countSqlite');
+  const accept = await decisions(svc, prepared.delivered, 'accept');
+  const mutual = await decisions(svc, prepared.proposed, 'mutual');
+  printTable(
+    `api: decision → attestation readable over HTTP (POST the decision, then GET …/attestation ` +
+      `until 200; one at a time, from a separate process). SQLite transactions counted inside ` +
+      `the service, min–max over the decisions`,
+    [
+      'decision',
+      'n',
+      'p50 ms',
+      'p99 ms',
+      'request',
+      'explicit tx',
+      'savepoints',
+      'autocommit w',
+      'autocommit r',
+      'write tx',
+      'all tx',
+    ],
+    [...decisionRows('client accept', accept), ...decisionRows('mutual settlement', mutual)],
+  );
+  console.log(
+    '  explicit tx: db.transaction() at the outermost level (BEGIN … COMMIT); savepoints: nested\n' +
+      '  db.transaction() inside it (part of the same transaction); autocommit w/r: a statement run outside any\n' +
+      '  transaction, which SQLite wraps in an implicit transaction of its own. write tx = explicit + autocommit w;\n' +
+      '  all tx = explicit + autocommit w + autocommit r, over both requests.\n' +
+      `  load average ${loadNote()}`,
+  );
+}
+
+function printSizes(results: readonly SizeResult[], real: number): void {
+  if (results.length === 0) return;
+  const first = results[0]!;
+  printTable(
+    `api: with N events stored (${real} real contracts made by createContract, the rest clones of one ` +
+      `real contract's rows under new ids: see scripts/bench/load/seed.ts); single reads cycle ` +
+      `through 8,192 distinct events spread over the table`,
+    [
+      'events',
+      'seed s',
+      'list pages',
+      'walk s',
+      'page p50 ms',
+      'page p99 ms',
+      '1 conn p50 ms',
+      '1 conn p99 ms',
+      `${CONNECTIONS} conn req/s`,
+      'p50 ms',
+      'p99 ms',
+      'RSS idle MiB',
+      'RSS after MiB',
+    ],
+    results.map((r) => [
+      String(r.events),
+      f(r.seedSec),
+      String(r.pages),
+      f(r.walkSec),
+      f(r.pageP50),
+      f(r.pageP99),
+      f(r.one.p50Ms),
+      f(r.one.p99Ms),
+      f(r.many.requestsPerSec),
+      f(r.many.p50Ms),
+      f(r.many.p99Ms),
+      f(r.idle.rssMiB),
+      f(r.afterReads.rssMiB),
+    ]),
+  );
+  for (const r of results.slice(1))
+    console.log(
+      `  ${r.events} vs ${first.events} events: single read p50 (1 conn) × ${f(r.one.p50Ms / first.one.p50Ms)}, ` +
+        `req/s (${CONNECTIONS} conn) × ${f(r.many.requestsPerSec / first.many.requestsPerSec)}, ` +
+        `list page p50 × ${f(r.pageP50 / first.pageP50)}`,
+    );
 }
 
 export const bench: Bench = {

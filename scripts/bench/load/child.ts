@@ -33,9 +33,16 @@ export class BenchChild<Ready = unknown> {
     return this.proc.pid ?? -1;
   }
 
-  /** Spawns `script` (a path relative to the repo root) and resolves with its `ready` payload. */
-  static start<R>(script: string, env: Record<string, string> = {}): Promise<BenchChild<R>> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+  /**
+   * Spawns `script` (a path relative to the repo root) and resolves with its `ready` payload.
+   * `nodeArgs` go before the script (e.g. `--cpu-prof` to profile a server under load).
+   */
+  static start<R>(
+    script: string,
+    env: Record<string, string> = {},
+    nodeArgs: readonly string[] = [],
+  ): Promise<BenchChild<R>> {
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -124,14 +124,14 @@ export interface PreparedContract {
 
 /**
  * Real contracts brought to the step just before a decision, through the domain functions:
- * `delivered` ones (the client may accept), ones with a standing proposal of `proposalOutcome` by
+ * `open` ones, `delivered` ones (the client may accept), ones with a standing proposal of `proposalOutcome` by
  * the freelancer (the client may settle mutually), and `attested` ones (accepted).
  */
 export function prepareContracts(
   ctx: AppContext,
-  counts: { delivered: number; proposed: number; attested: number },
+  counts: { open: number; delivered: number; proposed: number; attested: number },
   proposalOutcome: number,
-): { delivered: PreparedContract[]; proposed: PreparedContract[]; attested: PreparedContract[] } {
+): Record<keyof typeof counts, PreparedContract[]> {
   const input = createContractInput.parse(contractBody(ctx.now()));
   const make = (n: number, step: (ref: { contractId: string; index: number }) => void) =>
     ctx.db.transaction(() =>
@@ -150,6 +150,7 @@ export function prepareContracts(
       deliver(ref);
       acceptMilestone(ctx, ref, client);
     }),
+    open: make(counts.open, () => undefined),
     delivered: make(counts.delivered, deliver),
     proposed: make(counts.proposed, (ref) => proposeOutcome(ctx, ref, freelancer, proposalOutcome)),
   };
