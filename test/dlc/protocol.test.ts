@@ -326,3 +326,65 @@ describe('in-memory round trip', () => {
     void _typed;
   });
 });
+
+describe('single-funded by the accepter', () => {
+  it('the freelancer offers without inputs, the client accepts and funds; outcomes execute', () => {
+    const clientWallet = key(60);
+    const descriptor = milestoneEnumDescriptor(AMOUNT, false);
+    const freelancer = side(70, [], key(71));
+    const client = side(80, [coin(clientWallet.spk, 400_000n, 4n)], clientWallet);
+    const offer = createOffer({
+      chainHash: CHAIN,
+      temporaryContractId: new Uint8Array(32).fill(8),
+      contractInfo: {
+        kind: 'single',
+        totalCollateral: AMOUNT,
+        parts: [{ descriptor, oracleInfo: { kind: 'single', announcement } }],
+      },
+      offerCollateral: 0n,
+      side: freelancer,
+      fundOutputSerialId: 6n,
+      feeRatePerVb: 3n,
+    });
+    const terms: DlcTerms = {
+      chainHash: CHAIN,
+      oraclePublicKey: oracle.publicKey,
+      eventId: announcement.event.eventId,
+      convention: 'tagged',
+      descriptor,
+      totalCollateral: AMOUNT,
+      offerCollateral: 0n,
+      feeRatePerVb: 3n,
+    };
+    const { accept } = acceptOffer({ offer, terms, utxos: new Map(), side: client });
+    const { sign } = signAccept({
+      offer,
+      accept,
+      convention: 'tagged',
+      utxos: chainOf(accept.fundingInputs),
+      side: freelancer,
+    });
+    expect(sign.fundingSignatures).toEqual([]);
+    const { fundingTx, contract } = finalizeSign({
+      offer,
+      accept,
+      sign,
+      convention: 'tagged',
+      side: client,
+    });
+    expect(contract.funding.fees.singleFunder).toBe('accept');
+    expect(contract.funding.fees.offer).toEqual({ fundingFee: 0n, closingFee: 0n });
+    expect(fundingTx.inputsLength).toBe(1);
+    const att = createAttestation(oracle, announcement, 'accepted');
+    const { tx } = executeCet({
+      contract,
+      role: 'offer',
+      fundingSecretKey: freelancer.fundingSecretKey,
+      counterpartyAdaptorSignatures: accept.cetAdaptorSignatures,
+      attestations: [att],
+    });
+    expect(tx.outputsLength).toBe(1);
+    expect(tx.getOutput(0)).toMatchObject({ amount: AMOUNT });
+    expect(bytesToHex(tx.getOutput(0).script!)).toBe(bytesToHex(freelancer.payoutSpk));
+  });
+});
