@@ -168,9 +168,14 @@ export class AdaptorWorkerPool {
   /** Stops the workers; later calls reject. */
   async close(): Promise<void> {
     this.closed = true;
-    const error = new Error('adaptor worker pool closed');
+    const error = this.failure ?? new Error('adaptor worker pool closed');
     for (const t of this.queue.splice(0)) t.reject(error);
-    await Promise.all(this.workers.splice(0).map((w) => w.worker.terminate()));
+    const workers = this.workers.splice(0);
+    for (const w of workers) {
+      w.task?.reject(error); // work in flight is abandoned, never half-reported
+      w.task = undefined;
+    }
+    await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 
   /** Chunks small enough that every worker gets several (load balance), large enough to amortize. */
@@ -219,11 +224,9 @@ export class AdaptorWorkerPool {
     });
     const fail = (error: Error): void => {
       if (this.closed) return;
-      // A worker that dies takes the pool with it: no silent retries with partial results.
-      this.failure ??= error;
-      w.task?.reject(error);
-      w.task = undefined;
-      for (const t of this.queue.splice(0)) t.reject(error);
+      // A worker that dies takes the pool with it (every pending call rejects with its error):
+      // no silent retries, no partial results.
+      this.failure = error;
       void this.close();
     };
     worker.on('error', fail);

@@ -3,6 +3,7 @@
 // refuses work.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adaptorEncrypt, adaptorVerify } from '../../src/crypto/ecdsa-adaptor.ts';
 import {
@@ -102,6 +103,26 @@ describe('pool lifecycle and the shared pool', () => {
     await pool.close();
     expect(pool.isClosed()).toBe(true);
     await expect(pool.createAdaptorSignatures(x, jobs.slice(0, 1))).rejects.toThrow(/closed/);
+  });
+
+  it('closing rejects the calls in flight and queued', async () => {
+    const pool = new AdaptorWorkerPool({ size: 1 });
+    const pending = pool.createAdaptorSignatures(x, jobs); // several chunks: one runs, others queue
+    const closing = pool.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    await closing;
+  });
+
+  it('a worker that dies fails the calls in flight and closes the pool', async () => {
+    const pool = new AdaptorWorkerPool({ size: 1 });
+    const pending = pool.createAdaptorSignatures(x, jobs);
+    // reach into the pool to kill its worker, as a crash would
+    const { workers } = pool as unknown as { workers: { worker: Worker }[] };
+    expect(workers).toHaveLength(1);
+    await workers[0]!.worker.terminate();
+    await expect(pending).rejects.toThrow(/exited/);
+    expect(pool.isClosed()).toBe(true);
+    await expect(pool.createAdaptorSignatures(x, jobs.slice(0, 1))).rejects.toThrow(/exited/);
   });
 
   it('rejects a size that is not a positive integer', () => {
