@@ -188,8 +188,8 @@ export class AdaptorWorkerPool {
 
   private run(body: RequestBody): Promise<Uint8Array[] | boolean[]> {
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error('adaptor worker pool closed'));
       if (this.failure) return reject(this.failure);
+      if (this.closed) return reject(new Error('adaptor worker pool closed'));
       this.queue.push({ body, resolve, reject });
       this.dispatch();
     });
