@@ -4,8 +4,10 @@
  * libsecp256k1 when available, else noble), so results are byte-identical to signing in the
  * calling thread with the same aux randomness. Node-only.
  *
- * Workers start lazily and do not keep the process alive while idle. When this module runs as
- * TypeScript source (tsx, vitest), workers are started with tsx's loader (`--import tsx`).
+ * Workers start lazily (≈ 0.5 s each under tsx, mostly compiling the TypeScript) and do not keep
+ * the process alive while idle. Under TypeScript source (tsx, vitest) each worker registers tsx's
+ * hooks before importing its entry. A worker that dies closes the pool: every pending call
+ * rejects with its error.
  * @module
  */
 import { randomBytes } from 'node:crypto';
