@@ -96,6 +96,24 @@ function load(client: BenchChild, opts: LoadOptions): Promise<LoadResult> {
   });
 }
 
+interface Measured extends LoadResult {
+  /** The server process's CPU time (user + system) per answered request, warm-up included. */
+  readonly serverCpuUsPerReq: number;
+}
+
+/** `load`, plus the CPU time the server process spent on it (steadier than req/s on a busy box). */
+async function loadServer(
+  client: BenchChild,
+  server: BenchChild<Served>,
+  opts: LoadOptions,
+): Promise<Measured> {
+  const before = await server.request<NodeJS.CpuUsage>('cpu');
+  const r = await load(client, opts);
+  const after = await server.request<NodeJS.CpuUsage>('cpu');
+  const cpuUs = after.user - before.user + (after.system - before.system);
+  return { ...r, serverCpuUsPerReq: cpuUs / (r.requests + (opts.warmupRequests ?? 0)) };
+}
+
 const median = (xs: readonly number[]): number =>
   percentile(
     [...xs].sort((a, b) => a - b),
@@ -163,8 +181,8 @@ async function readsVsBare(
       maxDurationMs: opt.roundMs,
       warmupRequests: 2000,
     });
-    const ours = cases.map((): LoadResult[] => []);
-    const floor = cases.map((): LoadResult[] => []);
+    const ours = cases.map((): Measured[] => []);
+    const floor = cases.map((): Measured[] => []);
     const rows: string[][] = [];
     const row = (label: string, round: string, o: Stat, b: Stat, note: string) => [
       label,
@@ -176,6 +194,9 @@ async function readsVsBare(
       f(b.p50Ms),
       f(b.p99Ms),
       `${f((100 * o.requestsPerSec) / b.requestsPerSec)} %`,
+      f(o.serverCpuUsPerReq),
+      f(b.serverCpuUsPerReq),
+      `${f((100 * b.serverCpuUsPerReq) / o.serverCpuUsPerReq)} %`,
       note,
     ];
     for (let round = 0; round < opt.rounds; round++) {
@@ -183,24 +204,25 @@ async function readsVsBare(
         const bareUrl = `${bare.ready.url}${routes[i]?.path ?? ''}`;
         const verdictUrl = samples[i]?.url ?? '';
         // Alternate which server goes first, so a drift in machine load hits both alike.
-        let o: LoadResult;
-        let b: LoadResult;
+        let o: Measured;
+        let b: Measured;
         if ((round + i) % 2 === 0) {
-          o = await load(client, opts(verdictUrl));
-          b = await load(client, opts(bareUrl));
+          o = await loadServer(client, svc, opts(verdictUrl));
+          b = await loadServer(client, bare, opts(bareUrl));
         } else {
-          b = await load(client, opts(bareUrl));
-          o = await load(client, opts(verdictUrl));
+          b = await loadServer(client, bare, opts(bareUrl));
+          o = await loadServer(client, svc, opts(verdictUrl));
         }
         ours[i]?.push(o);
         floor[i]?.push(b);
         rows.push(row(c.label, String(round + 1), o, b, loadNote()));
       }
     }
-    const med = (rs: readonly LoadResult[]): Stat => ({
+    const med = (rs: readonly Measured[]): Stat => ({
       requestsPerSec: median(rs.map((r) => r.requestsPerSec)),
       p50Ms: median(rs.map((r) => r.p50Ms)),
       p99Ms: median(rs.map((r) => r.p99Ms)),
+      serverCpuUsPerReq: median(rs.map((r) => r.serverCpuUsPerReq)),
     });
     for (const [i, c] of cases.entries())
       rows.push(row(c.label, 'median', med(ours[i] ?? []), med(floor[i] ?? []), ''));
@@ -219,9 +241,17 @@ async function readsVsBare(
         'p50 ms',
         'p99 ms',
         'verdict/bare',
+        'verdict cpu µs/req',
+        'bare cpu µs/req',
+        'bare/verdict cpu',
         'load avg 1/5/15',
       ],
       rows,
+    );
+    console.log(
+      '  verdict/bare: req/s ratio (the target, ≥ 80 %). cpu µs/req: CPU time of the server process per\n' +
+        '  request; bare/verdict cpu is the req/s ratio the two would reach, each alone on a core: steadier\n' +
+        '  than wall-clock req/s on a machine shared with other work.',
     );
     console.log(
       `  bodies: ${cases.map((c, i) => `${c.label} ${samples[i]?.body.length ?? 0} B`).join(', ')}; ` +
@@ -232,7 +262,7 @@ async function readsVsBare(
   }
 }
 
-type Stat = Pick<LoadResult, 'requestsPerSec' | 'p50Ms' | 'p99Ms'>;
+type Stat = Pick<Measured, 'requestsPerSec' | 'p50Ms' | 'p99Ms' | 'serverCpuUsPerReq'>;
 
 interface DecisionRun {
   readonly latMs: number[];

@@ -31,6 +31,7 @@ serveParent(
   { url: `http://127.0.0.1:${port}`, pid: process.pid },
   {
     memory: () => memoryMiB(),
+    cpu: () => process.cpuUsage(),
     stop: () => {
       server.close();
       server.closeAllConnections();

@@ -2,7 +2,7 @@
  * Child process entry: the Verdict service (`startServer`, as `oracle/main.ts` starts it, but with
  * the cron tick off so that no scheduler transaction lands inside a measurement), configured from
  * the environment the bench passes. Commands: `countSqlite` (install the transaction counter),
- * `sqliteCounts` (take and reset the counts), `memory`, `stop`.
+ * `sqliteCounts` (take and reset the counts), `memory`, `cpu` (process.cpuUsage), `stop`.
  */
 import { loadConfig } from '../../../oracle/config.ts';
 import { startServer } from '../../../oracle/server.ts';
@@ -19,6 +19,7 @@ serveParent(
     },
     sqliteCounts: () => takeSqliteCounts(),
     memory: () => memoryMiB(),
+    cpu: () => process.cpuUsage(),
     stop: async () => {
       await running.close();
       setImmediate(() => process.exit(0));
