@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError, NotFoundError } from '../errors.ts';
+import type { arbiterSummaryView } from './api-schemas.ts';
 import type { ArbiterRow, ArbitrationStore } from './store.ts';
 import { arbiterExists, invalidCredentials, inviteInvalid, rateLimited } from './errors.ts';
 import {
@@ -59,14 +60,7 @@ export const loginInput = z.strictObject({
   password: z.string().min(1).max(PASSWORD_MAX_LENGTH),
 });
 
-export interface ArbiterSummary {
-  readonly id: string;
-  readonly displayName: string;
-  readonly status: ArbiterRow['status'];
-  readonly linkedIdentities: readonly string[];
-  readonly createdAt: number;
-  readonly disabledAt: number | null;
-}
+export type ArbiterSummary = z.output<typeof arbiterSummaryView>;
 
 export function linkedIdentitiesOf(row: ArbiterRow): string[] {
   return z.array(z.string()).parse(JSON.parse(row.linked_json));

@@ -11,11 +11,17 @@ import type { MilestoneRow } from '../db/stores.ts';
 import { appendAudit } from '../domain/audit-log.ts';
 import type { JsonValue } from '../domain/canonical-json.ts';
 import { getContract } from '../domain/contracts.ts';
-import { actorString, decideMilestone, type PartyActor } from '../domain/milestones.ts';
+import {
+  actorString,
+  decideMilestone,
+  disputeInfoSchema,
+  type PartyActor,
+} from '../domain/milestones.ts';
 import type { MilestoneTerms, Terms } from '../domain/terms.ts';
 import { AppError, NotFoundError } from '../errors.ts';
 import { linkedIdentitiesOf } from './accounts.ts';
-import { aggregateVotes, type Tally } from './aggregate.ts';
+import { tallyView, type DisputeViewJson } from './api-schemas.ts';
+import { aggregateVotes } from './aggregate.ts';
 import { appealNotAllowed, evidenceClosed, notOnPanel, votingNotOpen } from './errors.ts';
 import { choosePanel, type PartyIdentity, type PoolArbiter } from './panel.ts';
 import { phaseAt, secondsLeft, type DisputePhase } from './phases.ts';
@@ -161,8 +167,9 @@ export function seatFirstRound(a: Arbitration, m: MilestoneRow, actor: string): 
   );
 }
 
-function tallyOf(row: DisputeRow): Tally | null {
-  return row.tally_json === null ? null : (JSON.parse(row.tally_json) as Tally);
+/** The stored tally, parsed (a database row is an edge too). */
+function tallyOf(row: DisputeRow): z.output<typeof tallyView> | null {
+  return row.tally_json === null ? null : tallyView.parse(JSON.parse(row.tally_json));
 }
 
 /**
@@ -538,7 +545,7 @@ export function queueOf(a: Arbitration, arbiterId: string) {
  * closes its votes appear nowhere, except an arbiter's own vote to that arbiter (so it can be
  * reviewed and changed). After the close, every vote with its rationale.
  */
-export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer) {
+export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer): DisputeViewJson {
   settleIfDue(a, milestoneId);
   const m = a.ctx.stores.milestoneById(milestoneId);
   if (m === undefined)
@@ -557,9 +564,7 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
   const announcement = a.ctx.stores.getAnnouncement(m.event_id);
   const attestation = a.ctx.stores.getAttestation(m.event_id);
   const dispute =
-    m.dispute_json === null
-      ? null
-      : (JSON.parse(m.dispute_json) as { byRole: string; reason: string });
+    m.dispute_json === null ? null : disputeInfoSchema.parse(JSON.parse(m.dispute_json));
   const first = rounds[0];
   return {
     contract: {
@@ -595,7 +600,13 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
       dispute,
       decidedOutcome: m.decided_outcome,
       decidedReason: m.decided_reason,
-      disputeTerms: mt.dispute,
+      disputeTerms: {
+        ...mt.dispute,
+        panel:
+          'arbiters' in mt.dispute.panel
+            ? { arbiters: [...mt.dispute.panel.arbiters] }
+            : { poolSize: mt.dispute.panel.poolSize },
+      },
     },
     appeal: {
       allowed: mt.dispute.appealAllowed,
@@ -666,4 +677,4 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
     now,
   };
 }
-export type DisputeView = ReturnType<typeof disputeView>;
+export type DisputeView = DisputeViewJson;

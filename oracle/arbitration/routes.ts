@@ -42,6 +42,7 @@ import {
   voteInput,
   type Arbitration,
 } from './disputes.ts';
+import type * as S from './api-schemas.ts';
 import { ARBITRATION_ROUTES } from './route-table.ts';
 import { requireSameOrigin, sessionOf, type ArbiterSessions } from './session.ts';
 import type { ArbitrationStore } from './store.ts';
@@ -50,6 +51,8 @@ import type { UiAssets } from './ui-assets.ts';
 /** DESIGN/issue 6: the arbiters' app allows nothing but its own origin. */
 export const UI_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+type Out<T extends z.ZodType> = z.output<T>;
 
 const contractIdParam = z.string().regex(/^[0-9a-f]{16}$/);
 const indexParam = z
@@ -136,7 +139,8 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
   };
 
   route('arbitersList', (_req, res) => {
-    res.json({ arbiters: a.store.arbiters().map(summaryOf) });
+    const body: Out<typeof S.arbiterListView> = { arbiters: a.store.arbiters().map(summaryOf) };
+    res.json(body);
   });
   route('arbiterInvite', smallJson, (req, res) => {
     const issued = inviteArbiter(acc, inviteInput.parse(req.body ?? {}));
@@ -144,20 +148,28 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
       { arbiterId: issued.arbiter.id, expiresAt: issued.expiresAt },
       'arbiter invited',
     );
-    res.status(201).json({ ...issued, inviteUrl: inviteUrl(ctx, req, issued.token) });
+    const reply: Out<typeof S.issuedInviteView> = {
+      ...issued,
+      inviteUrl: inviteUrl(ctx, req, issued.token),
+    };
+    res.status(201).json(reply);
   });
   route('arbiterReinvite', smallJson, (req, res) => {
     const { arbiterId } = arbiterIdParam.parse(req.params);
     const body = reinviteBody.parse(req.body ?? {});
     const issued = reinviteArbiter(acc, arbiterId, body.ttlSec);
     ctx.logger.info({ arbiterId, expiresAt: issued.expiresAt }, 'arbiter re-invited');
-    res.status(201).json({ ...issued, inviteUrl: inviteUrl(ctx, req, issued.token) });
+    const reply: Out<typeof S.issuedInviteView> = {
+      ...issued,
+      inviteUrl: inviteUrl(ctx, req, issued.token),
+    };
+    res.status(201).json(reply);
   });
   route('arbiterDisable', (req, res) => {
     const { arbiterId } = arbiterIdParam.parse(req.params);
-    const arbiter = disableArbiter(acc, arbiterId);
+    const reply: Out<typeof S.arbiterView> = { arbiter: disableArbiter(acc, arbiterId) };
     ctx.logger.info({ arbiterId }, 'arbiter disabled');
-    res.json({ arbiter });
+    res.json(reply);
   });
 
   route('disputeView', (req, res) => {
@@ -177,9 +189,10 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
       partyActor(res),
       evidenceInput.parse(req.body ?? {}),
     );
-    res.status(201).json({
+    const reply: Out<typeof S.evidenceCreatedView> = {
       evidence: { id: row.id, kind: row.kind, sha256: row.sha256, sizeBytes: row.size_bytes },
-    });
+    };
+    res.status(201).json(reply);
   });
   route('disputeAttachment', (req, res) => {
     const { row, bytes } = attachmentOf(
@@ -196,12 +209,13 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
   route('disputeAppeal', smallJson, (req, res) => {
     const { reason } = appealInput.parse(req.body ?? {});
     const d = requestAppeal(a, milestoneIdOf(ctx, req.params), partyActor(res), reason);
-    res.status(201).json({
+    const reply: Out<typeof S.appealCreatedView> = {
       disputeId: d.id,
       round: d.round,
       evidenceEndsAt: d.evidence_ends_at,
       votingEndsAt: d.voting_ends_at,
-    });
+    };
+    res.status(201).json(reply);
   });
 }
 

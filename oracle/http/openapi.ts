@@ -3,6 +3,7 @@
  * (`schemas.ts`) and validate the requests (the domain's input schemas).
  */
 import { z } from 'zod';
+import { arbitrationOpenApiPaths } from '../arbitration/openapi.ts';
 import { ciOpenApiPaths } from '../ci/openapi.ts';
 import type { AppContext } from '../context.ts';
 import { dlcMessageInput } from '../domain/dlc-relay.ts';
@@ -311,6 +312,10 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
   }
   // Issue 7: the CI routes document themselves (oracle/ci/openapi.ts).
   for (const [path, item] of Object.entries(ciOpenApiPaths())) {
+    paths[path] = { ...paths[path], ...item };
+  }
+  // Issue 6: the arbitration routes document themselves (oracle/arbitration/openapi.ts).
+  for (const [path, item] of Object.entries(arbitrationOpenApiPaths())) {
     paths[path] = { ...paths[path], ...item };
   }
   return {
