@@ -21,6 +21,7 @@ export interface VerifyJob {
   readonly msgHash: Uint8Array;
 }
 
+/** A chunk of work posted to a worker (`id` pairs it with its response). */
 export type WorkerRequest = { readonly id: number; readonly backend: AdaptorBackendName } & (
   | {
       readonly kind: 'encrypt';
@@ -30,6 +31,7 @@ export type WorkerRequest = { readonly id: number; readonly backend: AdaptorBack
   | { readonly kind: 'verify'; readonly publicKey: Uint8Array; readonly jobs: readonly VerifyJob[] }
 );
 
+/** A worker's answer: the results in job order, or the error the chunk raised. */
 export type WorkerResponse =
   | { readonly id: number; readonly ok: true; readonly result: Uint8Array[] | boolean[] }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
