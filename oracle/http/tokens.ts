@@ -5,13 +5,16 @@ import { UnauthorizedError } from '../errors.ts';
 export const TOKEN_ISSUER = 'verdict-oracle';
 export const TOKEN_AUDIENCE = 'verdict-api';
 
+// Every token the service issues expires; one without `exp` was not made by this code (issue 9 §3).
+const expiry = { exp: z.number().int() };
 const partyClaims = z.object({
+  ...expiry,
   typ: z.literal('party'),
   sub: z.string().min(1),
   cid: z.string().min(1),
   role: z.enum(['client', 'freelancer']),
 });
-const adminClaims = z.object({ typ: z.literal('admin'), sub: z.string().min(1) });
+const adminClaims = z.object({ ...expiry, typ: z.literal('admin'), sub: z.string().min(1) });
 const claimsSchema = z.discriminatedUnion('typ', [partyClaims, adminClaims]);
 
 export type Principal =
