@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 
+/** A JSON answer serialized once: its bytes and strong ETag (the SHA-256 of the bytes). */
+export interface SerializedBody {
+  readonly bytes: Buffer;
+  readonly etag: string;
+}
+
+export function serializeBody(body: unknown): SerializedBody {
+  const bytes = Buffer.from(JSON.stringify(body));
+  return { bytes, etag: `"${createHash('sha256').update(bytes).digest('base64url')}"` };
+}
+
 /**
  * Sends `body` with a strong ETag (the SHA-256 of its exact bytes) and answers a matching
  * `If-None-Match` with 304. `immutable` adds `Cache-Control: public, max-age=31536000, immutable`
@@ -12,8 +23,17 @@ export function sendCached(
   body: unknown,
   opts: { immutable: boolean },
 ): void {
-  const bytes = Buffer.from(JSON.stringify(body));
-  const etag = `"${createHash('sha256').update(bytes).digest('base64url')}"`;
+  sendSerialized(req, res, serializeBody(body), opts);
+}
+
+/** `sendCached` for an answer serialized earlier (perf: a cached answer skips JSON and SHA-256). */
+export function sendSerialized(
+  req: Request,
+  res: Response,
+  body: SerializedBody,
+  opts: { immutable: boolean },
+): void {
+  const { bytes, etag } = body;
   res.setHeader('ETag', etag);
   res.setHeader(
     'Cache-Control',
