@@ -36,8 +36,8 @@ export type WorkerResponse =
   | { readonly id: number; readonly ok: true; readonly result: Uint8Array[] | boolean[] }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
-/** Runs one request in the current thread (the worker's whole job; exported for tests). */
-export function handleRequest(req: WorkerRequest): Uint8Array[] | boolean[] {
+/** Runs one request in this thread: the worker's whole job. */
+function handleRequest(req: WorkerRequest): Uint8Array[] | boolean[] {
   const scheme = ecdsaAdaptor(req.backend);
   if (req.kind === 'encrypt') return scheme.adaptorEncryptMany(req.secretKey, req.jobs);
   return scheme.adaptorVerifyMany(req.publicKey, req.jobs);
