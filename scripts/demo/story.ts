@@ -132,6 +132,7 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
     freelancer: join(tmp, 'freelancer'),
   };
   const cleanups: (() => Promise<void> | void)[] = [];
+  cleanups.push(oneConnectionPerRequest());
   try {
     return await story();
   } catch (e) {
@@ -293,9 +294,10 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
       const { address } = (await dlc('client', ['wallet', 'address'], false)) as {
         address: string;
       };
-      await devnetFaucet(devnet.rpc, address, COIN_SAT, false);
+      const paid = await devnetFaucet(devnet.rpc, address, COIN_SAT, false);
+      miner.label(paid.txid, `faucet coin ${i + 1} to the client`);
     }
-    await miner.mineNow('faucet coins');
+    await miner.mineNow();
     const clientStartSat = BigInt(
       ((await dlc('client', ['wallet', 'balance'])) as { balanceSat: string }).balanceSat,
     );
@@ -560,6 +562,26 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
   }
 }
 
+/**
+ * Sends `Connection: close` on every fetch of this process until the returned function restores
+ * fetch. The demo runs the oracle, the devnet and both parties in one event loop: a CET signing
+ * that keeps the loop busy for seconds also holds back the server's keep-alive timer, which then
+ * closes a pooled connection under the very next request ("fetch failed"). Separate processes
+ * do not share that timer; here one connection per request avoids the race.
+ */
+function oneConnectionPerRequest(): () => void {
+  const plain = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const headers = new Headers(input instanceof Request ? input.headers : undefined);
+    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+    headers.set('connection', 'close');
+    return plain(input, { ...init, headers });
+  };
+  return () => {
+    globalThis.fetch = plain;
+  };
+}
+
 /** The CLI's I/O into an array (nothing printed). */
 function capture(out: string[]): {
   out: (l: string) => void;
@@ -599,7 +621,8 @@ interface Miner {
   label(txid: string, what: string): void;
   /** Names the transactions nobody labelled (looked up when a block is mined). */
   describe(f: (txid: string) => string | undefined): void;
-  mineNow(what: string): Promise<void>;
+  /** Mines a block now (the mempool's transactions, if any). */
+  mineNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -609,12 +632,14 @@ function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
   let describe: (txid: string) => string | undefined = () => undefined;
   let stopped = false;
   let busy: Promise<void> = Promise.resolve();
-  const mine = async (fallback?: string): Promise<void> => {
+  const mine = async (force = false): Promise<void> => {
     const mempool = (await devnet.rpc.call('getrawmempool', [])) as string[];
-    if (mempool.length === 0 && fallback === undefined) return;
+    if (mempool.length === 0 && !force) return;
     await devnet.rpc.generateToAddress(1, MINER_ADDRESS);
     const what = mempool.map((t) => labels.get(t) ?? describe(t) ?? `${t.slice(0, 16)}…`);
-    say(`  block ${await devnet.rpc.getBlockCount()} mined: ${fallback ?? what.join(', ')}`);
+    say(
+      `  block ${await devnet.rpc.getBlockCount()} mined: ${what.join(', ') || 'an empty block'}`,
+    );
   };
   const loop = async (): Promise<void> => {
     while (!stopped) {
@@ -629,9 +654,9 @@ function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
     describe: (f) => {
       describe = f;
     },
-    async mineNow(what) {
+    async mineNow() {
       await busy;
-      await mine(what);
+      await mine(true);
     },
     async stop() {
       stopped = true;
