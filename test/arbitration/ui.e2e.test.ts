@@ -339,6 +339,69 @@ describe('arbiter web UI in Chromium', () => {
         expect({ url: r.url, csp: r.csp }).toEqual({ url: r.url, csp: UI_CSP });
     },
   );
+
+  it('an enum dispute is voted with the keyboard alone', { timeout: 120_000 }, async () => {
+    const { page } = await newArbiterPage(800, 900);
+    await activateAndLogIn(page, await invite(s, 'kay', { displayName: 'Kay Keyboard' }));
+    const c = await createContract(s, [
+      {
+        title: 'Logo',
+        outcome: 'enum',
+        dispute: {
+          panel: { arbiters: ['kay'] },
+          quorum: 1,
+          evidenceWindowSec: 0,
+          votingWindowSec: HOUR,
+          fallbackOutcome: 'rejected',
+        },
+      },
+    ]);
+    const url = (action: string) => milestoneUrl(c.contract.id, 0, action);
+    expectOk(
+      await call(s.url, 'POST', url('deliver'), {
+        token: c.tokens.freelancer,
+        body: { commitSha: COMMIT },
+      }),
+    );
+    expectOk(
+      await call(s.url, 'POST', url('dispute'), {
+        token: c.tokens.freelancer,
+        body: { reason: 'The client went silent.' },
+      }),
+    );
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your disputes' }).waitFor();
+    /** Presses Tab until the focused element matches, as a keyboard user would. */
+    const tabTo = async (matches: (el: { tag: string; text: string; id: string }) => boolean) => {
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press('Tab');
+        const el = await page.evaluate(() => {
+          const a = document.activeElement as HTMLElement | null;
+          return { tag: a?.tagName ?? '', text: (a?.textContent ?? '').trim(), id: a?.id ?? '' };
+        });
+        if (matches(el)) return;
+      }
+      throw new Error('focus never reached the element');
+    };
+    await tabTo((el) => el.tag === 'A' && el.text.includes('Logo'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your sealed vote' }).waitFor();
+    await tabTo((el) => el.text === 'Reject the delivery');
+    await page.keyboard.press('Space');
+    expect(
+      await page.getByRole('button', { name: 'Reject the delivery' }).getAttribute('aria-pressed'),
+    ).toBe('true');
+    await tabTo((el) => el.id === 'rationale');
+    await page.keyboard.type('The logo was never delivered in vector form.');
+    await tabTo((el) => el.text === 'Cast sealed vote');
+    await page.keyboard.press('Enter');
+    await page.locator('#my-vote').getByText('Your current vote: rejected').waitFor();
+    s.clock.advance(HOUR);
+    await page.reload();
+    await page.locator('#round-1-outcome').getByText('rejected').waitFor();
+    const verified = page.locator('#verify-result');
+    await expect.poll(() => verified.getAttribute('data-verified')).toBe('true');
+  });
 });
 
 mkdirSync(SCREENSHOTS, { recursive: true });
