@@ -115,7 +115,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 const sat = (v: bigint): string => v.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 
-/** Runs the whole story; never throws for a failed check (it is in the result), only for bugs. */
+/** Runs the whole story. Never throws: whatever went wrong is in the result's `problems`. */
 export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
   const elapsed = (): string => ((Date.now() - started) / 1000).toFixed(1).padStart(5);
@@ -141,7 +141,13 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
     if (!(e instanceof DemoError) && e instanceof Error && e.stack !== undefined) io.line(e.stack);
     return { ok: false, problems: [message], rows: [], table: '', elapsedSec: seconds() };
   } finally {
-    for (const c of cleanups.reverse()) await c();
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        io.line(`(cleanup: ${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
     if (opts.keep === true) io.line(`(data kept in ${tmp})`);
     else rmSync(tmp, { recursive: true, force: true });
   }
@@ -643,7 +649,9 @@ function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
   };
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      busy = mine();
+      busy = mine().catch((e: unknown) => {
+        say(`  miner: ${e instanceof Error ? e.message : String(e)}`);
+      });
       await busy;
       await sleep(250);
     }
@@ -689,7 +697,12 @@ async function startWatcher(
     party.store
       .listContracts()
       .find((r) => (JSON.parse(r.terms_json) as { eventId: string }).eventId === eventId);
+  const last = new Map<number, string>();
   const tell = (a: WatchAction): void => {
+    // Said once per change: a pass repeats `closing_seen` until the CET is mined.
+    const key = `${a.action} ${a.txid ?? ''} ${a.detail ?? ''}`;
+    if (last.get(a.contract) === key) return;
+    last.set(a.contract, key);
     const row = party.store.getContract(a.contract);
     const m = milestoneOf(row);
     const txid = a.txid === undefined ? '' : ` ${a.txid}`;
@@ -707,7 +720,12 @@ async function startWatcher(
   let stopped = false;
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      for (const a of await party.poll(oracle)) tell(a);
+      try {
+        for (const a of await party.poll(oracle)) tell(a);
+      } catch (e) {
+        // A transport hiccup: the next pass repeats the same work (poll is idempotent).
+        say(`  ${who}'s watcher: ${e instanceof Error ? e.message : String(e)}`);
+      }
       await sleep(200);
     }
   };
