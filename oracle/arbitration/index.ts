@@ -37,6 +37,7 @@ export function installArbitration(
       sessionKey(loadOrCreateJwtSecret(ctx.config.dataDir)),
       store,
       ctx.now,
+      ctx.config.publicUrl,
     ),
     throttle: new LoginThrottle(),
     uiReady,

@@ -269,13 +269,13 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
     next();
   });
   ui.post('/api/invite/accept', json, async (req, res) => {
-    requireSameOrigin(req);
+    requireSameOrigin(req, sessions.publicOrigin);
     const arbiter = await acceptInvite(acc, acceptInviteInput.parse(req.body ?? {}));
     ctx.logger.info({ arbiterId: arbiter.id }, 'arbiter accepted invite');
     res.json({ arbiter });
   });
   ui.post('/api/login', json, async (req, res) => {
-    requireSameOrigin(req);
+    requireSameOrigin(req, sessions.publicOrigin);
     const input = loginInput.parse(req.body ?? {});
     const arbiter = await login(acc, throttle, input, req.ip ?? 'unknown');
     const csrfToken = sessions.start(req, res, arbiter);

@@ -56,12 +56,22 @@ export interface ArbiterSession {
 export class ArbiterSessions {
   readonly #secret: Buffer;
 
+  /** `VERDICT_PUBLIC_URL`'s origin, when the service sits behind a TLS-terminating proxy. */
+  readonly publicOrigin: string | undefined;
+
   constructor(
     secret: Buffer,
     private readonly store: ArbitrationStore,
     private readonly now: () => number,
+    publicUrl?: string,
   ) {
     this.#secret = secret;
+    this.publicOrigin = publicUrl === undefined ? undefined : new URL(publicUrl).origin;
+  }
+
+  /** `Secure` when this request came over https, or the service is published over https. */
+  #secureFlag(req: Request): string {
+    return req.secure || this.publicOrigin?.startsWith('https:') === true ? '; Secure' : '';
   }
 
   /** Sets the session and CSRF cookies; returns the CSRF token for the page to echo. */
@@ -80,7 +90,7 @@ export class ArbiterSessions {
       },
     );
     const csrf = csrfTokenFor(this.#secret, sid);
-    const secure = req.secure ? '; Secure' : '';
+    const secure = this.#secureFlag(req);
     res.append(
       'Set-Cookie',
       `${SESSION_COOKIE}=${token}; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`,
@@ -93,7 +103,7 @@ export class ArbiterSessions {
   }
 
   clear(req: Request, res: Response): void {
-    const secure = req.secure ? '; Secure' : '';
+    const secure = this.#secureFlag(req);
     res.append(
       'Set-Cookie',
       `${SESSION_COOKIE}=; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=0${secure}`,
@@ -145,7 +155,7 @@ export class ArbiterSessions {
       const session = this.read(req);
       if (session === undefined) throw new UnauthorizedError('unauthorized', 'log in first');
       if (!SAFE_METHODS.has(req.method)) {
-        requireSameOrigin(req);
+        requireSameOrigin(req, this.publicOrigin);
         const header = req.get(CSRF_HEADER) ?? '';
         const cookie = cookiesOf(req).get(CSRF_COOKIE) ?? '';
         if (
@@ -173,14 +183,15 @@ export function sessionOf(res: Response): ArbiterSession {
 /**
  * The origin check of a state-changing browser request (also used for login and invite
  * redemption, which have no session yet): `Origin`, or `Referer` when a browser omits `Origin`,
- * must name this host. A request with neither is refused: browsers send one on every cross-site
+ * must name this host (or the published origin of `VERDICT_PUBLIC_URL`). A request with neither is refused: browsers send one on every cross-site
  * POST, so only non-browser clients omit both, and those have no business on cookie routes.
  */
-export function requireSameOrigin(req: Request): void {
+export function requireSameOrigin(req: Request, publicOrigin?: string): void {
   const origin = req.get('origin') ?? refererOrigin(req.get('referer'));
   if (origin === undefined) throw csrfRejected('missing Origin header');
-  const expected = `${req.protocol}://${req.get('host') ?? ''}`;
-  if (origin !== expected) throw csrfRejected('cross-origin request refused');
+  const direct = `${req.protocol}://${req.get('host') ?? ''}`;
+  if (origin !== direct && origin !== publicOrigin)
+    throw csrfRejected('cross-origin request refused');
 }
 
 function refererOrigin(referer: string | undefined): string | undefined {

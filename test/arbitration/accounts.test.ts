@@ -159,6 +159,38 @@ describe('arbiter accounts', () => {
     expectError(await uiCall(s, 'GET', '/me', { session: later }), 401, 'unauthorized');
   });
 
+  it('behind a TLS proxy (VERDICT_PUBLIC_URL https): the published origin is accepted, cookies are Secure', async () => {
+    const proxied = await startTestServer({
+      env: { VERDICT_PUBLIC_URL: 'https://verdict.example' },
+    });
+    try {
+      await activeArbiters(proxied, ['tls']);
+      const res = await fetch(`${proxied.url}/arbiter/api/login`, {
+        method: 'POST',
+        headers: { origin: 'https://verdict.example', 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'tls', password: PASSWORD }),
+      });
+      expect(res.status).toBe(200);
+      for (const c of res.headers.getSetCookie()) expect(c).toMatch(/; Secure$/);
+      const evil = await fetch(`${proxied.url}/arbiter/api/login`, {
+        method: 'POST',
+        headers: { origin: 'https://verdict.example.evil', 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'tls', password: PASSWORD }),
+      });
+      expect(evil.status).toBe(403);
+      const inv = expectOk(
+        await call<{ inviteUrl: string }>(proxied.url, 'POST', '/v1/arbiters', {
+          token: adminToken(proxied),
+          body: { id: 'tls2', displayName: 'T' },
+        }),
+        201,
+      );
+      expect(inv.inviteUrl).toMatch(/^https:\/\/verdict\.example\/arbiter\/#invite=/);
+    } finally {
+      await proxied.dispose();
+    }
+  });
+
   it('CSRF: cookie-authenticated writes need the session token and this origin', async () => {
     const [eve, fay] = await activeArbiters(s, ['eve', 'fay']);
     const c = await disputedContract(s, {
