@@ -121,7 +121,22 @@ describe('npm start (first run)', () => {
     expect(await s.exited).toBe(0);
     expect(existsSync(join(dataDir, 'verdict.lock'))).toBe(false);
     expect(existsSync(join(dataDir, 'devnet', 'devnet-chain.json'))).toBe(true);
-  }, 60_000);
+
+    // A second start opens the same key and chain: nothing is created, the message says so.
+    const again = await start(freshEnv(dataDir));
+    expect(field(again.message, 'Oracle key')).toBe(field(s.message, 'Oracle key'));
+    expect(again.message).not.toContain('(created now)');
+    expect(again.message).toMatch(
+      /Back up the oracle key's mnemonic \(offline\): +VERDICT_DATA_DIR=/,
+    );
+    const rpc2 = new BitcoinRpcClient({
+      url: field(again.message, 'Devnet RPC'),
+      cookieFile: field(again.message, 'Devnet cookie'),
+    });
+    expect((await rpc2.getBlockchainInfo()).chain).toBe('regtest');
+    again.proc.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  }, 90_000);
 
   it('VERDICT_DEVNET=off: the service runs without a chain', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'verdict-first-run-off-'));
