@@ -11,6 +11,9 @@ const KILLS = Number(process.env['VERDICT_CRASH_KILLS'] ?? '4');
 describe('crash safety (kill -9 and restart)', () => {
   it(`survives ${KILLS} SIGKILLs with no acknowledged write lost`, async () => {
     const report = await runCrashTest({ kills: KILLS, concurrency: 6, maxActionsPerRound: 40 });
+    console.info(
+      `crash: seed ${report.seed}, ${report.kills} kills, ${report.attempted} writes attempted, ${report.acknowledged} acknowledged, ${report.unanswered} cut by a kill, ${report.facts} facts, ${report.attestationsSeen} attestations, ${report.auditEntries} audit entries, integrity ${report.integrityCheck}, ${report.violations.length} violations`,
+    );
     expect(report.violations, `seed ${report.seed}`).toEqual([]);
     expect(report.integrityCheck).toBe('ok');
     expect(report.starts).toBe(KILLS + 1);
