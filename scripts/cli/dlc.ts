@@ -21,6 +21,7 @@ import {
 } from '../../src/party/oracle-client.ts';
 import { Party, type WatchAction } from '../../src/party/party.ts';
 import type { ContractRow } from '../../src/party/store.ts';
+import { acquireWatchLock } from '../../src/party/watch-lock.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 
 export const DLC_USAGE = `usage: verdict dlc <command> [options]
@@ -349,6 +350,7 @@ export async function runDlc(
         case 'watch': {
           const intervalSec = Number(values.interval ?? '10');
           if (!(intervalSec > 0)) throw new UsageError('--interval must be > 0');
+          const release = acquireWatchLock(dataDir);
           let stop = false;
           const onSignal = (): void => {
             stop = true;
@@ -372,6 +374,7 @@ export async function runDlc(
           } finally {
             process.off('SIGINT', onSignal);
             process.off('SIGTERM', onSignal);
+            release();
           }
         }
         case 'settle': {

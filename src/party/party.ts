@@ -69,6 +69,8 @@ import {
 } from './wallet.ts';
 
 export const KEYSTORE_FILE = 'keystore.json';
+/** Blocks searched back from the tip for a counterparty's closing transaction (no -txindex). */
+const CLOSING_SEARCH_DEPTH = 4032;
 export const STORE_FILE = 'party.sqlite';
 
 /** The data dir has no keystore yet (`verdict dlc wallet init`). */
@@ -533,6 +535,37 @@ export class Party {
     }
   }
 
+  /**
+   * Which of the contract's own transactions (its CETs, its refund) spent the funding output:
+   * looked up by txid in the mempool and, through -txindex or devnet, the chain; without an index
+   * (plain Core) the blocks since the funding are searched for the candidate txids.
+   */
+  private async findClosing(
+    contract: DlcContract,
+  ): Promise<{ kind: 'cet' | 'refund'; txid: string; raw: Uint8Array } | null> {
+    const candidates = new Map<string, 'cet' | 'refund'>([
+      ...contract.cets.cets.map((cet) => [cet.tx.id, 'cet'] as const),
+      [contract.refundTx.id, 'refund'],
+    ]);
+    for (const [txid, kind] of candidates) {
+      const info = await this.chain.getTransaction(txid);
+      if (info !== null) return { kind, txid, raw: info.raw };
+    }
+    let hash = (await this.chain.getBlockchainInfo()).bestBlockHash;
+    for (let depth = 0; depth < CLOSING_SEARCH_DEPTH; depth++) {
+      const block = await this.chain.getBlockInfo(hash);
+      if (block.txids.includes(contract.funding.txid)) return null;
+      const hit = block.txids.find((t) => candidates.has(t));
+      if (hit !== undefined) {
+        const raw = await this.chain.getRawTransaction(hit, hash);
+        return { kind: candidates.get(hit) ?? 'cet', txid: hit, raw };
+      }
+      if (block.previousBlockHash === null) return null;
+      hash = block.previousBlockHash;
+    }
+    return null;
+  }
+
   /** Confirmations of a transaction: through its outputs (no -txindex needed), else getrawtransaction. */
   private async confirmations(txid: string, outputs: number): Promise<number | null> {
     for (let vout = 0; vout < outputs; vout++) {
@@ -673,24 +706,19 @@ export class Party {
     const fundingOut = await this.chain.getTxOut(fundingTxid, fundIndex, true);
     if (fundingOut === null) {
       // Spent: the counterparty closed. Find which of the contract's transactions did.
-      const candidates: { kind: 'cet' | 'refund'; tx: Transaction }[] = [
-        ...c.contract.cets.cets.map((cet) => ({ kind: 'cet' as const, tx: cet.tx })),
-        { kind: 'refund', tx: c.contract.refundTx },
-      ];
-      for (const cand of candidates) {
-        const info = await this.chain.getTransaction(cand.tx.id);
-        if (info === null) continue;
+      const found = await this.findClosing(c.contract);
+      if (found !== null) {
         this.store.update(
           row.id,
           row.state,
           {
-            closing_kind: cand.kind,
-            closing_txid: info.txid,
-            closing_tx_hex: bytesToHex(info.raw),
+            closing_kind: found.kind,
+            closing_txid: found.txid,
+            closing_tx_hex: bytesToHex(found.raw),
           },
-          `counterparty broadcast the ${cand.kind}`,
+          `counterparty broadcast the ${found.kind}`,
         );
-        return { contract: row.id, action: 'closing_seen', txid: info.txid };
+        return { contract: row.id, action: 'closing_seen', txid: found.txid };
       }
       throw new DlcProtocolError(
         'funding_spent_elsewhere',

@@ -180,7 +180,8 @@ export class PartyWallet {
     return Promise.all(
       coins.map(async (c) => ({
         inputSerialId: randomSerialId(),
-        prevTx: await this.chain.getRawTransaction(c.txid),
+        // With the block hash Core finds a confirmed transaction without -txindex.
+        prevTx: await this.chain.getRawTransaction(c.txid, await this.chain.getBlockHash(c.height)),
         prevTxVout: c.vout,
         sequence: 0xffffffff,
         maxWitnessLen: P2WPKH_MAX_WITNESS_LEN,

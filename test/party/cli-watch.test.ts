@@ -117,9 +117,13 @@ function startWatcher(who: 'client' | 'freelancer'): {
   child: ChildProcess;
   next: (action: string) => Promise<WatchAction>;
 } {
+  // One process (node with tsx's loader), so that SIGKILL kills the watcher itself; the tsx CLI
+  // would run it in a child process that survives its parent's SIGKILL.
   const child = spawn(
-    join(repoRoot, 'node_modules', '.bin', 'tsx'),
+    process.execPath,
     [
+      '--import',
+      'tsx',
       'scripts/verdict.ts',
       'dlc',
       'watch',
@@ -211,6 +215,10 @@ describe('verdict dlc', () => {
     const second = startWatcher('freelancer');
     const resumed = await second.next('closing_seen');
     expect(resumed.txid).toBe(broadcast.txid);
+    // The killed watcher's lock was stale and taken over; a second live watcher is refused.
+    const another = await dlc('freelancer', ['watch', '--once']);
+    expect(another.code).toBe(1);
+    expect(another.json).toMatchObject({ error: { code: 'watcher_running' } });
     expect(await world.devnet.rpc.call('getrawmempool', [])).toEqual([broadcast.txid]);
     await world.mine(1);
     const settled = await second.next('settled');
