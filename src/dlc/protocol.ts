@@ -25,6 +25,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Transaction } from '@scure/btc-signer';
+import type { EcdsaAdaptor } from '../crypto/ecdsa-adaptor.ts';
 import type { HashConvention } from '../crypto/hash.ts';
 import {
   adaptorSigningItems,
@@ -514,6 +515,8 @@ export interface AcceptOfferParams {
   readonly utxos: UtxoLookup;
   readonly side: PartySide;
   readonly onProgress?: ProgressCallback;
+  /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
+  readonly scheme?: EcdsaAdaptor;
 }
 
 /**
@@ -553,6 +556,7 @@ export function acceptOffer(params: AcceptOfferParams): {
       side.fundingSecretKey,
       contract.adaptorItems,
       params.onProgress,
+      params.scheme,
     ),
     refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
   };
@@ -568,6 +572,8 @@ export interface SignAcceptParams {
   readonly utxos: UtxoLookup;
   readonly side: PartySide;
   readonly onProgress?: ProgressCallback;
+  /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
+  readonly scheme?: EcdsaAdaptor;
 }
 
 /**
@@ -581,6 +587,8 @@ export function verifyAccept(params: {
   readonly convention: HashConvention;
   readonly utxos: UtxoLookup;
   readonly onProgress?: ProgressCallback;
+  /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
+  readonly scheme?: EcdsaAdaptor;
 }): DlcContract {
   const { offer, accept } = params;
   if (accept.protocolVersion !== PROTOCOL_VERSION) {
@@ -611,6 +619,7 @@ export function verifyAccept(params: {
     contract.adaptorItems,
     accept.cetAdaptorSignatures,
     params.onProgress,
+    params.scheme,
   );
   return contract;
 }
@@ -633,6 +642,7 @@ export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract:
       side.fundingSecretKey,
       contract.adaptorItems,
       params.onProgress,
+      params.scheme,
     ),
     refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
     fundingSignatures: signFundingInputs(contract, 'offer', side),
@@ -649,6 +659,8 @@ export interface FinalizeSignParams {
   readonly convention: HashConvention;
   readonly side: PartySide;
   readonly onProgress?: ProgressCallback;
+  /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
+  readonly scheme?: EcdsaAdaptor;
 }
 
 /**
@@ -661,6 +673,8 @@ export function verifySign(params: {
   readonly sign: SignDlc;
   readonly convention: HashConvention;
   readonly onProgress?: ProgressCallback;
+  /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
+  readonly scheme?: EcdsaAdaptor;
 }): DlcContract {
   const { offer, accept, sign } = params;
   if (sign.protocolVersion !== PROTOCOL_VERSION) {
@@ -676,6 +690,7 @@ export function verifySign(params: {
     contract.adaptorItems,
     sign.cetAdaptorSignatures,
     params.onProgress,
+    params.scheme,
   );
   const offerIndices = contract.funding.inputs.flatMap((input, index) =>
     input.party === 'offer' ? [index] : [],
