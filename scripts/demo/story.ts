@@ -184,9 +184,6 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
     say(`oracle           ${url}  (API docs ${url}/docs, arbiter UI ${url}/arbiter/)`);
     say(`oracle key       ${oracleInfo.publicKey}`);
 
-    const miner = startMiner(devnet, say);
-    cleanups.push(() => miner.stop());
-
     // ---------------------------------------------------------------- arbiters
     heading('2. The operator invites three arbiters; each accepts the invite');
     const cliEnv = {
@@ -300,10 +297,14 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
       const { address } = (await dlc('client', ['wallet', 'address'], false)) as {
         address: string;
       };
-      const paid = await devnetFaucet(devnet.rpc, address, COIN_SAT, false);
-      miner.label(paid.txid, `faucet coin ${i + 1} to the client`);
+      const paid = await devnetFaucet(devnet.rpc, address, COIN_SAT);
+      say(
+        `devnet faucet: ${sat(COIN_SAT)} sat to the client's ${address} (tx ${paid.txid.slice(0, 16)}…, mined)`,
+      );
     }
-    await miner.mineNow();
+    // From here on a block is mined whenever a transaction waits in the mempool.
+    const miner = startMiner(devnet, say);
+    cleanups.push(() => miner.stop());
     const clientStartSat = BigInt(
       ((await dlc('client', ['wallet', 'balance'])) as { balanceSat: string }).balanceSat,
     );
@@ -627,8 +628,6 @@ interface Miner {
   label(txid: string, what: string): void;
   /** Names the transactions nobody labelled (looked up when a block is mined). */
   describe(f: (txid: string) => string | undefined): void;
-  /** Mines a block now (the mempool's transactions, if any). */
-  mineNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -637,22 +636,18 @@ function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
   const labels = new Map<string, string>();
   let describe: (txid: string) => string | undefined = () => undefined;
   let stopped = false;
-  let busy: Promise<void> = Promise.resolve();
-  const mine = async (force = false): Promise<void> => {
+  const mine = async (): Promise<void> => {
     const mempool = (await devnet.rpc.call('getrawmempool', [])) as string[];
-    if (mempool.length === 0 && !force) return;
+    if (mempool.length === 0) return;
     await devnet.rpc.generateToAddress(1, MINER_ADDRESS);
     const what = mempool.map((t) => labels.get(t) ?? describe(t) ?? `${t.slice(0, 16)}…`);
-    say(
-      `  block ${await devnet.rpc.getBlockCount()} mined: ${what.join(', ') || 'an empty block'}`,
-    );
+    say(`  block ${await devnet.rpc.getBlockCount()} mined: ${what.join(', ')}`);
   };
   const loop = async (): Promise<void> => {
     while (!stopped) {
-      busy = mine().catch((e: unknown) => {
+      await mine().catch((e: unknown) => {
         say(`  miner: ${e instanceof Error ? e.message : String(e)}`);
       });
-      await busy;
       await sleep(250);
     }
   };
@@ -661,10 +656,6 @@ function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
     label: (txid, what) => labels.set(txid, what),
     describe: (f) => {
       describe = f;
-    },
-    async mineNow() {
-      await busy;
-      await mine(true);
     },
     async stop() {
       stopped = true;
