@@ -700,6 +700,33 @@ export class Party {
         this.store.update(row.id, to, {}, `${row.closing_kind} confirmed (${conf})`);
         return { contract: row.id, action: to, txid: row.closing_txid };
       }
+      if (conf === null && (await this.chain.getTxOut(fundingTxid, fundIndex, true)) === null) {
+        // Ours is nowhere, yet the funding output is spent: the counterparty's closing won.
+        const found = await this.findClosing(c.contract);
+        if (found !== null && found.txid !== row.closing_txid) {
+          const foundConf = await this.confirmations(found.txid, 2);
+          if (foundConf === null || foundConf === 0) {
+            return {
+              contract: row.id,
+              action: 'closing_seen',
+              txid: found.txid,
+              detail: `the counterparty's ${found.kind} is in the mempool`,
+            };
+          }
+          const to = found.kind === 'refund' ? 'refunded' : 'settled';
+          this.store.update(
+            row.id,
+            to,
+            {
+              closing_kind: found.kind,
+              closing_txid: found.txid,
+              closing_tx_hex: bytesToHex(found.raw),
+            },
+            `the counterparty's ${found.kind} confirmed (${foundConf}) instead of ours`,
+          );
+          return { contract: row.id, action: to, txid: found.txid };
+        }
+      }
       await this.broadcast(row.closing_tx_hex);
       return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
     }

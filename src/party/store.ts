@@ -14,8 +14,10 @@
  * same transaction.
  *
  * The closing transaction (CET or refund) is written here *before* it is broadcast, and never
- * replaced: after a crash the watcher re-sends the same bytes, so there is never a second,
- * conflicting closing transaction from this party.
+ * replaced while it can still be broadcast: after a crash the watcher re-sends the same bytes, so
+ * there is never a second, conflicting closing transaction from this party. Only when the chain
+ * confirmed another closing transaction of the contract (the counterparty's) is that one recorded,
+ * together with the final state.
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -69,9 +71,12 @@ const MIGRATIONS: readonly string[] = [
     outpoint TEXT PRIMARY KEY,
     contract INTEGER NOT NULL REFERENCES contracts(id)
   ) STRICT;
-  -- A closing transaction, once written, is never replaced by another.
+  -- A closing transaction, once chosen, is never replaced by another, except by the one that
+  -- the chain confirmed instead (the counterparty's, which won a race): recorded with the final
+  -- state, when nothing can be broadcast any more.
   CREATE TRIGGER closing_tx_immutable BEFORE UPDATE OF closing_txid, closing_tx_hex ON contracts
   WHEN OLD.closing_txid IS NOT NULL AND NEW.closing_txid IS NOT OLD.closing_txid
+    AND NEW.state NOT IN ('settled', 'refunded')
   BEGIN SELECT RAISE(ABORT, 'closing transaction already chosen'); END;
   -- States only move forward.
   CREATE TRIGGER state_forward_only BEFORE UPDATE OF state ON contracts
