@@ -32,6 +32,8 @@ export const TEST_ENV = {
   VERDICT_SCRYPT_N: '1024',
   VERDICT_KEYSTORE_PASSPHRASE: 'correct horse battery staple',
   VERDICT_LOG_LEVEL: 'silent',
+  // Service tests need no chain: the oracle never uses one (tests of `npm start` turn it on).
+  VERDICT_DEVNET: 'off',
 };
 
 export interface TestServer extends RunningServer {
