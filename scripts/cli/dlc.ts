@@ -43,6 +43,7 @@ commands:
   settle REF [--attestation FILE]
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
+  cancel REF                  withdraw an offer not yet signed (its coins become spendable)
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
@@ -395,6 +396,11 @@ export async function runDlc(
         case 'refund': {
           const action = await party.refund(contractRef());
           print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        case 'cancel': {
+          const row = party.cancel(contractRef().id.toString());
+          print(`contract ${row.id} cancelled`, { contract: summary(row) });
           return 0;
         }
         default:

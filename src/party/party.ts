@@ -485,6 +485,22 @@ export class Party {
     return bytesToHex(c.contractId);
   }
 
+  /**
+   * Withdraws an offer this party made and has not signed (state `offered`): its reserved coins
+   * become spendable again. A contract this party has signed cannot be cancelled: the
+   * counterparty holds signatures over it, so only the chain can end it.
+   */
+  cancel(ref: string): ContractRow {
+    const row = this.store.findContract(ref);
+    if (row === undefined) throw new ContractStateError(`no contract ${ref}`);
+    if (row.role !== 'offer' || row.state !== 'offered') {
+      throw new ContractStateError(
+        `only an offer not yet signed can be cancelled (this one: ${row.role}, ${row.state})`,
+      );
+    }
+    return this.store.update(row.id, 'cancelled', {}, 'offer withdrawn');
+  }
+
   /** The contract, rebuilt from the stored messages. */
   contractOf(row: ContractRow): {
     contract: DlcContract;
@@ -655,7 +671,9 @@ export class Party {
     const actions: WatchAction[] = [];
     for (const row of this.store.listContracts()) {
       if (row.state === 'offered' || row.state === 'accepted') continue;
-      if (row.state === 'settled' || row.state === 'refunded') continue;
+      if (row.state === 'settled' || row.state === 'refunded' || row.state === 'cancelled') {
+        continue;
+      }
       try {
         actions.push(await this.pollContract(row, oracle));
       } catch (error) {

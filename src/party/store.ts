@@ -9,7 +9,8 @@
  * `offered`: the offer exists (made or received); `accepted`: the accept exists; `signed`: the
  * sign message exists (all signatures exchanged, the funding transaction can be assembled);
  * `broadcast`: the funding transaction is in a mempool; `confirmed`: it is in a block;
- * `settled` / `refunded`: a CET / the refund transaction is in a block. Transitions only move
+ * `settled` / `refunded`: a CET / the refund transaction is in a block; `cancelled`: an offer its
+ * offerer withdrew before signing anything (its coins are free again). Transitions only move
  * forward (a trigger refuses anything else), and each one appends a `contract_events` row in the
  * same transaction.
  *
@@ -30,6 +31,7 @@ export const CONTRACT_STATES = [
   'confirmed',
   'settled',
   'refunded',
+  'cancelled',
 ] as const;
 export type ContractState = (typeof CONTRACT_STATES)[number];
 
@@ -42,7 +44,7 @@ const MIGRATIONS: readonly string[] = [
     temporary_contract_id TEXT NOT NULL UNIQUE,
     contract_id TEXT UNIQUE,
     role TEXT NOT NULL CHECK (role IN ('offer', 'accept')),
-    state TEXT NOT NULL CHECK (state IN ('offered','accepted','signed','broadcast','confirmed','settled','refunded')),
+    state TEXT NOT NULL CHECK (state IN ('offered','accepted','signed','broadcast','confirmed','settled','refunded','cancelled')),
     terms_json TEXT NOT NULL,
     funding_key_index INTEGER NOT NULL UNIQUE,
     offer_hex TEXT NOT NULL,
@@ -84,7 +86,7 @@ const MIGRATIONS: readonly string[] = [
           WHEN 'broadcast' THEN 3 WHEN 'confirmed' THEN 4 ELSE 5 END)
      < (SELECT CASE OLD.state WHEN 'offered' THEN 0 WHEN 'accepted' THEN 1 WHEN 'signed' THEN 2
           WHEN 'broadcast' THEN 3 WHEN 'confirmed' THEN 4 ELSE 5 END)
-     OR OLD.state IN ('settled', 'refunded')
+     OR OLD.state IN ('settled', 'refunded', 'cancelled')
   BEGIN SELECT RAISE(ABORT, 'contract state cannot move backwards'); END;
   `,
 ];
@@ -269,7 +271,7 @@ export class PartyStore {
       if (before.state !== to || entries.length > 0) {
         this.appendEvent(id, before.state, to, detail, now);
       }
-      if (to === 'settled' || to === 'refunded') {
+      if (to === 'settled' || to === 'refunded' || to === 'cancelled') {
         this.db.prepare('DELETE FROM reserved_outpoints WHERE contract = ?').run(id);
       }
       return this.getContract(id);

@@ -30,6 +30,7 @@ import {
 } from '../../src/dlc/protocol.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { MilestoneTerms } from '../../src/party/milestone-terms.ts';
+import { ContractStateError } from '../../src/party/party.ts';
 import {
   fundParty,
   milestoneTerms,
@@ -209,5 +210,25 @@ describe('the offerer refuses an accept, the accepter a sign', () => {
       funding_tx_hex: null,
     });
     expect(await world.devnet.rpc.getTransaction(contract.funding_txid!)).toBeNull();
+  });
+});
+
+describe('withdrawing refused offers', () => {
+  it('cancel frees the coins of offers not yet signed; a cancelled offer cannot be signed', async () => {
+    const offer = await honestOffer();
+    const { accept } = await world.freelancer.accept({ offer, terms });
+    const open = world.client.store.listContracts().filter((r) => r.state === 'offered');
+    expect(open.length).toBeGreaterThan(1);
+    const before = await world.client.wallet.balanceSat();
+    const reserved = world.client.store.reservedOutpoints().size;
+    for (const row of open) world.client.cancel(String(row.id));
+    // Only the coin of the contract signed above stays reserved.
+    const signed = world.client.store.listContracts().filter((r) => r.state === 'signed');
+    expect(signed).toHaveLength(1);
+    expect(world.client.store.reservedOutpoints().size).toBe(1);
+    expect(await world.client.wallet.balanceSat()).toBeGreaterThan(before);
+    expect(reserved).toBeGreaterThan(0);
+    await expect(world.client.sign({ accept })).rejects.toThrow(ContractStateError);
+    expect(() => world.client.cancel(String(open[0]!.id))).toThrow(ContractStateError);
   });
 });
