@@ -16,6 +16,9 @@ export function createApp(ctx: AppContext): Express {
   // Strong ETags are set explicitly where content is immutable (http-cache.ts).
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // Behind a TLS proxy: req.protocol/secure/ip from X-Forwarded-* of the configured proxies only
+  // (the arbiter cookies' Secure flag, the CSRF origin check and the write limit depend on them).
+  if (ctx.config.trustProxy !== undefined) app.set('trust proxy', ctx.config.trustProxy);
   // Issue 6: arbitration routes, before registerRoutes (whose last handler is the 404 catch-all).
   installArbitration(app, ctx);
   registerRoutes(app, ctx);

@@ -53,6 +53,22 @@ const envSchema = z.object({
   VERDICT_CI_OIDC_ISSUER: z.url().default('https://token.actions.githubusercontent.com'),
   VERDICT_CI_OIDC_JWKS_URL: z.url().optional(),
   VERDICT_CI_OIDC_AUDIENCE: z.string().min(1).max(200).default('verdict'),
+  // Issue 9: the reverse proxies whose X-Forwarded-For/-Proto to believe (Express `trust proxy`):
+  // a hop count or a comma-separated list of addresses, subnets or `loopback`/`linklocal`/
+  // `uniquelocal`. Unset: none (the socket is the client). `true` (believe anyone) is refused.
+  VERDICT_TRUST_PROXY: optionalNonEmpty.transform((v, c) => {
+    if (v === undefined) return undefined;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    if (!/^[A-Za-z0-9.:/, ]+$/.test(v) || /^(true|false)$/i.test(v.trim())) {
+      c.addIssue({
+        code: 'custom',
+        message:
+          'a hop count or a list of proxy addresses, subnets or loopback/linklocal/uniquelocal',
+      });
+      return z.NEVER;
+    }
+    return v;
+  }),
   // Issue 8 (first run): `npm start` runs an embedded devnet chain on loopback for the parties
   // (oracle/devnet.ts); the service itself never uses a chain. A block is mined every
   // VERDICT_DEVNET_BLOCK_SEC seconds while the mempool holds transactions.
@@ -79,6 +95,7 @@ export interface Config {
   readonly ciOidcIssuer: string;
   readonly ciOidcJwksUrl: string;
   readonly ciOidcAudience: string;
+  readonly trustProxy: number | string | undefined;
   readonly devnet: boolean;
   readonly devnetPort: number;
   readonly devnetBlockSec: number;
@@ -131,6 +148,7 @@ export function loadConfig(
       e.VERDICT_CI_OIDC_JWKS_URL ??
       `${e.VERDICT_CI_OIDC_ISSUER.replace(/\/$/, '')}/.well-known/jwks`,
     ciOidcAudience: e.VERDICT_CI_OIDC_AUDIENCE,
+    trustProxy: e.VERDICT_TRUST_PROXY,
     devnet: e.VERDICT_DEVNET === 'on',
     devnetPort: e.VERDICT_DEVNET_PORT,
     devnetBlockSec: e.VERDICT_DEVNET_BLOCK_SEC,
