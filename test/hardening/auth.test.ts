@@ -284,3 +284,63 @@ describe('security headers', () => {
     expect(await docs.text()).not.toMatch(/<script/i);
   });
 });
+
+describe('behind a TLS-terminating proxy (VERDICT_TRUST_PROXY)', () => {
+  let p: TestServer;
+  beforeAll(async () => {
+    p = await startTestServer({
+      env: { VERDICT_TRUST_PROXY: 'loopback', VERDICT_WRITE_RATE_PER_MIN: '3' },
+    });
+  });
+  afterAll(() => p.dispose());
+
+  const viaProxy = (server: TestServer, clientIp: string) => {
+    const host = new URL(server.url).host;
+    return {
+      origin: `https://${host}`,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': clientIp,
+    };
+  };
+
+  it('without the setting, forwarded headers are not believed: an https origin is cross-origin', async () => {
+    const r = await call(s.url, 'POST', '/arbiter/api/login', {
+      headers: viaProxy(s, '203.0.113.9'),
+      body: { id: f.arbiterId, password: 'fuzz arbiter password, long enough' },
+    });
+    expect({ status: r.status, code: code(r) }).toEqual({ status: 403, code: 'csrf_rejected' });
+  });
+
+  it('with it, an https login works and its cookies are Secure; the write limit counts forwarded clients', async () => {
+    const admin = p.ctx.tokens.issueAdminToken(3600);
+    const inv = await call<{ token: string }>(p.url, 'POST', '/v1/arbiters', {
+      headers: { ...bearer(admin), ...viaProxy(p, '198.51.100.1') },
+      body: { id: 'proxied', displayName: 'P' },
+    });
+    expect(inv.status).toBe(201);
+    const password = 'a proxied arbiter password';
+    const accepted = await call(p.url, 'POST', '/arbiter/api/invite/accept', {
+      headers: viaProxy(p, '198.51.100.1'),
+      body: { token: inv.body.token, password },
+    });
+    expect(accepted.status).toBe(200);
+    const res = await fetch(`${p.url}/arbiter/api/login`, {
+      method: 'POST',
+      headers: { ...viaProxy(p, '198.51.100.1'), 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'proxied', password }),
+    });
+    expect(res.status).toBe(200);
+    for (const c of res.headers.getSetCookie()) expect(c).toMatch(/; Secure/);
+    // Three writes a minute per client: 198.51.100.1 has used them up, 198.51.100.2 has not.
+    const one = await call(p.url, 'POST', '/v1/contracts', {
+      headers: viaProxy(p, '198.51.100.1'),
+      body: {},
+    });
+    expect({ status: one.status, code: code(one) }).toEqual({ status: 429, code: 'rate_limited' });
+    const two = await call(p.url, 'POST', '/v1/contracts', {
+      headers: viaProxy(p, '198.51.100.2'),
+      body: {},
+    });
+    expect(two.status).toBe(400);
+  });
+});
