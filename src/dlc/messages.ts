@@ -2,8 +2,8 @@
  * The DLC protocol messages of dlcspecs protocol version 1 (Protocol.md, Messaging.md;
  * DLC-NOTES.md §8): `offer_dlc` (42778), `accept_dlc` (42780), `sign_dlc` (42782).
  *
- * Each layout is declared once, as a list of `[field, coder]` pairs, and the same list drives the
- * encoder and the decoder (as scure-btc-signer declares its wire formats), so the two cannot drift
+ * Each layout is declared once, as an object of field coders in wire order, and the same
+ * declaration drives the encoder and the decoder (as scure-btc-signer declares its wire formats), so the two cannot drift
  * apart. `contract_info` uses the codec of `contract.ts`. Decoding is strict: it must consume
  * exactly its input, and a failure is a {@link DecodeError}.
  *
@@ -302,7 +302,7 @@ const contractInfo: Coder<ContractInfo> = {
   },
 };
 
-/** The trailing TLV stream: records with strictly increasing types (BOLT 1). */
+/** The trailing TLV stream: records with strictly increasing types, unknown odd ones kept (BOLT 1). */
 const tlvStream: Coder<readonly TlvRecord[]> = {
   encode(w, v, what) {
     let last = -1n;
@@ -320,6 +320,8 @@ const tlvStream: Coder<readonly TlvRecord[]> = {
     while (r.remaining > 0) {
       const type = bigsize.decode(r, `${what} type`);
       if (type <= last) throw new DecodeError(`${what}: TLV types must strictly increase`);
+      // BOLT 1 "it's ok to be odd": an unknown even type must be refused; we know none.
+      if (type % 2n === 0n) throw new DecodeError(`${what}: unknown even TLV type ${type}`);
       last = type;
       const len = bigsize.decode(r, `${what} length`);
       if (len > BigInt(r.remaining)) throw new DecodeError(`truncated ${what} value`);

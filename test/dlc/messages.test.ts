@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeAcceptDlc,
@@ -91,6 +92,63 @@ describe('strict decoding', () => {
     const hex = v.offer_message.serialized;
     expect(() => decodeOfferDlc(hexToBytes(hex.slice(0, 4) + '00000002' + hex.slice(12)))).toThrow(
       /protocol_version/,
+    );
+  });
+});
+
+describe('TLV stream and properties', () => {
+  const v = load(files[0]!);
+  it('keeps an unknown odd TLV record and refuses an unknown even one (BOLT 1)', () => {
+    const odd = v.sign_message.serialized + '0302abcd';
+    expect(decodeSignDlc(hexToBytes(odd)).tlvs).toEqual([{ type: 3n, value: hexToBytes('abcd') }]);
+    expect(bytesToHex(encodeSignDlc(decodeSignDlc(hexToBytes(odd))))).toBe(odd);
+    expect(() => decodeSignDlc(hexToBytes(v.sign_message.serialized + '0200'))).toThrow(
+      /unknown even TLV type/,
+    );
+  });
+
+  it('encode → decode is the identity for arbitrary field values', () => {
+    const base = decodeOfferDlc(hexToBytes(v.offer_message.serialized));
+    const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+    fc.assert(
+      fc.property(
+        fc.record({
+          temporaryContractId: bytes(32),
+          payoutSerialId: u64,
+          offerCollateral: u64,
+          changeSerialId: u64,
+          fundOutputSerialId: u64,
+          feeRatePerVb: u64,
+          cetLocktime: u32,
+          refundLocktime: u32,
+          payoutSpk: fc.uint8Array({ maxLength: 80 }),
+          tlvs: fc
+            .uniqueArray(fc.bigInt({ min: 0n, max: 1000n }), { maxLength: 3 })
+            .chain((types) =>
+              fc.tuple(
+                ...[...types]
+                  .sort((a, b) => (a < b ? -1 : 1))
+                  .map((t) =>
+                    fc.record({
+                      type: fc.constant(2n * t + 1n),
+                      value: fc.uint8Array({ maxLength: 20 }),
+                    }),
+                  ),
+              ),
+            ),
+        }),
+        (fields) => {
+          const message = { ...base, ...fields };
+          const encoded = encodeOfferDlc(message);
+          const decoded = decodeOfferDlc(encoded);
+          expect(bytesToHex(encodeOfferDlc(decoded))).toBe(bytesToHex(encoded));
+          expect(decoded.payoutSerialId).toBe(fields.payoutSerialId);
+          expect(decoded.tlvs).toEqual(fields.tlvs);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });
