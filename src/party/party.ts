@@ -75,11 +75,13 @@ export const STORE_FILE = 'party.sqlite';
 
 /** The data dir has no keystore yet (`verdict dlc wallet init`). */
 export class PartyNotInitializedError extends Error {
+  override readonly name = 'PartyNotInitializedError';
   readonly code = 'party_not_initialized';
 }
 
 /** No contract matches the message or reference, or it is in the wrong state for the step. */
 export class ContractStateError extends Error {
+  override readonly name = 'ContractStateError';
   readonly code = 'contract_state';
 }
 

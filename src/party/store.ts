@@ -136,11 +136,6 @@ export interface ContractUpdate {
   outcome?: string;
 }
 
-/** Another process holds this party's data dir. */
-export class StoreLockedError extends Error {
-  readonly code = 'data_dir_locked';
-}
-
 export class PartyStore {
   readonly db: Database.Database;
   private readonly now: () => number;
