@@ -67,16 +67,17 @@ describe('hostile input', () => {
     // A slow client in parallel: the server must drop it (headersTimeout), not wait forever.
     const slow = slowloris(child.url);
     const rssBefore = await rssKb(child.proc.pid);
+    const seed = Number(process.env['VERDICT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
     const report = await runFuzz({
       url: child.url,
       fixture,
       routes,
       randomPerRoute: PER_ROUTE,
-      seed: Number(process.env['VERDICT_FUZZ_SEED'] ?? Date.now() % 2 ** 31),
+      seed,
     });
     const rssAfter = await rssKb(child.proc.pid);
     console.info(
-      `fuzz: ${report.requests} requests over ${report.routes} routes, statuses ${JSON.stringify(report.byStatus)}, RSS ${rssBefore ?? '?'} → ${rssAfter ?? '?'} kB, ${report.violations.length} violations`,
+      `fuzz (VERDICT_FUZZ_SEED=${seed}): ${report.requests} requests over ${report.routes} routes, statuses ${JSON.stringify(report.byStatus)}, RSS ${rssBefore ?? '?'} → ${rssAfter ?? '?'} kB, ${report.violations.length} violations`,
     );
     expect(report.violations).toEqual([]);
     expect(report.requests).toBeGreaterThan(routes.length * PER_ROUTE);
