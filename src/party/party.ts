@@ -51,6 +51,7 @@ import {
   type UtxoInfo,
 } from '../dlc/protocol.ts';
 import { DUST_LIMIT_SAT } from '../dlc/transactions.ts';
+import { ecdsaAdaptor } from '../native/ecdsa-adaptor.ts';
 import {
   milestoneContractInfo,
   milestoneDlcTerms,
@@ -342,6 +343,7 @@ export class Party {
       utxos,
       side,
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
     });
     const acceptBytes = encodeAcceptDlc(accept);
     const contract = this.store.insertContract({
@@ -411,6 +413,7 @@ export class Party {
       utxos: await this.utxoLookup(accept.fundingInputs),
       side: this.ownSide(row, offer, null),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
     });
     const signBytes = encodeSignDlc(sign);
     const updated = this.store.update(
@@ -457,6 +460,7 @@ export class Party {
       convention: terms.convention,
       side: this.ownSide(row, offer, accept),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
+      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
     });
     const fundingHex = bytesToHex(fundingTx.toBytes(true, true));
     this.store.update(
