@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { AppContext } from '../context.ts';
 import { AppError, statusByCode, type ErrorCode } from '../errors.ts';
+import { securityHeaders } from './security-headers.ts';
 
 interface HttpishError {
   readonly type?: unknown;
@@ -45,6 +46,9 @@ export function errorHandler(ctx: AppContext) {
       res.end();
       return;
     }
+    // An error raised before `securityHeaders` ran (a route mounted ahead of it failing to
+    // decode a malformed `%` escape) still answers with the security headers.
+    if (!res.hasHeader('content-security-policy')) securityHeaders()(req, res, () => undefined);
     res.status(status).json({
       error: {
         code: appErr.code,
