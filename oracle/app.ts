@@ -3,6 +3,7 @@ import { installArbitration } from './arbitration/index.ts';
 import { installCi } from './ci/index.ts';
 import type { AppContext } from './context.ts';
 import { errorHandler } from './http/error-handler.ts';
+import { EventAnswers } from './http/event-answers.ts';
 import { notFoundHandler, registerRoutes } from './http/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { writeRateLimit } from './http/write-limit.ts';
@@ -11,6 +12,10 @@ import { writeRateLimit } from './http/write-limit.ts';
 export function createApp(ctx: AppContext): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Perf (issue 10 §3): plain reads of cached events are answered before any other layer, with
+  // the security headers among their precomputed ones; everything else falls through.
+  const eventAnswers = new EventAnswers(ctx);
+  app.use(eventAnswers.fastPath());
   app.use(securityHeaders());
   app.use(writeRateLimit(ctx.config.writeRatePerMin));
   // Strong ETags are set explicitly where content is immutable (http-cache.ts).
@@ -21,7 +26,7 @@ export function createApp(ctx: AppContext): Express {
   if (ctx.config.trustProxy !== undefined) app.set('trust proxy', ctx.config.trustProxy);
   // Issue 6: arbitration routes, before registerRoutes (whose last handler is the 404 catch-all).
   installArbitration(app, ctx);
-  registerRoutes(app, ctx);
+  registerRoutes(app, ctx, eventAnswers);
   // Issue 7: CI attestation routes (oracle/ci).
   installCi(app, ctx);
   app.use(notFoundHandler());

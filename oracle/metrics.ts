@@ -14,7 +14,19 @@ class Counter {
     readonly help: string,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
+    this.incKey(labelKey(labels), by);
+  }
+  /**
+   * `inc` for fixed labels, their key built once (perf: the HTTP hot path, issue 10 §3). The
+   * series appears in `render` at its first increment, as with `inc`.
+   */
+  bind(labels: Labels): (by?: number) => void {
     const k = labelKey(labels);
+    return (by = 1) => {
+      this.incKey(k, by);
+    };
+  }
+  private incKey(k: string, by: number): void {
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   render(): string {
@@ -36,15 +48,24 @@ class Histogram {
     readonly help: string,
   ) {}
   observe(labels: Labels, valueSec: number): void {
+    this.observeKey(labelKey(labels), labels, valueSec);
+  }
+  /** `observe` for fixed labels, their key built once (perf: the HTTP hot path, issue 10 §3). */
+  bind(labels: Labels): (valueSec: number) => void {
     const k = labelKey(labels);
+    return (valueSec) => {
+      this.observeKey(k, labels, valueSec);
+    };
+  }
+  private observeKey(k: string, labels: Labels, valueSec: number): void {
     let s = this.series.get(k);
     if (s === undefined) {
       s = { counts: BUCKETS_SEC.map(() => 0), sum: 0, count: 0, labels };
       this.series.set(k, s);
     }
-    BUCKETS_SEC.forEach((b, i) => {
-      if (valueSec <= b && s !== undefined) s.counts[i] = (s.counts[i] ?? 0) + 1;
-    });
+    for (let i = 0; i < BUCKETS_SEC.length; i++) {
+      if (valueSec <= (BUCKETS_SEC[i] ?? 0)) s.counts[i] = (s.counts[i] ?? 0) + 1;
+    }
     s.sum += valueSec;
     s.count += 1;
   }

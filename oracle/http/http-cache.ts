@@ -12,6 +12,11 @@ export function serializeBody(body: unknown): SerializedBody {
   return { bytes, etag: `"${createHash('sha256').update(bytes).digest('base64url')}"` };
 }
 
+/** The `Cache-Control` of a cached answer. */
+export function cacheControlOf(immutable: boolean): string {
+  return immutable ? 'public, max-age=31536000, immutable' : 'public, no-cache';
+}
+
 /**
  * Sends `body` with a strong ETag (the SHA-256 of its exact bytes) and answers a matching
  * `If-None-Match` with 304. `immutable` adds `Cache-Control: public, max-age=31536000, immutable`
@@ -35,10 +40,7 @@ export function sendSerialized(
 ): void {
   const { bytes, etag } = body;
   res.setHeader('ETag', etag);
-  res.setHeader(
-    'Cache-Control',
-    opts.immutable ? 'public, max-age=31536000, immutable' : 'public, no-cache',
-  );
+  res.setHeader('Cache-Control', cacheControlOf(opts.immutable));
   const inm = req.headers['if-none-match'];
   if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag)) {
     res.status(304).end();

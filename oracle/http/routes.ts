@@ -2,10 +2,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import type { MilestoneState } from '../db/stores.ts';
 import { verifyAuditChain, auditRowToEntry } from '../domain/audit-log.ts';
 import { createContract, getContract } from '../domain/contracts.ts';
-import { Lru } from '../domain/lru.ts';
 import {
   DLC_MESSAGE_KINDS,
   dlcMessageInput,
@@ -28,7 +26,9 @@ import { ENUM_OUTCOMES, SHARE_DESCRIPTOR } from '../domain/outcomes.ts';
 import { createContractInput, termsToJson } from '../domain/terms.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
-import { sendCached, sendSerialized, serializeBody, type SerializedBody } from './http-cache.ts';
+import { eventPathOf, type EventAnswers } from './event-answers.ts';
+import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
+import { requestMetrics, requestRecorder } from './request-metrics.ts';
 import { API_CSP } from './security-headers.ts';
 import { docsPage } from './docs.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -76,35 +76,19 @@ function encodeCursor(milestoneId: number): string {
   return Buffer.from(`m${milestoneId}`, 'latin1').toString('base64url');
 }
 
-/** The joined event id of a `*eventPath` wildcard (segments arrive decoded, `%2F` included). */
-function eventPathOf(params: unknown): string {
-  const p = (params as { eventPath?: unknown }).eventPath;
-  const segments = Array.isArray(p) ? (p as unknown[]).map(String) : [String(p)];
-  return segments.join('/');
-}
-
-export function registerRoutes(app: Express, ctx: AppContext): void {
+/** Registers the role × route table's routes; `eventAnswers` is the cache `createApp` shares. */
+export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: EventAnswers): void {
   const smallJson = express.json({ limit: '64kb' });
   // A DLC message of N bytes is 2N hex digits plus the JSON wrapping.
   const dlcJson = express.json({ limit: ctx.config.dlcMessageMaxBytes * 2 + 1024 });
 
   const route = (name: RouteName, ...handlers: RequestHandler[]) => {
     const rule = ROUTES[name];
-    const metric: RequestHandler = (_req, res, next) => {
-      const start = process.hrtime.bigint();
-      res.on('finish', () => {
-        const sec = Number(process.hrtime.bigint() - start) / 1e9;
-        ctx.metrics.httpRequests.inc({ route: name, status: String(res.statusCode) });
-        // Method, route name and status only: never headers (Authorization) or bodies.
-        ctx.logger.debug(
-          { method: rule.method, route: name, status: res.statusCode, ms: sec * 1000 },
-          'request',
-        );
-        ctx.metrics.httpDuration.observe({ route: name }, sec);
-      });
-      next();
-    };
-    const chain = [metric, authorize(ctx, rule), ...handlers];
+    const chain = [
+      requestMetrics(requestRecorder(ctx, name, rule)),
+      authorize(ctx, rule),
+      ...handlers,
+    ];
     if (rule.method === 'GET') app.get(rule.path, ...chain);
     else app.post(rule.path, ...chain);
   };
@@ -206,23 +190,12 @@ export function registerRoutes(app: Express, ctx: AppContext): void {
     });
   });
 
-  // Perf (issue 10 §3, `npm run bench -- api`): the serialized answers of recently read events,
-  // with the milestone state each was built from. An event's answer changes only with that state
-  // (its announcement and attestation are immutable, and the attestation is written in the
-  // transaction that makes the state `attested`): an attested one is served as is, any other
-  // after one read of the state.
-  const eventAnswers = new Lru<
-    string,
-    { eventId: string; state: MilestoneState; body: SerializedBody; immutable: boolean }
-  >(1024);
-
+  // Perf (issue 10 §3): answers cached with their milestone state (event-answers.ts); the plain
+  // reads of cached answers are served by its fast path before they reach this route.
   route('event', (req, res) => {
     const path = eventPathOf(req.params);
-    const hit = eventAnswers.get(path);
-    if (
-      hit !== undefined &&
-      (hit.state === 'attested' || ctx.stores.milestoneByEvent(hit.eventId)?.state === hit.state)
-    ) {
+    const hit = eventAnswers.current(path);
+    if (hit !== undefined) {
       sendSerialized(req, res, hit.body, { immutable: hit.immutable });
       return;
     }
