@@ -23,7 +23,6 @@ import {
   type ContractDescriptor as NodeDlcContractDescriptor,
 } from '@node-dlc/messaging';
 import { outcomeCount } from './digit-decomposition.ts';
-import { DecodeError } from './oracle-codec.ts';
 import type { EventDescriptor } from './oracle-types.ts';
 import {
   computeRangePayouts,
@@ -42,6 +41,7 @@ import {
   validateRoundingIntervals,
   type RoundingIntervals,
 } from './rounding.ts';
+import { DESCRIPTOR_RULES, DecodeError, U64_MAX, WireReader, WireWriter } from './wire.ts';
 
 /** The offerer's payout when the oracle attests `outcome`. */
 export type EnumOutcomePayout = { outcome: string; offerPayout: bigint };
@@ -77,8 +77,6 @@ export class UnsupportedByNodeDlcError extends Error {
     this.name = 'UnsupportedByNodeDlcError';
   }
 }
-
-const U64_MAX = (1n << 64n) - 1n;
 
 function checkCollateral(totalCollateral: bigint): void {
   if (totalCollateral < 0n || totalCollateral > U64_MAX) {
@@ -236,114 +234,8 @@ export function cetsForEnum(d: EnumContractDescriptor): EnumCet[] {
 // ---------------------------------------------------------------------------------------------
 // Wire codec (Messaging.md, protocol version 1; DLC-NOTES.md §5)
 
-const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-class Writer {
-  private readonly chunks: Uint8Array[] = [];
-  bytes(b: Uint8Array): void {
-    this.chunks.push(b);
-  }
-  u8(v: number): void {
-    this.bytes(Uint8Array.of(v));
-  }
-  bool(v: boolean): void {
-    this.u8(v ? 1 : 0);
-  }
-  u16(v: number): void {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${v} is not a u16`);
-    this.bytes(Uint8Array.of(v >> 8, v & 0xff));
-  }
-  u64(v: bigint): void {
-    if (v < 0n || v > U64_MAX) throw new RangeError(`${v} is not a u64`);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, v, false);
-    this.bytes(b);
-  }
-  bigsize(v: number): void {
-    if (v < 0xfd) this.u8(v);
-    else if (v <= 0xffff) {
-      this.u8(0xfd);
-      this.u16(v);
-    } else if (v <= 0xffffffff) {
-      const b = new Uint8Array(5);
-      b[0] = 0xfe;
-      new DataView(b.buffer).setUint32(1, v, false);
-      this.bytes(b);
-    } else {
-      this.u8(0xff);
-      this.u64(BigInt(v));
-    }
-  }
-  string(s: string): void {
-    const b = utf8Encoder.encode(s);
-    this.bigsize(b.length);
-    this.bytes(b);
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let pos = 0;
-    for (const c of this.chunks) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
-  }
-}
-
-class Reader {
-  constructor(
-    private readonly b: Uint8Array,
-    public pos: number,
-  ) {}
-  take(n: number, what: string): Uint8Array {
-    if (this.pos + n > this.b.length) throw new DecodeError(`truncated ${what}`);
-    const out = this.b.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  u8(what: string): number {
-    return this.take(1, what)[0]!;
-  }
-  bool(what: string): boolean {
-    const v = this.u8(what);
-    if (v > 1) throw new DecodeError(`${what}: bool must be 0x00 or 0x01`);
-    return v === 1;
-  }
-  u16(what: string): number {
-    const b = this.take(2, what);
-    return (b[0]! << 8) | b[1]!;
-  }
-  u64(what: string): bigint {
-    const b = this.take(8, what);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-  }
-  bigsize(what: string): number {
-    const first = this.u8(what);
-    if (first < 0xfd) return first;
-    let v: bigint;
-    let min: bigint;
-    if (first === 0xfd) [v, min] = [BigInt(this.u16(what)), 0xfdn];
-    else if (first === 0xfe) {
-      const b = this.take(4, what);
-      [v, min] = [BigInt(new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false)), 0x10000n];
-    } else [v, min] = [this.u64(what), 0x100000000n];
-    if (v < min) throw new DecodeError(`${what}: non-canonical bigsize`);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what}: bigsize too large`);
-    return Number(v);
-  }
-  string(what: string): string {
-    const bytes = this.take(this.bigsize(`${what} length`), what);
-    try {
-      return utf8Decoder.decode(bytes);
-    } catch {
-      throw new DecodeError(`${what}: invalid UTF-8`);
-    }
-  }
-}
-
 /** PayoutCurve.md: a hyperbola parameter is `bool sign (true = ≥ 0) ‖ u64 integer ‖ u16 fraction/2^16`. */
-function writeF64Param(w: Writer, v: number): void {
+function writeF64Param(w: WireWriter, v: number): void {
   if (!Number.isFinite(v)) throw new RangeError(`hyperbola parameter ${v} is not finite`);
   const abs = Math.abs(v);
   const int = Math.floor(abs);
@@ -353,19 +245,19 @@ function writeF64Param(w: Writer, v: number): void {
   w.u16(Math.floor((abs - int) * 65536));
 }
 
-function readF64Param(r: Reader, what: string): number {
+function readF64Param(r: WireReader, what: string): number {
   const positive = r.bool(`${what} sign`);
   const abs = Number(r.u64(what)) + r.u16(`${what} fraction`) / 65536;
   return positive ? abs : -abs;
 }
 
-function writePoint(w: Writer, p: PayoutPoint): void {
+function writePoint(w: WireWriter, p: PayoutPoint): void {
   w.u64(p.eventOutcome);
   w.u64(p.outcomePayout);
   w.u16(p.extraPrecision);
 }
 
-function readPoint(r: Reader): PayoutPoint {
+function readPoint(r: WireReader): PayoutPoint {
   return {
     eventOutcome: r.u64('event_outcome'),
     outcomePayout: r.u64('outcome_payout'),
@@ -373,7 +265,7 @@ function readPoint(r: Reader): PayoutPoint {
   };
 }
 
-function writeNumeric(w: Writer, d: NumericContractDescriptor): void {
+function writeNumeric(w: WireWriter, d: NumericContractDescriptor): void {
   w.u16(d.nbDigits);
   const pieces = d.payoutFunction.payoutFunctionPieces;
   if (pieces.length === 0)
@@ -415,7 +307,7 @@ function writeNumeric(w: Writer, d: NumericContractDescriptor): void {
  * wire; a hyperbola parameter is written at 1/2^16 resolution.
  */
 export function serializeContractDescriptor(d: ContractDescriptor): Uint8Array {
-  const w = new Writer();
+  const w = new WireWriter(DESCRIPTOR_RULES);
   if (d.kind === 'enum') {
     w.bigsize(0);
     w.bigsize(d.payouts.length);
@@ -438,7 +330,7 @@ export function decodeContractDescriptorAt(
   bytes: Uint8Array,
   offset = 0,
 ): { descriptor: ContractDescriptor; end: number } {
-  const r = new Reader(bytes, offset);
+  const r = new WireReader(bytes, DESCRIPTOR_RULES, offset);
   const variant = r.bigsize('contract_descriptor type');
   if (variant === 0) {
     const n = r.bigsize('number of outcomes');

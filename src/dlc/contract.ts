@@ -29,9 +29,10 @@ import {
   validateContractDescriptor,
   type ContractDescriptor,
 } from './contract-descriptor.ts';
-import { decodeAnnouncement, DecodeError, encodeAnnouncement } from './oracle-codec.ts';
+import { decodeAnnouncement, encodeAnnouncement } from './oracle-codec.ts';
 import type { OracleAnnouncement } from './oracle-types.ts';
 import { buildCet, cetSighash } from './transactions.ts';
+import { CONTRACT_RULES, DecodeError, WireReader, WireWriter } from './wire.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -354,118 +355,22 @@ export function buildContractCets(params: BuildContractCetsParams): ContractCets
 // Wire codec (protocol v1, DLC-NOTES.md §5): sibling sub-types are a bigsize variant index,
 // Optional(x) is 00 | 01 ‖ x, the announcements are whole TLV records.
 
-const U64_MAX = (1n << 64n) - 1n;
-
-class Writer {
-  private readonly chunks: Uint8Array[] = [];
-  bytes(b: Uint8Array): this {
-    this.chunks.push(b);
-    return this;
-  }
-  u16(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${v} is not a u16`);
-    return this.bytes(Uint8Array.of(v >> 8, v & 0xff));
-  }
-  u64(v: bigint): this {
-    if (v < 0n || v > U64_MAX) throw new RangeError(`${v} is not a u64`);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, v, false);
-    return this.bytes(b);
-  }
-  bigsize(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${v} is not a bigsize`);
-    if (v < 0xfd) return this.bytes(Uint8Array.of(v));
-    if (v <= 0xffff) return this.bytes(Uint8Array.of(0xfd)).u16(v);
-    const b = new Uint8Array(5);
-    b[0] = 0xfe;
-    new DataView(b.buffer).setUint32(1, v, false);
-    if (v > 0xffffffff) throw new RangeError(`${v} is too large here`);
-    return this.bytes(b);
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let pos = 0;
-    for (const c of this.chunks) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
-  }
-}
-
-class Reader {
-  constructor(
-    private readonly b: Uint8Array,
-    public pos: number,
-  ) {}
-  take(n: number, what: string): Uint8Array {
-    if (this.pos + n > this.b.length) throw new DecodeError(`truncated ${what}`);
-    const out = this.b.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-  u8(what: string): number {
-    return this.take(1, what)[0] as number;
-  }
-  u16(what: string): number {
-    const b = this.take(2, what);
-    return ((b[0] as number) << 8) | (b[1] as number);
-  }
-  u64(what: string): bigint {
-    const b = this.take(8, what);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-  }
-  bool(what: string): boolean {
-    const v = this.u8(what);
-    if (v > 1) throw new DecodeError(`${what}: bool must be 0 or 1, got ${v}`);
-    return v === 1;
-  }
-  /** BOLT 1 bigsize, minimally encoded; values above 2^32 are refused (no such counts here). */
-  bigsize(what: string): number {
-    const first = this.u8(what);
-    if (first < 0xfd) return first;
-    if (first === 0xfd) {
-      const v = this.u16(what);
-      if (v < 0xfd) throw new DecodeError(`${what}: non-minimal bigsize`);
-      return v;
-    }
-    if (first === 0xfe) {
-      const b = this.take(4, what);
-      const v = new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
-      if (v <= 0xffff) throw new DecodeError(`${what}: non-minimal bigsize`);
-      return v;
-    }
-    throw new DecodeError(`${what}: bigsize too large`);
-  }
-  /** A whole TLV record (type and length included). */
-  tlvRecord(what: string): Uint8Array {
-    const start = this.pos;
-    this.bigsize(`${what} type`);
-    const len = this.bigsize(`${what} length`);
-    this.take(len, what);
-    return this.b.subarray(start, this.pos);
-  }
-}
-
-function writeOracleInfo(w: Writer, info: OracleInfo): void {
+function writeOracleInfo(w: WireWriter, info: OracleInfo): void {
   if (info.kind === 'single') {
-    w.bigsize(0).bytes(encodeAnnouncement(info.announcement));
+    w.bigsize(0).raw(encodeAnnouncement(info.announcement));
     return;
   }
   w.bigsize(1).u16(info.threshold).bigsize(info.announcements.length);
-  for (const a of info.announcements) w.bytes(encodeAnnouncement(a));
+  for (const a of info.announcements) w.raw(encodeAnnouncement(a));
   if (info.oracleParams === undefined) {
-    w.bytes(Uint8Array.of(0));
+    w.bool(false);
   } else {
     const p = info.oracleParams;
-    w.bytes(Uint8Array.of(1))
-      .u16(p.maxErrorExp)
-      .u16(p.minFailExp)
-      .bytes(Uint8Array.of(p.maximizeCoverage ? 1 : 0));
+    w.bool(true).u16(p.maxErrorExp).u16(p.minFailExp).bool(p.maximizeCoverage);
   }
 }
 
-function readOracleInfo(r: Reader): OracleInfo {
+function readOracleInfo(r: WireReader): OracleInfo {
   const variant = r.bigsize('oracle_info type');
   if (variant === 0) {
     return { kind: 'single', announcement: decodeAnnouncement(r.tlvRecord('oracle_announcement')) };
@@ -488,19 +393,19 @@ function readOracleInfo(r: Reader): OracleInfo {
 
 /** Serializes a `contract_info` (variant 0 single, 1 disjoint). */
 export function encodeContractInfo(info: ContractInfo): Uint8Array {
-  const w = new Writer();
+  const w = new WireWriter(CONTRACT_RULES);
   if (info.kind === 'single') {
     const part = info.parts[0];
     if (part === undefined || info.parts.length !== 1) {
       throw new InvalidContractInfoError('a single contract info has exactly one part');
     }
-    w.bigsize(0).u64(info.totalCollateral).bytes(serializeContractDescriptor(part.descriptor));
+    w.bigsize(0).u64(info.totalCollateral).raw(serializeContractDescriptor(part.descriptor));
     writeOracleInfo(w, part.oracleInfo);
     return w.finish();
   }
   w.bigsize(1).u64(info.totalCollateral).bigsize(info.parts.length);
   for (const part of info.parts) {
-    w.bytes(serializeContractDescriptor(part.descriptor));
+    w.raw(serializeContractDescriptor(part.descriptor));
     writeOracleInfo(w, part.oracleInfo);
   }
   return w.finish();
@@ -515,7 +420,7 @@ export function decodeContractInfoAt(
   bytes: Uint8Array,
   offset = 0,
 ): { info: ContractInfo; end: number } {
-  const r = new Reader(bytes, offset);
+  const r = new WireReader(bytes, CONTRACT_RULES, offset);
   const variant = r.bigsize('contract_info type');
   if (variant !== 0 && variant !== 1)
     throw new DecodeError(`unknown contract_info type ${variant}`);

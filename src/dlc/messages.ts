@@ -14,7 +14,7 @@
  */
 import { decodeContractInfoAt, encodeContractInfo, type ContractInfo } from './contract.ts';
 import type { FundingInput } from './funding-input.ts';
-import { DecodeError } from './oracle-codec.ts';
+import { DecodeError, MESSAGE_RULES, U64_MAX, WireReader, WireWriter } from './wire.ts';
 
 /** Message types (dlcspecs Messaging.md). */
 export const MESSAGE_TYPE = { offerDlc: 42778, acceptDlc: 42780, signDlc: 42782 } as const;
@@ -95,61 +95,23 @@ export type DlcMessage =
 // ---------------------------------------------------------------------------------------------
 // Primitives (Messaging.md "Fundamental types"; bigsize from BOLT 1)
 
-const U64_MAX = (1n << 64n) - 1n;
-
-class Writer {
-  private readonly chunks: Uint8Array[] = [];
-  bytes(b: Uint8Array): void {
-    this.chunks.push(b);
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
-    let pos = 0;
-    for (const c of this.chunks) {
-      out.set(c, pos);
-      pos += c.length;
-    }
-    return out;
-  }
-}
-
-class Reader {
-  pos = 0;
-  constructor(readonly buf: Uint8Array) {}
-  get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-  take(n: number, what: string): Uint8Array {
-    if (n > this.remaining) throw new DecodeError(`truncated ${what}`);
-    const out = this.buf.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-}
-
 /** A field layout: encoder and decoder side by side. */
 interface Coder<T> {
-  encode(w: Writer, value: T, what: string): void;
-  decode(r: Reader, what: string): T;
+  encode(w: WireWriter, value: T, what: string): void;
+  decode(r: WireReader, what: string): T;
 }
 
 function uint(bytes: 1 | 2 | 4): Coder<number> {
   const max = 2 ** (8 * bytes) - 1;
+  const method = ({ 1: 'u8', 2: 'u16', 4: 'u32' } as const)[bytes];
   return {
     encode(w, v, what) {
       if (!Number.isInteger(v) || v < 0 || v > max) {
         throw new RangeError(`${what} must be a u${8 * bytes}, got ${String(v)}`);
       }
-      const b = new Uint8Array(bytes);
-      for (let i = 0; i < bytes; i++) b[i] = Math.floor(v / 2 ** (8 * (bytes - 1 - i))) & 0xff;
-      w.bytes(b);
+      w[method](v);
     },
-    decode(r, what) {
-      const b = r.take(bytes, what);
-      let v = 0;
-      for (const x of b) v = v * 256 + x;
-      return v;
-    },
+    decode: (r, what) => r[method](what),
   };
 }
 
@@ -162,14 +124,9 @@ const u64: Coder<bigint> = {
     if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
       throw new RangeError(`${what} must be a u64 bigint, got ${String(v)}`);
     }
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, v, false);
-    w.bytes(b);
+    w.u64(v);
   },
-  decode(r, what) {
-    const b = r.take(8, what);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-  },
+  decode: (r, what) => r.u64(what),
 };
 
 /** BOLT 1 bigsize, minimally encoded. */
@@ -178,30 +135,9 @@ const bigsize: Coder<bigint> = {
     if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) {
       throw new RangeError(`${what} must be a bigsize, got ${String(v)}`);
     }
-    if (v < 0xfdn) w.bytes(Uint8Array.of(Number(v)));
-    else if (v <= 0xffffn) {
-      w.bytes(Uint8Array.of(0xfd));
-      u16.encode(w, Number(v), what);
-    } else if (v <= 0xffffffffn) {
-      w.bytes(Uint8Array.of(0xfe));
-      u32.encode(w, Number(v), what);
-    } else {
-      w.bytes(Uint8Array.of(0xff));
-      u64.encode(w, v, what);
-    }
+    w.bigsizeU64(v);
   },
-  decode(r, what) {
-    const first = u8.decode(r, what);
-    if (first < 0xfd) return BigInt(first);
-    const [v, min] =
-      first === 0xfd
-        ? [BigInt(u16.decode(r, what)), 0xfdn]
-        : first === 0xfe
-          ? [BigInt(u32.decode(r, what)), 0x10000n]
-          : [u64.decode(r, what), 0x100000000n];
-    if (v < min) throw new DecodeError(`${what}: non-minimal bigsize`);
-    return v;
-  },
+  decode: (r, what) => r.bigsizeU64(what),
 };
 
 /** A count (bigsize) that must fit what the rest of the message can hold. */
@@ -222,7 +158,7 @@ function fixed(length: number): Coder<Uint8Array> {
       if (!(v instanceof Uint8Array) || v.length !== length) {
         throw new TypeError(`${what} must be ${length} bytes`);
       }
-      w.bytes(v);
+      w.raw(v);
     },
     decode: (r, what) => r.take(length, what),
   };
@@ -233,7 +169,7 @@ function prefixed(len: Coder<number>): Coder<Uint8Array> {
   return {
     encode(w, v, what) {
       len.encode(w, v.length, `${what} length`);
-      w.bytes(v);
+      w.raw(v);
     },
     decode(r, what) {
       return r.take(len.decode(r, `${what} length`), what);
@@ -260,9 +196,9 @@ function list<T>(item: Coder<T>): Coder<readonly T[]> {
 function optional<T>(item: Coder<T>): Coder<T | null> {
   return {
     encode(w, v, what) {
-      if (v === null) w.bytes(Uint8Array.of(0));
+      if (v === null) w.u8(0);
       else {
-        w.bytes(Uint8Array.of(1));
+        w.u8(1);
         item.encode(w, v, what);
       }
     },
@@ -293,10 +229,10 @@ function struct<T extends object>(fields: Fields<T>): Coder<T> {
 
 const contractInfo: Coder<ContractInfo> = {
   encode(w, v) {
-    w.bytes(encodeContractInfo(v));
+    w.raw(encodeContractInfo(v));
   },
   decode(r) {
-    const { info, end } = decodeContractInfoAt(r.buf, r.pos);
+    const { info, end } = decodeContractInfoAt(r.bytes, r.pos);
     r.pos = end;
     return info;
   },
@@ -311,7 +247,7 @@ const tlvStream: Coder<readonly TlvRecord[]> = {
       last = rec.type;
       bigsize.encode(w, rec.type, `${what} type`);
       bigsize.encode(w, BigInt(rec.value.length), `${what} length`);
-      w.bytes(rec.value);
+      w.raw(rec.value);
     }
   },
   decode(r, what) {
@@ -421,7 +357,7 @@ function encodeMessage<T extends { tlvs: readonly TlvRecord[] }>(
   message: T,
   what: string,
 ): Uint8Array {
-  const w = new Writer();
+  const w = new WireWriter(MESSAGE_RULES);
   u16.encode(w, type, 'type');
   layout.encode(w, message, what);
   tlvStream.encode(w, message.tlvs, `${what}.tlvs`);
@@ -435,7 +371,7 @@ function decodeMessage<T>(
   what: string,
 ): T {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
-  const r = new Reader(bytes);
+  const r = new WireReader(bytes, MESSAGE_RULES);
   const got = u16.decode(r, 'type');
   if (got !== type) throw new DecodeError(`expected ${what} (type ${type}), got type ${got}`);
   const body = layout.decode(r, what) as Omit<T, 'tlvs'> & { protocolVersion: number };

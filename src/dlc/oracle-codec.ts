@@ -18,15 +18,9 @@ import type {
   OracleAttestation,
   OracleEvent,
 } from './oracle-types.ts';
+import { DecodeError, ORACLE_RULES, WireReader, WireWriter } from './wire.ts';
 
-/** A message could not be decoded: malformed, truncated, trailing bytes, wrong type, bad string. */
-export class DecodeError extends Error {
-  readonly code = 'decode_error';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DecodeError';
-  }
-}
+export { DecodeError } from './wire.ts';
 
 /** TLV types (dlcspecs Messaging.md). */
 export const TLV_TYPE = {
@@ -44,203 +38,14 @@ export const TLV_TYPE = {
  */
 export type AttestationLayout = 'spec' | 'rust-dlc' | 'rust-dlc-legacy';
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const utf8Encoder = new TextEncoder();
-
-// ---------------------------------------------------------------------------------------------
-// Primitives (dlcspecs Messaging.md "Fundamental types"; bigsize from BOLT 1)
-
-class Reader {
-  private pos = 0;
-  constructor(private readonly bytes: Uint8Array) {}
-
-  get remaining(): number {
-    return this.bytes.length - this.pos;
-  }
-
-  take(n: number, what: string): Uint8Array {
-    if (n > this.remaining)
-      throw new DecodeError(`truncated ${what}: need ${n} bytes, have ${this.remaining}`);
-    const out = this.bytes.slice(this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
-  u8(what: string): number {
-    return this.take(1, what)[0] ?? 0;
-  }
-
-  u16(what: string): number {
-    const b = this.take(2, what);
-    return ((b[0] ?? 0) << 8) | (b[1] ?? 0);
-  }
-
-  u32(what: string): number {
-    const b = this.take(4, what);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, false);
-  }
-
-  i32(what: string): number {
-    const b = this.take(4, what);
-    return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, false);
-  }
-
-  bool(what: string): boolean {
-    const v = this.u8(what);
-    if (v > 1) throw new DecodeError(`${what}: bool must be 0x00 or 0x01, got 0x${v.toString(16)}`);
-    return v === 1;
-  }
-
-  /** BOLT 1 bigsize, minimal encoding required. Values above 2^53 are rejected (no such lengths). */
-  bigsize(what: string): number {
-    const first = this.u8(what);
-    if (first < 0xfd) return first;
-    if (first === 0xfd) {
-      const v = this.u16(what);
-      if (v < 0xfd) throw new DecodeError(`${what}: non-canonical bigsize`);
-      return v;
-    }
-    if (first === 0xfe) {
-      const v = this.u32(what);
-      if (v < 0x10000) throw new DecodeError(`${what}: non-canonical bigsize`);
-      return v;
-    }
-    const b = this.take(8, what);
-    const v = new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, false);
-    if (v < 0x100000000n) throw new DecodeError(`${what}: non-canonical bigsize`);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what}: bigsize too large`);
-    return Number(v);
-  }
-
-  /** dlcspecs `string`: bigsize byte length ‖ UTF-8 bytes of an NFC string. */
-  string(what: string): string {
-    const bytes = this.take(this.bigsize(`${what} length`), what);
-    let text: string;
-    try {
-      text = utf8Decoder.decode(bytes);
-    } catch {
-      throw new DecodeError(`${what}: invalid UTF-8`);
-    }
-    if (text.normalize('NFC') !== text)
-      throw new DecodeError(`${what}: string is not NFC-normalized`);
-    return text;
-  }
-
-  /** A nested TLV record of the given type; its value is returned as a reader that must be drained. */
-  tlv(type: number, what: string): Reader {
-    const t = this.bigsize(`${what} type`);
-    if (t !== type) throw new DecodeError(`${what}: expected TLV type ${type}, got ${t}`);
-    return new Reader(this.take(this.bigsize(`${what} length`), what));
-  }
-
-  rest(): Uint8Array {
-    return this.take(this.remaining, 'rest');
-  }
-
-  peekBigsize(): number | undefined {
-    const save = this.pos;
-    try {
-      return this.bigsize('type');
-    } catch {
-      return undefined;
-    } finally {
-      this.pos = save;
-    }
-  }
-
-  end(what: string): void {
-    if (this.remaining !== 0) throw new DecodeError(`${what}: ${this.remaining} trailing bytes`);
-  }
-}
-
-class Writer {
-  private readonly parts: Uint8Array[] = [];
-
-  bytes(b: Uint8Array, length: number, what: string): this {
-    if (b.length !== length)
-      throw new RangeError(`${what} must be ${length} bytes, got ${b.length}`);
-    this.parts.push(b);
-    return this;
-  }
-
-  raw(b: Uint8Array): this {
-    this.parts.push(b);
-    return this;
-  }
-
-  u8(v: number): this {
-    this.parts.push(Uint8Array.of(v));
-    return this;
-  }
-
-  u16(v: number, what: string): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff)
-      throw new RangeError(`${what} out of u16 range: ${v}`);
-    this.parts.push(Uint8Array.of(v >> 8, v & 0xff));
-    return this;
-  }
-
-  u32(v: number, what: string): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
-      throw new RangeError(`${what} out of u32 range: ${v}`);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v, false);
-    this.parts.push(b);
-    return this;
-  }
-
-  i32(v: number, what: string): this {
-    if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
-      throw new RangeError(`${what} out of int32 range: ${v}`);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setInt32(0, v, false);
-    this.parts.push(b);
-    return this;
-  }
-
-  bool(v: boolean): this {
-    return this.u8(v ? 1 : 0);
-  }
-
-  bigsize(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`bigsize out of range: ${v}`);
-    if (v < 0xfd) return this.u8(v);
-    if (v <= 0xffff) return this.u8(0xfd).u16(v, 'bigsize');
-    if (v <= 0xffffffff) return this.u8(0xfe).u32(v, 'bigsize');
-    const b = new Uint8Array(9);
-    b[0] = 0xff;
-    new DataView(b.buffer).setBigUint64(1, BigInt(v), false);
-    this.parts.push(b);
-    return this;
-  }
-
-  /** dlcspecs `string`: NFC-normalize, then UTF-8 byte length ‖ bytes. */
-  string(s: string): this {
-    const b = utf8Encoder.encode(s.normalize('NFC'));
-    return this.bigsize(b.length).raw(b);
-  }
-
-  tlv(type: number, value: Uint8Array): this {
-    return this.bigsize(type).bigsize(value.length).raw(value);
-  }
-
-  finish(): Uint8Array {
-    const total = this.parts.reduce((n, p) => n + p.length, 0);
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
-  }
-}
+const reader = (bytes: Uint8Array): WireReader => new WireReader(bytes, ORACLE_RULES);
+const writer = (): WireWriter => new WireWriter(ORACLE_RULES);
 
 /** Runs a decoder and turns any non-DecodeError failure into a DecodeError. */
-function decoding<T>(what: string, bytes: Uint8Array, read: (r: Reader) => T): T {
+function decoding<T>(what: string, bytes: Uint8Array, read: (r: WireReader) => T): T {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${what}: expected Uint8Array`);
   try {
-    const r = new Reader(bytes);
+    const r = reader(bytes);
     const value = read(r);
     r.end(what);
     return value;
@@ -253,7 +58,7 @@ function decoding<T>(what: string, bytes: Uint8Array, read: (r: Reader) => T): T
 // ---------------------------------------------------------------------------------------------
 // event_descriptor
 
-function readDescriptor(r: Reader): EventDescriptor {
+function readDescriptor(r: WireReader): EventDescriptor {
   const type = r.peekBigsize();
   if (type === TLV_TYPE.enumEventDescriptor) {
     // enum_event_descriptor: u16 num_outcomes ‖ num_outcomes × string
@@ -280,8 +85,8 @@ function readDescriptor(r: Reader): EventDescriptor {
   throw new DecodeError(`unknown event_descriptor type ${String(type)}`);
 }
 
-function writeDescriptor(w: Writer, d: EventDescriptor): void {
-  const v = new Writer();
+function writeDescriptor(w: WireWriter, d: EventDescriptor): void {
+  const v = writer();
   if (d.kind === 'enum') {
     v.u16(d.outcomes.length, 'num_outcomes');
     for (const o of d.outcomes) v.string(o);
@@ -299,7 +104,7 @@ function writeDescriptor(w: Writer, d: EventDescriptor): void {
 // ---------------------------------------------------------------------------------------------
 // oracle_event: u16 nb_nonces ‖ nb_nonces × x_point ‖ u32 event_maturity_epoch ‖ event_descriptor ‖ string event_id
 
-function readEvent(r: Reader): OracleEvent {
+function readEvent(r: WireReader): OracleEvent {
   const v = r.tlv(TLV_TYPE.oracleEvent, 'oracle_event');
   const count = v.u16('nb_nonces');
   const nonces = Array.from({ length: count }, (_, i) => v.take(32, `oracle_nonce ${i}`));
@@ -312,7 +117,7 @@ function readEvent(r: Reader): OracleEvent {
 
 /** The `oracle_event` TLV value (no type, no length): what rust-dlc's announcement signature covers. */
 export function encodeOracleEventValue(e: OracleEvent): Uint8Array {
-  const v = new Writer();
+  const v = writer();
   v.u16(e.nonces.length, 'nb_nonces');
   e.nonces.forEach((n, i) => v.bytes(n, 32, `oracle_nonce ${i}`));
   v.u32(e.maturityEpochSec, 'event_maturity_epoch');
@@ -323,7 +128,7 @@ export function encodeOracleEventValue(e: OracleEvent): Uint8Array {
 
 /** The full `oracle_event` TLV record (type 55330 ‖ length ‖ value). */
 export function encodeOracleEvent(e: OracleEvent): Uint8Array {
-  return new Writer().tlv(TLV_TYPE.oracleEvent, encodeOracleEventValue(e)).finish();
+  return writer().tlv(TLV_TYPE.oracleEvent, encodeOracleEventValue(e)).finish();
 }
 
 /** Decodes exactly one `oracle_event` TLV record. @throws DecodeError */
@@ -333,7 +138,7 @@ export function decodeOracleEvent(bytes: Uint8Array): OracleEvent {
 
 /** Encodes an event descriptor TLV (55302 or 55306). */
 export function encodeEventDescriptor(d: EventDescriptor): Uint8Array {
-  const w = new Writer();
+  const w = writer();
   writeDescriptor(w, d);
   return w.finish();
 }
@@ -348,12 +153,12 @@ export function decodeEventDescriptor(bytes: Uint8Array): EventDescriptor {
 
 /** Encodes an `oracle_announcement` TLV record. */
 export function encodeAnnouncement(a: OracleAnnouncement): Uint8Array {
-  const v = new Writer()
+  const v = writer()
     .bytes(a.signature, 64, 'announcement_signature')
     .bytes(a.oraclePublicKey, 32, 'oracle_public_key')
     .raw(encodeOracleEvent(a.event))
     .finish();
-  return new Writer().tlv(TLV_TYPE.oracleAnnouncement, v).finish();
+  return writer().tlv(TLV_TYPE.oracleAnnouncement, v).finish();
 }
 
 /** Decodes exactly one `oracle_announcement` TLV record. @throws DecodeError */
@@ -372,7 +177,7 @@ export function decodeAnnouncement(bytes: Uint8Array): OracleAnnouncement {
 // oracle_attestation: string event_id ‖ x_point oracle_public_key ‖ u16 nb_signatures ‖
 // nb × signature ‖ nb × string outcome  (spec layout; see AttestationLayout)
 
-function readAttestationValue(v: Reader, layout: AttestationLayout): OracleAttestation {
+function readAttestationValue(v: WireReader, layout: AttestationLayout): OracleAttestation {
   const eventId = layout === 'rust-dlc-legacy' ? '' : v.string('event_id');
   const oraclePublicKey = v.take(32, 'oracle_public_key');
   const count = v.u16('nb_signatures');
@@ -395,7 +200,7 @@ export function encodeAttestation(
   if (a.outcomes.length !== a.signatures.length) {
     throw new RangeError(`${a.signatures.length} signatures but ${a.outcomes.length} outcomes`);
   }
-  const v = new Writer();
+  const v = writer();
   if (layout !== 'rust-dlc-legacy') v.string(a.eventId);
   else if (a.eventId !== '') throw new RangeError('the rust-dlc-legacy layout has no event_id');
   v.bytes(a.oraclePublicKey, 32, 'oracle_public_key');
@@ -403,7 +208,7 @@ export function encodeAttestation(
   a.signatures.forEach((s, i) => v.bytes(s, 64, `signature ${i}`));
   if (layout !== 'spec') v.u16(a.outcomes.length, 'nb_outcomes');
   for (const o of a.outcomes) v.string(o);
-  return new Writer().tlv(TLV_TYPE.oracleAttestation, v.finish()).finish();
+  return writer().tlv(TLV_TYPE.oracleAttestation, v.finish()).finish();
 }
 
 /**
@@ -420,7 +225,7 @@ export function decodeAttestationWithLayout(bytes: Uint8Array): {
     let firstError: DecodeError | undefined;
     for (const layout of ['spec', 'rust-dlc', 'rust-dlc-legacy'] as const) {
       try {
-        return { attestation: readAttestationValue(new Reader(value), layout), layout };
+        return { attestation: readAttestationValue(reader(value), layout), layout };
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
         firstError ??= e;
