@@ -17,7 +17,8 @@ const partySchema = z.strictObject({
 
 const amountSat = z
   .string()
-  .regex(/^[1-9]\d{0,15}$/, 'a positive decimal string of satoshis')
+  // `abort`: zod 4 runs later checks after a failed one, and BigInt() throws on non-digits.
+  .regex(/^[1-9]\d{0,15}$/, { message: 'a positive decimal string of satoshis', abort: true })
   .refine((s) => BigInt(s) <= MAX_SAT, 'more than 21 million bitcoin');
 
 const outcomeInput = z.union([z.string(), z.number()]);
