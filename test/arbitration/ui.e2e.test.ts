@@ -26,7 +26,17 @@ import {
 import { buildTestResultStatement } from '../../oracle/ci/statement.ts';
 import { COMMIT, invite, PASSWORD, type Invite } from './helpers.ts';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+// Every run saves its screenshots under test-results/ (ignored by git); with
+// VERDICT_UPDATE_SCREENSHOTS=1 it refreshes the ones the README shows, in docs/screenshots/.
+const SCREENSHOTS = fileURLToPath(
+  new URL(
+    process.env['VERDICT_UPDATE_SCREENSHOTS'] === '1'
+      ? '../../docs/screenshots/'
+      : '../../test-results/screenshots/',
+    import.meta.url,
+  ),
+);
+mkdirSync(SCREENSHOTS, { recursive: true });
 const HOUR = 3600;
 const SCRIPT_EVIDENCE =
   '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> The header is broken on mobile.';
