@@ -7,7 +7,7 @@ export type Db = Database.Database;
 const migrationsDir = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 /** `NNN_name.sql`, applied in order, each once, each in its own transaction. */
-function listMigrations(): { version: number; name: string; sql: string }[] {
+function listMigrations(): Migration[] {
   return readdirSync(migrationsDir)
     .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
@@ -32,13 +32,44 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
-export function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const m of listMigrations()) {
-    if (m.version <= current) continue;
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Applies every migration not applied yet, in file order, each in its own transaction with the
+ * row that records it. Applied migrations are tracked by name (`schema_migrations`), not only by
+ * the highest number, because modules number theirs in their own ranges (001 core, 050
+ * arbitration, 060 CI): a later 002 must still run on a data dir that already has 060.
+ * `user_version` keeps the highest applied number for tools that look at it.
+ */
+export function migrate(db: Db, migrations: readonly Migration[] = listMigrations()): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+  );
+  const applied = new Set(
+    db.prepare('SELECT name FROM schema_migrations').pluck().all() as string[],
+  );
+  const record = db.prepare('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)');
+  // A data dir from before this table: everything up to its user_version was applied.
+  const legacyVersion = db.pragma('user_version', { simple: true }) as number;
+  if (applied.size === 0 && legacyVersion > 0) {
+    db.transaction(() => {
+      for (const m of migrations.filter((x) => x.version <= legacyVersion)) {
+        record.run(m.name, 0);
+        applied.add(m.name);
+      }
+    })();
+  }
+  for (const m of migrations) {
+    if (applied.has(m.name)) continue;
     db.transaction(() => {
       db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
+      record.run(m.name, Math.floor(Date.now() / 1000));
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (m.version > current) db.pragma(`user_version = ${m.version}`);
     })();
   }
 }
