@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevnet, type Devnet } from '../../src/chain/devnet/index.ts';
 import { runDlc } from '../../scripts/cli/dlc.ts';
+import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
 import { startTestServer, TestClock, type TestServer } from '../oracle/helpers.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -284,6 +285,14 @@ describe(`README "${SECTION}": every command runs as shown`, () => {
     await server?.dispose();
     await devnet?.stop();
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows a milestone terms file the party CLI accepts', () => {
+    const json = /```json\n([\s\S]*?)```/.exec(story)?.[1];
+    expect(json, 'the milestone-0.json example').toBeDefined();
+    const parsed = milestoneTermsSchema.safeParse(JSON.parse(json ?? 'null'));
+    expect(parsed.error?.issues ?? []).toEqual([]);
+    expect(parsed.data?.eventId).toBe(exampleEventId);
   });
 
   it('finds the commands and the example ids in the README', () => {
