@@ -72,6 +72,10 @@ const envSchema = z.object({
   // Issue 8 (first run): `npm start` runs an embedded devnet chain on loopback for the parties
   // (oracle/devnet.ts); the service itself never uses a chain. A block is mined every
   // VERDICT_DEVNET_BLOCK_SEC seconds while the mempool holds transactions.
+  // Issue 19: a directory on storage outside the data dir's backups and snapshots that receives a
+  // copy of every attestation before it is answered (SECURITY.md "Restores, copies and
+  // snapshots"). `none` declares that the operator runs without one; required off loopback.
+  VERDICT_WITNESS_DIR: optionalNonEmpty,
   VERDICT_DEVNET: z.enum(['on', 'off']).default('on'),
   VERDICT_DEVNET_PORT: intFromEnv(0, 65535, 18443),
   VERDICT_DEVNET_BLOCK_SEC: intFromEnv(1, 3600, 5),
@@ -96,6 +100,8 @@ export interface Config {
   readonly ciOidcJwksUrl: string;
   readonly ciOidcAudience: string;
   readonly trustProxy: number | string | undefined;
+  /** A witness dir (absolute), `none` (declared by the operator), or undefined (not set). */
+  readonly witnessDir: string | undefined;
   readonly devnet: boolean;
   readonly devnetPort: number;
   readonly devnetBlockSec: number;
@@ -126,6 +132,12 @@ export function loadConfig(
       'VERDICT_KEYSTORE_PASSPHRASE_FILE: VERDICT_KEYSTORE_PASSPHRASE is set too; choose one',
     );
   }
+  const host = (env['VERDICT_HOST'] ?? '127.0.0.1').trim();
+  if (!isLoopbackHost(host) && !set('VERDICT_WITNESS_DIR')) {
+    problems.push(
+      'VERDICT_WITNESS_DIR: required when listening off loopback: a directory on storage outside the data dir\'s backups and snapshots (SECURITY.md "Restores, copies and snapshots"), or `none` to run knowingly without one',
+    );
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
@@ -149,8 +161,17 @@ export function loadConfig(
       `${e.VERDICT_CI_OIDC_ISSUER.replace(/\/$/, '')}/.well-known/jwks`,
     ciOidcAudience: e.VERDICT_CI_OIDC_AUDIENCE,
     trustProxy: e.VERDICT_TRUST_PROXY,
+    witnessDir:
+      e.VERDICT_WITNESS_DIR === undefined || e.VERDICT_WITNESS_DIR === 'none'
+        ? e.VERDICT_WITNESS_DIR
+        : resolve(e.VERDICT_WITNESS_DIR),
     devnet: e.VERDICT_DEVNET === 'on',
     devnetPort: e.VERDICT_DEVNET_PORT,
     devnetBlockSec: e.VERDICT_DEVNET_BLOCK_SEC,
   });
+}
+
+/** `localhost`, `::1` or an address in 127.0.0.0/8. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -28,6 +28,7 @@ export const paths = (dataDir: string) => ({
   keystore: join(dataDir, 'oracle.keystore.json'),
   passphrase: join(dataDir, 'keystore.pass'),
   jwtSecret: join(dataDir, 'jwt.secret'),
+  journal: join(dataDir, 'signing.journal'),
 });
 
 export function ensureDataDir(dataDir: string): void {

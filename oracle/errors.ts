@@ -29,6 +29,7 @@ export const statusByCode = {
   window_closed: 409,
   no_matching_proposal: 409,
   event_already_attested: 409,
+  event_quarantined: 409,
   dlc_message_out_of_order: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -115,5 +116,19 @@ export class EventAlreadyAttestedError extends AppError {
       eventId,
       attestedOutcome,
     });
+  }
+}
+
+/**
+ * Issue 19: the event belongs to a quarantined (restored or copied) data dir. Its attestation may
+ * already exist elsewhere; the operator must import it or release the event first.
+ */
+export class EventQuarantinedError extends AppError {
+  constructor(eventId: string) {
+    super(
+      'event_quarantined',
+      `event ${eventId} is held: this oracle's data dir was restored or copied, and the event may already have been attested elsewhere. The operator must import its attestation or release it (verdict oracle quarantine)`,
+      { eventId },
+    );
   }
 }

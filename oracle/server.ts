@@ -15,7 +15,10 @@ import {
 } from './data-dir.ts';
 import { openDatabase } from './db/open.ts';
 import { Stores } from './db/stores.ts';
+import { oracleKeysFromMnemonic } from '../src/crypto/oracle-keys.ts';
 import { createAttestationEngine } from './domain/attestation-engine.ts';
+import { openSigningState, type ContinuityReport } from './domain/continuity.ts';
+import type { SigningJournal } from './domain/signing-journal.ts';
 import { fallbackDisputeResolver } from './domain/milestones.ts';
 import { TokenIssuer } from './http/tokens.ts';
 import { createLogger } from './logger.ts';
@@ -36,6 +39,8 @@ export interface RunningServer {
   readonly scheduler: Scheduler;
   /** True when this start created the keystore (the caller tells the operator to back it up). */
   readonly keystoreCreated: boolean;
+  /** Issue 19: what the start-up reconciliation found (quarantine, restored signatures). */
+  readonly continuity: ContinuityReport;
   close(): Promise<void>;
 }
 
@@ -69,17 +74,34 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   ensureDataDir(config.dataDir);
   const release = acquireDataDirLock(config.dataDir);
   let db: ReturnType<typeof openDatabase> | undefined;
+  let journal: SigningJournal | undefined;
   try {
     const passphrase = resolvePassphrase(config);
     const { mnemonic, created } = openOrCreateKeystore(config, passphrase, logger);
-    const engine = createAttestationEngine(mnemonic);
     const tokens = new TokenIssuer(loadOrCreateJwtSecret(config.dataDir), config.tokenTtlSec);
     db = openDatabase(paths(config.dataDir).db);
     const stores = new Stores(db);
-    const pubkey = bytesToHex(engine.publicKey);
+    const pubkey = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
     const known = stores.getMeta('oracle_public_key');
     if (known === undefined) db.transaction(() => stores.setMeta('oracle_public_key', pubkey))();
     else if (known !== pubkey) throw new KeyMismatchError(known, pubkey);
+    // Issue 19: reconcile what the key signed (database, signing journal, witness) and quarantine
+    // a restored or copied data dir, before the scheduler or any request can decide anything.
+    const clock = opts.now ?? systemClock;
+    const signing = openSigningState({
+      journalPath: paths(config.dataDir).journal,
+      witnessDir: config.witnessDir === 'none' ? undefined : config.witnessDir,
+      stores,
+      oracle: pubkey,
+      nowSec: clock(),
+      logger,
+    });
+    journal = signing.journal;
+    if (config.witnessDir === undefined)
+      logger.warn(
+        'no witness (VERDICT_WITNESS_DIR): a rollback of the whole data dir (VM or file-system snapshot) cannot be detected; see SECURITY.md "Restores, copies and snapshots"',
+      );
+    const engine = createAttestationEngine(mnemonic, signing.journal);
 
     const ctx: AppContext = {
       config,
@@ -89,7 +111,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       engine,
       tokens,
       metrics: new Metrics(),
-      now: opts.now ?? systemClock,
+      now: clock,
       disputeResolver: fallbackDisputeResolver,
     };
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
@@ -116,6 +138,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx,
       scheduler,
       keystoreCreated: created,
+      continuity: signing.report,
       async close() {
         if (closed) return;
         closed = true;
@@ -125,11 +148,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           server.closeIdleConnections();
         });
         openDb.close();
+        signing.journal.close();
         release();
       },
     };
   } catch (e) {
     db?.close();
+    journal?.close();
     release();
     throw e;
   }

@@ -86,6 +86,16 @@ const eventListRow = announcementRow.extend({
 });
 export type EventListRow = z.infer<typeof eventListRow>;
 
+const heldEventRow = z.object({
+  event_id: z.string(),
+  held_at: z.number().int(),
+  reason: z.string(),
+  state: milestoneRow.shape.state,
+  contract_id: z.string(),
+  idx: z.number().int(),
+});
+export type HeldEventRow = z.infer<typeof heldEventRow>;
+
 function one<T>(schema: z.ZodType<T>, row: unknown): T | undefined {
   return row === undefined ? undefined : schema.parse(row);
 }
@@ -102,6 +112,36 @@ export class Stores {
     this.s = {
       metaGet: p('SELECT value FROM oracle_meta WHERE key = ?'),
       metaSet: p('INSERT INTO oracle_meta (key, value) VALUES (?, ?)'),
+      metaUpsert: p(
+        'INSERT INTO oracle_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
+      nonceInsert: p(
+        'INSERT INTO announcement_nonces (nonce, event_id, position) VALUES (?, ?, ?)',
+      ),
+      noncesOf: p('SELECT nonce FROM announcement_nonces WHERE event_id = ? ORDER BY position'),
+      announcementsWithoutNonces: p(
+        `SELECT a.* FROM announcements a WHERE NOT EXISTS
+           (SELECT 1 FROM announcement_nonces n WHERE n.event_id = a.event_id) ORDER BY a.milestone_id`,
+      ),
+      announcementCount: p('SELECT count(*) FROM announcements'),
+      unattestedEvents: p(
+        `SELECT a.event_id FROM announcements a LEFT JOIN attestations t ON t.event_id = a.event_id
+         WHERE t.id IS NULL ORDER BY a.milestone_id`,
+      ),
+      allAttestations: p('SELECT * FROM attestations ORDER BY id'),
+      heldInsert: p(
+        `INSERT INTO held_events (event_id, held_at, reason) VALUES (?, ?, ?)
+         ON CONFLICT (event_id) DO NOTHING`,
+      ),
+      heldRelease: p(
+        `UPDATE held_events SET released_at = ?, released_how = ? WHERE event_id = ? AND released_at IS NULL`,
+      ),
+      heldGet: p('SELECT 1 FROM held_events WHERE event_id = ? AND released_at IS NULL'),
+      heldAll: p(
+        `SELECT h.event_id, h.held_at, h.reason, m.state, m.contract_id, m.idx
+         FROM held_events h JOIN milestones m ON m.event_id = h.event_id
+         WHERE h.released_at IS NULL ORDER BY m.id`,
+      ),
       contractInsert: p(
         `INSERT INTO contracts (id, terms_json, terms_hash, client_id, freelancer_id, created_at)
          VALUES (@id, @terms_json, @terms_hash, @client_id, @freelancer_id, @created_at)`,
@@ -125,13 +165,13 @@ export class Stores {
          WHERE id = @id`,
       ),
       dueNoDelivery: p(
-        `SELECT * FROM milestones WHERE state = 'open' AND delivery_deadline < ? ORDER BY id LIMIT ?`,
+        `SELECT * FROM milestones WHERE state = 'open' AND delivery_deadline < ? AND event_id NOT IN (SELECT event_id FROM held_events WHERE released_at IS NULL) ORDER BY id LIMIT ?`,
       ),
       dueSilence: p(
-        `SELECT * FROM milestones WHERE state = 'delivered' AND review_ends_at <= ? ORDER BY id LIMIT ?`,
+        `SELECT * FROM milestones WHERE state = 'delivered' AND review_ends_at <= ? AND event_id NOT IN (SELECT event_id FROM held_events WHERE released_at IS NULL) ORDER BY id LIMIT ?`,
       ),
       dueVotingClosed: p(
-        `SELECT * FROM milestones WHERE state = 'disputed' AND voting_ends_at <= ? ORDER BY id LIMIT ?`,
+        `SELECT * FROM milestones WHERE state = 'disputed' AND voting_ends_at <= ? AND event_id NOT IN (SELECT event_id FROM held_events WHERE released_at IS NULL) ORDER BY id LIMIT ?`,
       ),
       announcementInsert: p(
         `INSERT INTO announcements (event_id, milestone_id, maturity_epoch_sec, tlv, created_at)
@@ -181,6 +221,45 @@ export class Stores {
   }
   setMeta(key: string, value: string): void {
     this.s.metaSet.run(key, value);
+  }
+  upsertMeta(key: string, value: string): void {
+    this.s.metaUpsert.run(key, value);
+  }
+
+  /** Issue 19: the nonces registered for an event, in position order (empty: none yet). */
+  noncesOf(eventId: string): Uint8Array[] {
+    return this.s.noncesOf
+      .pluck()
+      .all(eventId)
+      .map((n) => bytesColumn.parse(n));
+  }
+  /** Registers an announcement's nonces; a nonce of another event makes this throw (PK). */
+  registerNonces(eventId: string, nonces: readonly Uint8Array[]): void {
+    nonces.forEach((n, i) => this.s.nonceInsert.run(n, eventId, i));
+  }
+  announcementsWithoutNonces(): AnnouncementRow[] {
+    return this.s.announcementsWithoutNonces.all().map((r) => announcementRow.parse(r));
+  }
+  announcementCount(): number {
+    return z.number().parse(this.s.announcementCount.pluck().get());
+  }
+  unattestedEventIds(): string[] {
+    return z.array(z.string()).parse(this.s.unattestedEvents.pluck().all());
+  }
+  allAttestations(): AttestationRow[] {
+    return this.s.allAttestations.all().map((r) => attestationRow.parse(r));
+  }
+  holdEvent(eventId: string, nowSec: number, reason: string): void {
+    this.s.heldInsert.run(eventId, nowSec, reason);
+  }
+  releaseHeldEvent(eventId: string, nowSec: number, how: 'released' | 'imported'): void {
+    this.s.heldRelease.run(nowSec, how, eventId);
+  }
+  isHeld(eventId: string): boolean {
+    return this.s.heldGet.get(eventId) !== undefined;
+  }
+  heldEvents(): HeldEventRow[] {
+    return this.s.heldAll.all().map((r) => heldEventRow.parse(r));
   }
 
   insertContract(row: ContractRow): void {

@@ -3,6 +3,12 @@
  * import direction"). It signs announcements when contracts are created and attests an event at
  * most once, inside the caller's SQLite transaction, so a decision and its attestation commit
  * together or not at all.
+ *
+ * "At most once" is checked against three records before anything is signed (issue 19): the
+ * database row of the event, the nonces registered for the event (a nonce belongs to one event
+ * only, in the schema), and the signing journal — the file outside the database that records
+ * every signature before it can leave, so a database restored from an older backup cannot make
+ * the engine sign a second outcome. Events held by a quarantine are not signed at all.
  */
 import { createAnnouncement, verifyAnnouncement } from '../../src/dlc/announcement.ts';
 import { createAttestation, verifyAttestation } from '../../src/dlc/attestation.ts';
@@ -13,8 +19,10 @@ import {
   encodeAttestation,
 } from '../../src/dlc/oracle-codec.ts';
 import type { OracleAnnouncement } from '../../src/dlc/oracle-types.ts';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { AttestationRow, Stores } from '../db/stores.ts';
-import { EventAlreadyAttestedError } from '../errors.ts';
+import { EventAlreadyAttestedError, EventQuarantinedError } from '../errors.ts';
+import type { SigningJournal } from './signing-journal.ts';
 import { descriptorFor, outcomeForSigning, type Outcome, type OutcomeKind } from './outcomes.ts';
 
 export interface AttestationEngine {
@@ -33,7 +41,14 @@ export interface AttestationEngine {
   ): { row: AttestationRow; created: boolean };
 }
 
-export function createAttestationEngine(mnemonic: string): AttestationEngine {
+const sameBytes = (a: readonly Uint8Array[], b: readonly Uint8Array[]) =>
+  a.length === b.length &&
+  a.every((x, i) => bytesToHex(x) === bytesToHex(b[i] ?? new Uint8Array()));
+
+export function createAttestationEngine(
+  mnemonic: string,
+  journal: SigningJournal,
+): AttestationEngine {
   const keys = oracleKeysFromMnemonic(mnemonic);
   return {
     publicKey: keys.publicKey,
@@ -58,21 +73,47 @@ export function createAttestationEngine(mnemonic: string): AttestationEngine {
           throw new EventAlreadyAttestedError(eventId, existing.outcome);
         return { row: existing, created: false };
       }
+      if (stores.isHeld(eventId) || journal.isHeld(eventId)) {
+        throw new EventQuarantinedError(eventId);
+      }
       const stored = stores.getAnnouncement(eventId);
       if (stored === undefined) throw new Error(`no announcement for ${eventId}`);
       const announcement: OracleAnnouncement = decodeAnnouncement(stored.tlv);
-      const attestation = createAttestation(keys, announcement, outcomeForSigning(kind, outcome));
-      // Sign, then verify our own output before it can leave (noble-curves' habit).
-      if (!verifyAttestation(announcement, attestation)) {
-        throw new Error(`attestation for ${eventId} does not verify`);
+      const nonces = announcement.event.nonces;
+      // The nonces belong to this event and to no other: registered once, unique in the schema.
+      const registered = stores.noncesOf(eventId);
+      if (registered.length === 0) stores.registerNonces(eventId, nonces);
+      else if (!sameBytes(registered, nonces)) {
+        throw new Error(`the announcement of ${eventId} does not carry its registered nonces`);
       }
-      const row = {
-        event_id: eventId,
-        outcome,
-        tlv: encodeAttestation(attestation),
-        created_at: nowEpochSec,
-      };
-      stores.insertAttestation(row);
+      // Signed before, by this key, but missing from the database (an older backup, a lost WAL,
+      // a transaction that rolled back after signing): the journal's signature is the only one
+      // this event may ever have.
+      const signedBefore =
+        journal.attestationOf(eventId) ??
+        nonces.map((n) => journal.attestationByNonce(bytesToHex(n))).find((r) => r !== undefined);
+      let tlv: Uint8Array;
+      if (signedBefore !== undefined) {
+        if (signedBefore.eventId !== eventId || signedBefore.outcome !== outcome)
+          throw new EventAlreadyAttestedError(eventId, signedBefore.outcome);
+        tlv = hexToBytes(signedBefore.tlv);
+      } else {
+        const attestation = createAttestation(keys, announcement, outcomeForSigning(kind, outcome));
+        // Sign, then verify our own output before it can leave (noble-curves' habit).
+        if (!verifyAttestation(announcement, attestation)) {
+          throw new Error(`attestation for ${eventId} does not verify`);
+        }
+        tlv = encodeAttestation(attestation);
+        journal.recordAttestation({
+          t: 'attest',
+          eventId,
+          nonces: nonces.map((n) => bytesToHex(n)),
+          outcome,
+          tlv: bytesToHex(tlv),
+          at: nowEpochSec,
+        });
+      }
+      stores.insertAttestation({ event_id: eventId, outcome, tlv, created_at: nowEpochSec });
       const inserted = stores.getAttestation(eventId);
       if (inserted === undefined) throw new Error('attestation row vanished');
       return { row: inserted, created: true };

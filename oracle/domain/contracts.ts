@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { decodeAnnouncement } from '../../src/dlc/oracle-codec.ts';
 import type { AppContext } from '../context.ts';
 import type { ContractRow } from '../db/stores.ts';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
@@ -85,6 +86,8 @@ export function createContract(
         tlv: a.tlv,
         created_at: now,
       });
+      // Issue 19: each nonce belongs to this event alone (unique in the schema).
+      ctx.stores.registerNonces(a.eventId, decodeAnnouncement(a.tlv).event.nonces);
     }
     appendAudit(ctx.stores, {
       contractId,

@@ -2,7 +2,7 @@
  * `verdict oracle <command>`: the operator's commands for the oracle's key and data dir.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
@@ -19,7 +19,13 @@ import {
   resolvePassphrase,
   writeKeystoreFile,
 } from '../../oracle/data-dir.ts';
-import { openDatabaseReadonly } from '../../oracle/db/open.ts';
+import { openDatabase, openDatabaseReadonly } from '../../oracle/db/open.ts';
+import {
+  importAttestations,
+  openSigningState,
+  releaseEvent,
+} from '../../oracle/domain/continuity.ts';
+import type { SigningJournal } from '../../oracle/domain/signing-journal.ts';
 import { Stores } from '../../oracle/db/stores.ts';
 import { verifyAuditChain } from '../../oracle/domain/audit-log.ts';
 import { auditLogView } from '../../oracle/http/schemas.ts';
@@ -36,6 +42,15 @@ commands:
   info [--json]             data dir, oracle public key, keystore and database state
   admin-token [--ttl-sec N] [--subject S]
                             print an operator token (Authorization: Bearer <token>); default 1 day
+  quarantine [--json]       list the events held because this data dir was restored or copied
+  import-attestations [FILE|-] [--from URL]
+                            store this oracle's attestations found elsewhere (a file or stdin
+                            holding attestation TLV hex, e.g. saved GET /v1/events/<id> answers,
+                            or fetched from another copy of this oracle at URL) and release
+                            their events
+  release <event-id>... | --all [--yes]
+                            decide that held events were never attested anywhere else; without
+                            --yes, says what it risks and changes nothing
   verify-log <contract-id> [--url URL]
                             fetch a contract's audit log (default http://127.0.0.1:8080) and
                             verify its hash chain
@@ -205,6 +220,138 @@ function info(config: Config, io: CliIo, json: boolean): number {
   return 0;
 }
 
+/**
+ * Issue 19: opens the data dir as the server would (lock, database, reconciliation of the
+ * signing journal) for the quarantine commands. The server must be stopped.
+ */
+function withSigningState<T>(
+  config: Config,
+  f: (s: { stores: Stores; journal: SigningJournal; oracle: string }) => T,
+): T {
+  return withLock(config, () => {
+    const p = paths(config.dataDir);
+    if (!existsSync(p.db)) throw new Error(`no database in ${config.dataDir}`);
+    const db = openDatabase(p.db);
+    let journal: SigningJournal | undefined;
+    try {
+      const stores = new Stores(db);
+      const oracle = stores.getMeta('oracle_public_key');
+      if (oracle === undefined) throw new Error('the database has no oracle key yet');
+      journal = openSigningState({
+        journalPath: p.journal,
+        witnessDir: config.witnessDir === 'none' ? undefined : config.witnessDir,
+        stores,
+        oracle,
+        nowSec: Math.floor(Date.now() / 1000),
+      }).journal;
+      return f({ stores, journal, oracle });
+    } finally {
+      journal?.close();
+      db.close();
+    }
+  });
+}
+
+function quarantine(config: Config, io: CliIo, json: boolean): number {
+  return withSigningState(config, ({ stores }) => {
+    const held = stores.heldEvents();
+    if (json) {
+      io.out(JSON.stringify({ held }, null, 2));
+      return 0;
+    }
+    if (held.length === 0) {
+      io.out('no event is held: this data dir is not in quarantine');
+      return 0;
+    }
+    io.out(`${held.length} event(s) held (no decision, no scheduler default) because:`);
+    io.out(`  ${held[0]?.reason ?? ''}`);
+    for (const h of held)
+      io.out(`  ${h.event_id}  (milestone ${h.idx + 1} of ${h.contract_id}, ${h.state})`);
+    io.out('');
+    io.out(
+      'For each: if the oracle this data dir came from (or a copy of it) may have attested it,',
+    );
+    io.out(
+      'get that attestation (the parties, a mirror, GET /v1/events/<id> on the other copy) and',
+    );
+    io.out('run "verdict oracle import-attestations FILE" or "--from URL". Only an event you KNOW');
+    io.out('was never attested elsewhere may be released ("verdict oracle release <id> --yes").');
+    return 0;
+  });
+}
+
+const ATTESTATION_HEX = /\bfdd868[0-9a-f]+\b/gi;
+
+async function importAttestationsCommand(
+  config: Config,
+  io: CliIo,
+  source: string | undefined,
+  fromUrl: string | undefined,
+): Promise<number> {
+  const hexes: string[] = [];
+  if (source !== undefined) {
+    const text = source === '-' ? await io.readStdin() : readFileSync(source, 'utf8');
+    hexes.push(...(text.match(ATTESTATION_HEX) ?? []));
+  }
+  if (fromUrl !== undefined) {
+    const held = withSigningState(config, ({ stores }) => stores.heldEvents());
+    for (const h of held) {
+      const res = await fetch(
+        `${fromUrl.replace(/\/$/, '')}/v1/events/${encodeURIComponent(h.event_id)}`,
+      );
+      if (!res.ok) continue;
+      const body = (await res.json()) as { attestationHex?: unknown };
+      if (typeof body.attestationHex === 'string') hexes.push(body.attestationHex);
+    }
+  }
+  if (hexes.length === 0) {
+    io.err('verdict: no attestation found to import (expected oracle_attestation TLV hex)');
+    return 1;
+  }
+  const result = withSigningState(config, ({ stores, journal, oracle }) =>
+    importAttestations(stores, journal, oracle, hexes, Math.floor(Date.now() / 1000)),
+  );
+  for (const id of result.imported) io.out(`imported ${id}`);
+  for (const id of result.already) io.out(`already known ${id}`);
+  return 0;
+}
+
+function releaseCommand(
+  config: Config,
+  io: CliIo,
+  eventIds: readonly string[],
+  all: boolean,
+  yes: boolean,
+): number {
+  return withSigningState(config, ({ stores, journal }) => {
+    const held = stores.heldEvents().map((h) => h.event_id);
+    const targets = all ? held : [...eventIds];
+    const unknown = targets.filter((id) => !held.includes(id));
+    if (unknown.length > 0) {
+      io.err(`verdict: not held: ${unknown.join(', ')}`);
+      return 1;
+    }
+    if (targets.length === 0) {
+      io.err('verdict: name the events to release (or --all)');
+      return 2;
+    }
+    if (!yes) {
+      io.err(`Releasing lets this oracle decide and attest ${targets.length} event(s) again.`);
+      io.err('If the data dir this one was restored or copied from ever attested one of them,');
+      io.err('and this oracle now attests another outcome, the two signatures share a nonce and');
+      io.err('REVEAL THE ORACLE KEY to anyone who sees both. Import those attestations instead');
+      io.err('("verdict oracle import-attestations"). Nothing was changed; add --yes to release.');
+      return 1;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    for (const id of targets) {
+      releaseEvent(stores, journal, id, now);
+      io.out(`released ${id}`);
+    }
+    return 0;
+  });
+}
+
 function adminToken(config: Config, io: CliIo, ttlSec: number, subject: string): number {
   ensureDataDir(config.dataDir);
   const tokens = new TokenIssuer(loadOrCreateJwtSecret(config.dataDir), config.tokenTtlSec);
@@ -273,6 +420,9 @@ export async function run(
       'ttl-sec': { type: 'string' },
       subject: { type: 'string' },
       url: { type: 'string' },
+      from: { type: 'string' },
+      all: { type: 'boolean' },
+      yes: { type: 'boolean' },
     });
     if (flags.values.help === true) {
       io.out(ORACLE_USAGE);
@@ -302,6 +452,26 @@ export async function run(
         if (!ttl.success) throw new UsageError('--ttl-sec must be an integer from 60 to 10 years');
         return adminToken(config, io, ttl.data, flags.values.subject ?? 'operator');
       }
+      case 'quarantine':
+        expectArgs(0);
+        return quarantine(config, io, flags.values.json === true);
+      case 'import-attestations': {
+        if (positionals.length > 1) throw new UsageError('import-attestations takes one FILE');
+        const from = flags.values.from;
+        if (positionals[0] === undefined && from === undefined)
+          throw new UsageError('give a FILE (or - for stdin) or --from URL');
+        if (from !== undefined && !z.url().safeParse(from).success)
+          throw new UsageError('--from must be a URL');
+        return await importAttestationsCommand(config, io, positionals[0], from);
+      }
+      case 'release':
+        return releaseCommand(
+          config,
+          io,
+          positionals,
+          flags.values.all === true,
+          flags.values.yes === true,
+        );
       case 'verify-log': {
         expectArgs(1);
         const url = z.url().safeParse(flags.values.url ?? 'http://127.0.0.1:8080');

@@ -17,6 +17,7 @@ import { createAttestation } from '../../src/dlc/attestation.ts';
 import { decodeAnnouncement, encodeAttestation } from '../../src/dlc/oracle-codec.ts';
 import { buildTestResultStatement } from '../../oracle/ci/statement.ts';
 import { createAttestationEngine } from '../../oracle/domain/attestation-engine.ts';
+import { SigningJournal } from '../../oracle/domain/signing-journal.ts';
 import { outcomeForSigning } from '../../oracle/domain/outcomes.ts';
 import { call, milestoneUrl } from '../oracle/helpers.ts';
 import {
@@ -236,7 +237,8 @@ describe('keys and secrets', () => {
     );
 
     // The restored key reproduces every stored announcement and attestation, byte for byte.
-    const engine = createAttestationEngine(mnemonic);
+    const journal = SigningJournal.create(join(dir(), 'signing.journal'), oracle.publicKey, 0);
+    const engine = createAttestationEngine(mnemonic, journal);
     const keys = oracleKeysFromMnemonic(mnemonic);
     expect(bytesToHex(engine.publicKey)).toBe(oracle.publicKey);
     for (const e of events) {

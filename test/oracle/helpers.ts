@@ -59,6 +59,7 @@ export async function startTestServer(
     ctx: running.ctx,
     scheduler: running.scheduler,
     keystoreCreated: running.keystoreCreated,
+    continuity: running.continuity,
     clock,
     dataDir,
     close: () => running.close(),

@@ -21,7 +21,10 @@ import {
 } from '../../../oracle/data-dir.ts';
 import { openDatabase } from '../../../oracle/db/open.ts';
 import { Stores } from '../../../oracle/db/stores.ts';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { oracleKeysFromMnemonic } from '../../../src/crypto/oracle-keys.ts';
 import { createAttestationEngine } from '../../../oracle/domain/attestation-engine.ts';
+import { openSigningState } from '../../../oracle/domain/continuity.ts';
 import { createContract } from '../../../oracle/domain/contracts.ts';
 import {
   acceptMilestone,
@@ -61,12 +64,24 @@ export function openSeedContext(dataDir: string): SeedContext {
   const release = acquireDataDirLock(config.dataDir);
   const { mnemonic } = openOrCreateKeystore(config, resolvePassphrase(config), logger);
   const db = openDatabase(paths(config.dataDir).db);
+  const stores = new Stores(db);
+  const oracle = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+  if (stores.getMeta('oracle_public_key') === undefined)
+    db.transaction(() => stores.setMeta('oracle_public_key', oracle))();
+  const { journal } = openSigningState({
+    journalPath: paths(config.dataDir).journal,
+    witnessDir: undefined,
+    stores,
+    oracle,
+    nowSec: Math.floor(Date.now() / 1000),
+    logger,
+  });
   const ctx: AppContext = {
     config,
     db,
-    stores: new Stores(db),
+    stores,
     logger,
-    engine: createAttestationEngine(mnemonic),
+    engine: createAttestationEngine(mnemonic, journal),
     tokens: new TokenIssuer(loadOrCreateJwtSecret(config.dataDir), config.tokenTtlSec),
     metrics: new Metrics(),
     now: () => Math.floor(Date.now() / 1000),
@@ -76,6 +91,7 @@ export function openSeedContext(dataDir: string): SeedContext {
     ctx,
     close() {
       db.close();
+      journal.close();
       release();
     },
   };
