@@ -82,6 +82,11 @@ async function main(): Promise<number> {
       devnet: devnetInfo,
     }),
   );
+  if (running.continuity.heldEvents > 0) {
+    say(
+      `verdict: QUARANTINE: ${running.continuity.heldEvents} event(s) are held and will not be decided: ${running.continuity.quarantineReason ?? 'held by an earlier start'}. Stop the service and run "verdict oracle quarantine" to see what to do.`,
+    );
+  }
   await stopped;
   return 0;
 }

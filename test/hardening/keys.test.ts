@@ -284,21 +284,36 @@ describe('keys and secrets', () => {
         })
       ).status,
     ).toBe(200);
-    const decided = await call<{ attestation: { attestationHex: string } }>(
+    // Issue 19: a database restored into another data dir starts quarantined: its open events
+    // may have been attested by the data dir it came from. The operator, who knows that A never
+    // attested milestone 3, releases it knowingly; then it is decided with the restored key.
+    const open = events.find((e) => e.eventId.startsWith(`verdict/${f.contractId}/3/`));
+    if (open === undefined) throw new Error('milestone 3 not among the events');
+    const held = await call<{ error: { code: string } }>(
       svcB.url,
       'POST',
       milestoneUrl(f.contractId, 3, 'accept'),
       { headers: bearer(f.tokens.client) },
     );
+    expect(held.status).toBe(409);
+    expect(held.body.error.code).toBe('event_quarantined');
+    await svcB.stop();
+    const released = await verdict(['oracle', 'release', open.eventId, '--yes'], envB);
+    expect(released.code, released.stderr).toBe(0);
+    const svcB2 = await start(envB);
+    const decided = await call<{ attestation: { attestationHex: string } }>(
+      svcB2.url,
+      'POST',
+      milestoneUrl(f.contractId, 3, 'accept'),
+      { headers: bearer(f.tokens.client) },
+    );
     expect(decided.status).toBe(200);
-    const open = events.find((e) => e.eventId.startsWith(`verdict/${f.contractId}/3/`));
-    if (open === undefined) throw new Error('milestone 3 not among the events');
     const expected = createAttestation(
       keys,
       decodeAnnouncement(hexToBytes(open.announcementHex)),
       'accepted',
     );
     expect(decided.body.attestation.attestationHex).toBe(bytesToHex(encodeAttestation(expected)));
-    await svcB.stop();
+    await svcB2.stop();
   }, 180_000);
 });
