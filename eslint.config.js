@@ -35,6 +35,7 @@ export default tseslint.config(
             { target: './src', from: './oracle' },
             { target: './src', from: './scripts' },
             { target: './src', from: './arbiter-ui' },
+            { target: './src', from: './party-app' },
             { target: './oracle', from: './scripts' },
           ],
         },
@@ -73,6 +74,21 @@ export default tseslint.config(
       'import-x/no-restricted-paths': [
         'error',
         { zones: [{ target: './oracle', from: './scripts' }] },
+      ],
+    },
+  },
+  {
+    // The parties' app uses the library as the CLI does; it never imports the oracle service.
+    files: ['party-app/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            { target: './party-app', from: './oracle' },
+            { target: './party-app', from: './scripts' },
+          ],
+        },
       ],
     },
   },

@@ -1,0 +1,358 @@
+/**
+ * The parties' app: a local web app served by the party's OWN process on loopback (never by the
+ * oracle: a page the operator serves could take the keys). It holds the party's wallet and DLC
+ * state — the same data dir and the same `src/party` code as `verdict dlc` — and talks to the
+ * party's node and to the oracle.
+ *
+ * Protected as a local web app must be:
+ * - it listens on 127.0.0.1 unless told otherwise;
+ * - the URL it prints carries a one-time secret in its fragment (never sent to any server, never
+ *   in a log); the page exchanges it once for an httpOnly, SameSite=Strict session cookie;
+ * - every request's `Host` must name this listener (DNS rebinding), every write's `Origin` must be
+ *   this origin (cross-site requests), every API call needs the cookie;
+ * - a strict CSP: scripts, styles and connections to self only, no inline code, no frames.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { validateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import { generateMnemonic } from '@scure/bip39';
+import { z } from 'zod';
+import type { ChainBackend } from '../src/chain/chain-backend.ts';
+import { WrongPassphraseError } from '../src/crypto/errors.ts';
+import { KEYSTORE_FILE, Party } from '../src/party/party.ts';
+import { buildPartyAppAssets, type PartyAppAssets } from './assets.ts';
+
+export interface PartyAppOptions {
+  readonly dataDir: string;
+  readonly chain: ChainBackend;
+  /** The node's URL as shown to the user (no credentials). */
+  readonly nodeLabel: string;
+  readonly oracleUrl: string | undefined;
+  readonly host?: string;
+  readonly port?: number;
+  /** scrypt cost for a new keystore (tests use a small one). */
+  readonly scryptN?: number;
+}
+
+export interface RunningPartyApp {
+  /** `http://127.0.0.1:<port>/#<one-time secret>`: open it once, in the party's own browser. */
+  readonly url: string;
+  readonly origin: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'verdict_app';
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
+  const text = type === 'application/json' ? JSON.stringify(body) : String(body);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': `${type}; charset=utf-8`,
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+const sendError = (res: ServerResponse, e: HttpError) =>
+  send(res, e.status, { error: { code: e.code, message: e.message } });
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
+    throw new HttpError(415, 'unsupported_media_type', 'send application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > 64 * 1024) throw new HttpError(413, 'payload_too_large', 'at most 64 KiB');
+    chunks.push(c);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not JSON');
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, 'invalid_request', z.prettifyError(r.error));
+  return r.data;
+}
+
+const safeEqual = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+function cookieOf(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return v.join('=');
+  }
+  return undefined;
+}
+
+const passphraseSchema = z.string().min(8, 'a passphrase of at least 8 characters').max(1024);
+
+/** Starts the app on loopback; resolves once it listens. */
+export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp> {
+  const assets: PartyAppAssets = await buildPartyAppAssets();
+  const host = o.host ?? '127.0.0.1';
+  let secret: string | undefined = randomBytes(32).toString('base64url');
+  const sessions = new Set<string>();
+  let allowedHosts: Set<string> = new Set();
+  let origins: Set<string> = new Set();
+  let party: Party | undefined;
+  /** A mnemonic shown once and not yet confirmed: nothing is written until it is. */
+  let pending: { mnemonic: string; passphrase: string; ask: number[] } | undefined;
+  const keystorePath = join(o.dataDir, KEYSTORE_FILE);
+
+  const walletState = () =>
+    party !== undefined ? 'unlocked' : existsSync(keystorePath) ? 'locked' : 'none';
+
+  async function status() {
+    let node: { label: string; height?: number; network?: string; error?: string } = {
+      label: o.nodeLabel,
+    };
+    try {
+      const info = await o.chain.getBlockchainInfo();
+      node = { label: o.nodeLabel, height: info.blocks, network: info.chain };
+    } catch (e) {
+      node = { label: o.nodeLabel, error: e instanceof Error ? e.message : String(e) };
+    }
+    let oracle: { url: string; publicKey?: string; error?: string } | null = null;
+    if (o.oracleUrl !== undefined) {
+      try {
+        const r = await fetch(`${o.oracleUrl.replace(/\/$/, '')}/v1/oracle`, {
+          signal: AbortSignal.timeout(5000),
+        });
+        const body = (await r.json()) as { publicKey?: unknown };
+        oracle = {
+          url: o.oracleUrl,
+          ...(typeof body.publicKey === 'string' ? { publicKey: body.publicKey } : {}),
+        };
+      } catch (e) {
+        oracle = { url: o.oracleUrl, error: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    return { wallet: walletState(), dataDir: o.dataDir, node, oracle };
+  }
+
+  const requireParty = (): Party => {
+    if (party === undefined) throw new HttpError(409, 'wallet_locked', 'unlock the wallet first');
+    return party;
+  };
+
+  async function api(req: IncomingMessage, path: string): Promise<unknown> {
+    const m = req.method ?? 'GET';
+    if (m === 'GET' && path === '/api/status') return status();
+    if (m === 'POST' && path === '/api/wallet/create') {
+      if (walletState() !== 'none') throw new HttpError(409, 'wallet_exists', 'a wallet exists');
+      const { passphrase } = parse(
+        z.strictObject({ passphrase: passphraseSchema }),
+        await readJson(req),
+      );
+      const mnemonic = generateMnemonic(wordlist, 256);
+      // Ask back three words, at random positions, before anything is written.
+      const ask = [...new Set(Array.from({ length: 12 }, () => randomBytes(1)[0]! % 24))]
+        .slice(0, 3)
+        .sort((a, b) => a - b);
+      pending = { mnemonic, passphrase, ask };
+      return { words: mnemonic.split(' '), confirm: ask.map((i) => i + 1) };
+    }
+    if (m === 'POST' && path === '/api/wallet/confirm') {
+      if (pending === undefined)
+        throw new HttpError(409, 'nothing_to_confirm', 'create a wallet first');
+      const { words } = parse(
+        z.strictObject({ words: z.array(z.string().max(20)).length(pending.ask.length) }),
+        await readJson(req),
+      );
+      const all = pending.mnemonic.split(' ');
+      const ok = pending.ask.every((i, j) => all[i] === words[j]?.trim().toLowerCase());
+      if (!ok)
+        throw new HttpError(
+          400,
+          'words_do_not_match',
+          'those are not the words at those positions: check what you wrote down',
+        );
+      Party.init(o.dataDir, pending.passphrase, {
+        mnemonic: pending.mnemonic,
+        ...(o.scryptN === undefined ? {} : { scryptN: o.scryptN }),
+      });
+      const { passphrase } = pending;
+      pending = undefined;
+      party = await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain });
+      return { wallet: 'unlocked' };
+    }
+    if (m === 'POST' && path === '/api/wallet/restore') {
+      if (walletState() !== 'none') throw new HttpError(409, 'wallet_exists', 'a wallet exists');
+      const body = parse(
+        z.strictObject({ mnemonic: z.string().max(400), passphrase: passphraseSchema }),
+        await readJson(req),
+      );
+      const mnemonic = body.mnemonic.trim().toLowerCase().split(/\s+/).join(' ');
+      if (!validateMnemonic(mnemonic, wordlist))
+        throw new HttpError(400, 'invalid_mnemonic', 'not a valid BIP39 English mnemonic');
+      Party.init(o.dataDir, body.passphrase, {
+        mnemonic,
+        ...(o.scryptN === undefined ? {} : { scryptN: o.scryptN }),
+      });
+      party = await Party.open({ dataDir: o.dataDir, passphrase: body.passphrase, chain: o.chain });
+      return { wallet: 'unlocked' };
+    }
+    if (m === 'POST' && path === '/api/wallet/unlock') {
+      if (walletState() === 'none') throw new HttpError(409, 'no_wallet', 'create one first');
+      const { passphrase } = parse(
+        z.strictObject({ passphrase: z.string().max(1024) }),
+        await readJson(req),
+      );
+      try {
+        party ??= await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain });
+      } catch (e) {
+        if (e instanceof WrongPassphraseError)
+          throw new HttpError(401, 'wrong_passphrase', 'that passphrase does not open the wallet');
+        throw e;
+      }
+      return { wallet: 'unlocked' };
+    }
+    if (m === 'POST' && path === '/api/wallet/lock') {
+      party?.close();
+      party = undefined;
+      return { wallet: walletState() };
+    }
+    if (m === 'GET' && path === '/api/wallet') {
+      const p = requireParty();
+      const contracts = p.store.listContracts();
+      const locked = contracts.filter(
+        (c) => !['settled', 'refunded', 'cancelled'].includes(c.state),
+      ).length;
+      return {
+        network: p.wallet.network,
+        balanceSat: (await p.wallet.balanceSat()).toString(),
+        contractsOpen: locked,
+      };
+    }
+    if (m === 'POST' && path === '/api/wallet/address') {
+      const p = requireParty();
+      return { address: p.wallet.nextAddress('receive').address };
+    }
+    if (m === 'GET' && path === '/api/contracts') {
+      const p = requireParty();
+      return {
+        contracts: p.store.listContracts().map((c) => ({
+          id: c.id,
+          role: c.role,
+          state: c.state,
+          contractId: c.contract_id,
+          terms: JSON.parse(c.terms_json) as unknown,
+        })),
+      };
+    }
+    throw new HttpError(404, 'not_found', `no ${m} ${path}`);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends Host: evil.example.
+    if (!allowedHosts.has(req.headers.host ?? ''))
+      throw new HttpError(421, 'wrong_host', 'this app answers only to its own loopback address');
+    const url = new URL(req.url ?? '/', 'http://app.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      // Cross-site writes: a browser always sends Origin on a cross-origin POST.
+      if (!origins.has(req.headers.origin ?? ''))
+        throw new HttpError(403, 'cross_origin', 'writes are accepted from this app only');
+    }
+    if (method === 'GET' && path === '/') return send(res, 200, assets.html, 'text/html');
+    if (method === 'GET' && path === '/app.js') return send(res, 200, assets.js, 'text/javascript');
+    if (method === 'GET' && path === '/app.css') return send(res, 200, assets.css, 'text/css');
+    if (method === 'GET' && path === '/favicon.svg')
+      return send(res, 200, assets.favicon, 'image/svg+xml');
+    if (method === 'POST' && path === '/api/session') {
+      const { secret: given } = parse(
+        z.strictObject({ secret: z.string().max(200) }),
+        await readJson(req),
+      );
+      if (secret === undefined || !safeEqual(given, secret))
+        throw new HttpError(
+          401,
+          'invalid_secret',
+          'this link was already used or is not this app’s: start `verdict app` again for a new one',
+        );
+      secret = undefined; // one time
+      const session = randomBytes(32).toString('base64url');
+      sessions.add(session);
+      res.setHeader(
+        'set-cookie',
+        `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=86400`,
+      );
+      return send(res, 200, { ok: true });
+    }
+    if (path.startsWith('/api/')) {
+      const c = cookieOf(req);
+      if (c === undefined || ![...sessions].some((s) => safeEqual(s, c)))
+        throw new HttpError(
+          401,
+          'no_session',
+          'open the link `verdict app` printed (it carries a one-time secret)',
+        );
+      return send(res, 200, await api(req, path));
+    }
+    throw new HttpError(404, 'not_found', `no ${method} ${path}`);
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (e instanceof HttpError) return sendError(res, e);
+      sendError(
+        res,
+        new HttpError(500, 'internal_error', e instanceof Error ? e.message : String(e)),
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const names = host === '127.0.0.1' || host === 'localhost' ? ['127.0.0.1', 'localhost'] : [host];
+  allowedHosts = new Set(names.map((n) => `${n}:${port}`));
+  origins = new Set(names.map((n) => `http://${n}:${port}`));
+  const origin = `http://${names[0] ?? host}:${port}`;
+  return {
+    url: `${origin}/#${secret}`,
+    origin,
+    async close() {
+      party?.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
