@@ -121,14 +121,14 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/deliver`,
     summary: 'Freelancer delivers (commit sha or artifact digest + note)',
     body: deliverInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
     route: 'accept',
     path: `${M}/accept`,
     summary: 'Client accepts: decides and attests',
-    ok: { status: 200, schema: S.decisionView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [401, 403, 404, 409],
   },
   {
@@ -136,7 +136,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/propose`,
     summary: 'Propose a mutual outcome',
     body: outcomeInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -144,7 +144,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/accept-proposal`,
     summary: "Accept the other party's proposal: decides and attests",
     body: outcomeInput,
-    ok: { status: 200, schema: S.decisionView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -152,7 +152,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/dispute`,
     summary: 'Open a dispute within the review window',
     body: disputeInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -217,7 +217,7 @@ const named: Record<string, Schema> = {
   Milestone: S.milestoneView,
   Terms: S.termsView,
   AuditLog: S.auditLogView,
-  Decision: S.decisionView,
+  MilestoneAction: S.milestoneActionView,
   DeliverRequest: deliverInput,
   OutcomeRequest: outcomeInput,
   DisputeRequest: disputeInput,

@@ -299,7 +299,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     deliverMilestone(ctx, ref, actor, deliverInput.parse(req.body ?? {}));
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
   route('accept', smallJson, (req, res) => {
     const ref = milestoneRef(req.params);
@@ -310,7 +310,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     proposeOutcome(ctx, ref, actor, outcomeBody.parse(req.body ?? {}).outcome);
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
   route('acceptProposal', smallJson, (req, res) => {
     const ref = milestoneRef(req.params);
@@ -322,7 +322,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     openDispute(ctx, ref, actor, disputeInput.parse(req.body ?? {}).reason);
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
 
   // ---- DLC message relay
