@@ -60,12 +60,21 @@ export const ROUTES = {
 
 export type RouteName = keyof typeof ROUTES;
 
+/**
+ * Why an Authorization header is not `Bearer <token>`. An empty token gets its own words: it is
+ * what `-H "authorization: Bearer $TOKEN"` sends when the shell variable is unset.
+ */
+export function bearerFormatProblem(header: string): string {
+  if (/^bearer\s*$/i.test(header.trim()))
+    return 'the bearer token is empty: Authorization is "Bearer " with nothing after it (is the variable holding the token set?)';
+  return 'Authorization must be "Bearer <token>"';
+}
+
 function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
   if (h === undefined) return undefined;
   const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(h);
-  if (m?.[1] === undefined)
-    throw new UnauthorizedError('invalid_token', 'Authorization must be "Bearer <token>"');
+  if (m?.[1] === undefined) throw new UnauthorizedError('invalid_token', bearerFormatProblem(h));
   return m[1];
 }
 
