@@ -30,6 +30,7 @@ export const ROUTES = {
   metrics: { method: 'GET', path: '/metrics', allow: 'public' },
   openapi: { method: 'GET', path: '/v1/openapi.json', allow: 'public' },
   docs: { method: 'GET', path: '/docs', allow: 'public' },
+  docsAsset: { method: 'GET', path: '/docs/:asset', allow: 'public' },
   oracle: { method: 'GET', path: '/v1/oracle', allow: 'public' },
   events: { method: 'GET', path: '/v1/events', allow: 'public' },
   // Event ids contain `/`: this one route serves `/v1/events/{id}` and `/v1/events/{id}/attestation`,

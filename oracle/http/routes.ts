@@ -29,8 +29,7 @@ import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
 import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
-import { API_CSP } from './security-headers.ts';
-import { docsPage } from './docs.ts';
+import { docsAssets, docsPage, DOCS_CSP } from './docs.ts';
 import { buildOpenApi } from './openapi.ts';
 import {
   attestationViewOf,
@@ -149,9 +148,14 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     res.json(buildOpenApi(ctx));
   });
   route('docs', (_req, res) => {
-    // The page's one inline <style> is all it loads.
-    res.set('Content-Security-Policy', `${API_CSP}; style-src 'unsafe-inline'`);
+    res.set('Content-Security-Policy', DOCS_CSP);
     res.type('html').send(docsPage(buildOpenApi(ctx)));
+  });
+  route('docsAsset', (req, res) => {
+    const asset = docsAssets()?.get(String(req.params['asset']));
+    if (asset === undefined) throw new NotFoundError('not_found', 'no such file');
+    res.set('Cache-Control', 'public, max-age=3600');
+    res.type(asset.type).send(asset.body);
   });
 
   // ---- oracle and events
