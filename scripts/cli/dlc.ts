@@ -50,10 +50,11 @@ commands:
   sign                        offerer: check an accept_dlc, answer with sign_dlc;
                               accepter: check a sign_dlc and broadcast the funding transaction
   status [REF]                contracts with their state (REF: row id, temporary or contract id)
-  watch [--interval SEC] [--once]
+  watch [--interval SEC] [--once | --until-closed]
                               poll the chain and the oracle: confirm funding, settle with the CET
                               as soon as the attestation exists, refund after its locktime
-                              (prints what each contract waits for)
+                              (prints what each contract waits for); --once: one round;
+                              --until-closed: until every contract is settled or refunded
   settle REF [--attestation FILE]
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
@@ -96,6 +97,7 @@ const FLAGS = {
   attestation: { type: 'string' },
   interval: { type: 'string' },
   once: { type: 'boolean' },
+  'until-closed': { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
   'scrypt-n': { type: 'string' },
 } as const;
@@ -252,7 +254,7 @@ export async function runDlc(
       const file = values.out ?? termsFileOf(dataDir, contractId, index);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       writeFileSync(file, JSON.stringify(checked, null, 2) + '\n');
-      print(`${JSON.stringify(checked)}\nwritten to ${file}`, { file, terms: checked });
+      print(`written to ${file}:\n${JSON.stringify(checked)}`, { file, terms: checked });
       return 0;
     }
 
@@ -462,6 +464,13 @@ export async function runDlc(
                 );
               }
               if (values.once === true || stop) return 0;
+              if (
+                values['until-closed'] === true &&
+                party.store
+                  .listContracts()
+                  .every((r) => ['settled', 'refunded', 'cancelled'].includes(r.state))
+              )
+                return 0;
               await new Promise((resolve) => setTimeout(resolve, intervalSec * 1000));
               if (stop) return 0;
             }
