@@ -270,7 +270,8 @@ describe(`README "${SECTIONS.join('", "')}": every command runs as printed, in b
     const script = [
       `export HOME=${q(join(root, 'home'))}`,
       // The checkout's ./data (the operator CLI and `devnet` read it from there, as npm start's).
-      `export VERDICT_DATA_DIR=${q(join(checkout, 'data'))} VERDICT_DEVNET_PORT=${devnetPort}`,
+      // npm start's port, as the operator CLI (`arbiter invite`) assumes by default.
+      `export VERDICT_DATA_DIR=${q(join(checkout, 'data'))} VERDICT_DEVNET_PORT=${devnetPort} VERDICT_PORT=${port}`,
       `npm() {`,
       `  [ "$1" = run ] || { echo "npm $1: not part of this session" >&2; return 127; }`,
       `  shift; [ "$1" = -s ] && shift`,
@@ -289,7 +290,7 @@ describe(`README "${SECTIONS.join('", "')}": every command runs as printed, in b
       execFile(
         'bash',
         [join(root, 'session.sh')],
-        { env: baseEnv(), timeout: 300_000, maxBuffer: 16 << 20 },
+        { env: baseEnv(), timeout: 560_000, maxBuffer: 16 << 20 },
         () => resolve(),
       );
     });
@@ -308,13 +309,14 @@ describe(`README "${SECTIONS.join('", "')}": every command runs as printed, in b
     const created = JSON.parse(
       readFileSync(join(root, 'tmp', 'verdict-contract.json'), 'utf8'),
     ) as { contract: { id: string; milestones: { eventId: string }[] } };
-    if (exampleContractId !== undefined) real.set(exampleContractId, created.contract.id);
+    // The event id first: it contains the contract id.
     if (exampleEventId !== undefined)
       real.set(exampleEventId, created.contract.milestones[0]!.eventId);
+    if (exampleContractId !== undefined) real.set(exampleContractId, created.contract.id);
     const oracle = (await (await fetch(`${server.url}/v1/oracle`)).json()) as { publicKey: string };
     if (exampleOracleKey !== undefined)
       real.set(exampleOracleKey, oracle.publicKey.slice(0, exampleOracleKey.length));
-  }, 360_000);
+  }, 600_000);
 
   afterAll(async () => {
     await server?.dispose();
