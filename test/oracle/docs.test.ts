@@ -13,6 +13,7 @@ import { call, expectOk, startTestServer, type TestServer } from './helpers.ts';
 import { OpenApiValidator } from './openapi-validator.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const MILESTONE = '/v1/contracts/{id}/milestones/{index}';
 
 type Op = {
   requestBody?: { content: Record<string, { schema?: unknown; example?: unknown }> };
@@ -170,6 +171,12 @@ describe('API reference: examples', () => {
   it('every curl request with a body in README.md and docs/*.md validates against the document', () => {
     const requests = markdownFiles.flatMap(curlRequests);
     expect(requests.length).toBeGreaterThanOrEqual(6);
+    // The README's writes are among them: create, the lifecycle, the dispute and its evidence.
+    const readmeWrites = new Set(
+      requests.filter((r) => r.where.startsWith('README.md')).map((r) => templateOf(r.path)),
+    );
+    for (const t of ['', '/deliver', '/accept', '/dispute', '/dispute/evidence'])
+      expect(readmeWrites, t).toContain(t === '' ? '/v1/contracts' : `${MILESTONE}${t}`);
     for (const r of requests) {
       const t = templateOf(r.path);
       expect(t, `${r.where}: ${r.path} is a documented route`).toBeDefined();
