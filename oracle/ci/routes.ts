@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import type { MilestoneRef } from '../domain/milestones.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
-import { authorize, principalOf } from '../http/access.ts';
+import { authorize, bearerFormatProblem, principalOf } from '../http/access.ts';
 import {
   ciTokenIssueInput,
   type ciResultView,
@@ -47,7 +47,7 @@ function bearerOf(req: Request): string | undefined {
   if (h === undefined) return undefined;
   const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(h);
   if (m?.[1] === undefined) {
-    throw new AppError('invalid_token', 'Authorization must be "Bearer <token>"');
+    throw new AppError('invalid_token', bearerFormatProblem(h));
   }
   return m[1];
 }

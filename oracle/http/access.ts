@@ -30,6 +30,7 @@ export const ROUTES = {
   metrics: { method: 'GET', path: '/metrics', allow: 'public' },
   openapi: { method: 'GET', path: '/v1/openapi.json', allow: 'public' },
   docs: { method: 'GET', path: '/docs', allow: 'public' },
+  docsAsset: { method: 'GET', path: '/docs/:asset', allow: 'public' },
   oracle: { method: 'GET', path: '/v1/oracle', allow: 'public' },
   events: { method: 'GET', path: '/v1/events', allow: 'public' },
   // Event ids contain `/`: this one route serves `/v1/events/{id}` and `/v1/events/{id}/attestation`,
@@ -60,12 +61,21 @@ export const ROUTES = {
 
 export type RouteName = keyof typeof ROUTES;
 
+/**
+ * Why an Authorization header is not `Bearer <token>`. An empty token gets its own words: it is
+ * what `-H "authorization: Bearer $TOKEN"` sends when the shell variable is unset.
+ */
+export function bearerFormatProblem(header: string): string {
+  if (/^bearer\s*$/i.test(header.trim()))
+    return 'the bearer token is empty: Authorization is "Bearer " with nothing after it (is the variable holding the token set?)';
+  return 'Authorization must be "Bearer <token>"';
+}
+
 function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
   if (h === undefined) return undefined;
   const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(h);
-  if (m?.[1] === undefined)
-    throw new UnauthorizedError('invalid_token', 'Authorization must be "Bearer <token>"');
+  if (m?.[1] === undefined) throw new UnauthorizedError('invalid_token', bearerFormatProblem(h));
   return m[1];
 }
 

@@ -10,6 +10,7 @@ import { dlcMessageInput } from '../domain/dlc-relay.ts';
 import { deliverInput, disputeInput } from '../domain/milestones.ts';
 import { createContractInput } from '../domain/terms.ts';
 import { ROUTES, type RouteName } from './access.ts';
+import { REQUEST_EXAMPLES } from './examples.ts';
 import * as S from './schemas.ts';
 
 type Schema = z.ZodType;
@@ -54,9 +55,16 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'docs',
     path: '/docs',
-    summary: 'Readable API page',
+    summary: 'The API reference (Swagger UI on this document, served locally)',
     ok: { status: 200, contentType: 'text/html' },
     errors: [],
+  },
+  {
+    route: 'docsAsset',
+    path: '/docs/{asset}',
+    summary: "The reference page's own files (swagger-ui-dist)",
+    ok: { status: 200, contentType: 'text/javascript' },
+    errors: [404],
   },
   {
     route: 'oracle',
@@ -121,14 +129,14 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/deliver`,
     summary: 'Freelancer delivers (commit sha or artifact digest + note)',
     body: deliverInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
     route: 'accept',
     path: `${M}/accept`,
     summary: 'Client accepts: decides and attests',
-    ok: { status: 200, schema: S.decisionView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [401, 403, 404, 409],
   },
   {
@@ -136,7 +144,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/propose`,
     summary: 'Propose a mutual outcome',
     body: outcomeInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -144,7 +152,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/accept-proposal`,
     summary: "Accept the other party's proposal: decides and attests",
     body: outcomeInput,
-    ok: { status: 200, schema: S.decisionView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -152,7 +160,7 @@ export const OPERATIONS: readonly Op[] = [
     path: `${M}/dispute`,
     summary: 'Open a dispute within the review window',
     body: disputeInput,
-    ok: { status: 200, schema: S.milestoneView },
+    ok: { status: 200, schema: S.milestoneActionView },
     errors: [400, 401, 403, 404, 409],
   },
   {
@@ -200,8 +208,12 @@ export const OPERATIONS: readonly Op[] = [
   },
 ];
 
-const registry = z.registry<{ id: string }>();
-const named: Record<string, Schema> = {
+// Replies are documented as the service writes them (io: output); requests as a caller may send
+// them (io: input): a field with a default is optional in a request (a milestone's `outcome` and
+// `dispute`, for instance), even though every stored contract has it.
+const outputs = z.registry<{ id: string }>();
+const inputs = z.registry<{ id: string }>();
+const namedOutputs: Record<string, Schema> = {
   Error: S.errorBody,
   Health: S.healthView,
   OracleInfo: S.oracleInfo,
@@ -211,17 +223,12 @@ const named: Record<string, Schema> = {
   AnnouncementJson: S.announcementJson,
   AttestationJson: S.attestationJson,
   Attestation: S.attestationView,
-  CreateContractRequest: createContractInput,
   CreatedContract: S.createdContract,
   Contract: S.contractView,
   Milestone: S.milestoneView,
   Terms: S.termsView,
   AuditLog: S.auditLogView,
-  Decision: S.decisionView,
-  DeliverRequest: deliverInput,
-  OutcomeRequest: outcomeInput,
-  DisputeRequest: disputeInput,
-  DlcMessageRequest: dlcMessageInput,
+  MilestoneAction: S.milestoneActionView,
   DlcMessage: S.dlcMessageView,
   KormirEventData: S.kormirEventData,
   KormirEventList: kormirEventList,
@@ -229,21 +236,31 @@ const named: Record<string, Schema> = {
   RustDlcAnnouncement: S.rustDlcAnnouncement,
   RustDlcAttestation: S.rustDlcAttestation,
 };
-for (const [id, s] of Object.entries(named)) registry.add(s, { id });
+const namedInputs: Record<string, Schema> = {
+  CreateContractRequest: createContractInput,
+  DeliverRequest: deliverInput,
+  OutcomeRequest: outcomeInput,
+  DisputeRequest: disputeInput,
+  DlcMessageRequest: dlcMessageInput,
+};
+for (const [id, s] of Object.entries(namedOutputs)) outputs.add(s, { id });
+for (const [id, s] of Object.entries(namedInputs)) inputs.add(s, { id });
 
 let cachedComponents: Record<string, unknown> | undefined;
 function components(): Record<string, unknown> {
-  cachedComponents ??= z.toJSONSchema(registry, {
-    target: 'draft-2020-12',
-    io: 'output',
-    unrepresentable: 'any',
-    uri: (id) => `#/components/schemas/${id}`,
-  }).schemas;
+  const of = (registry: typeof outputs, io: 'input' | 'output') =>
+    z.toJSONSchema(registry, {
+      target: 'draft-2020-12',
+      io,
+      unrepresentable: 'any',
+      uri: (id) => `#/components/schemas/${id}`,
+    }).schemas;
+  cachedComponents ??= { ...of(outputs, 'output'), ...of(inputs, 'input') };
   return cachedComponents;
 }
 
 function refOrInline(s: Schema, io: 'input' | 'output'): unknown {
-  const id = registry.get(s)?.id;
+  const id = (io === 'input' ? inputs : outputs).get(s)?.id;
   if (id !== undefined) return { $ref: `#/components/schemas/${id}` };
   return z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' });
 }
@@ -317,6 +334,16 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
   // Issue 6: the arbitration routes document themselves (oracle/arbitration/openapi.ts).
   for (const [path, item] of Object.entries(arbitrationOpenApiPaths())) {
     paths[path] = { ...paths[path], ...item };
+  }
+  // Issue 13: an example for every write that takes a body (the reference at /docs shows them).
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const body = (op as { requestBody?: { content: Record<string, Record<string, unknown>> } })
+        .requestBody;
+      const media = body?.content['application/json'];
+      const example = REQUEST_EXAMPLES[`${method.toUpperCase()} ${path}`];
+      if (media !== undefined && example !== undefined) media['example'] = example;
+    }
   }
   return {
     openapi: '3.1.0',

@@ -29,8 +29,7 @@ import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
 import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
-import { API_CSP } from './security-headers.ts';
-import { docsPage } from './docs.ts';
+import { docsAssets, docsPage, DOCS_CSP } from './docs.ts';
 import { buildOpenApi } from './openapi.ts';
 import {
   attestationViewOf,
@@ -149,9 +148,14 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     res.json(buildOpenApi(ctx));
   });
   route('docs', (_req, res) => {
-    // The page's one inline <style> is all it loads.
-    res.set('Content-Security-Policy', `${API_CSP}; style-src 'unsafe-inline'`);
+    res.set('Content-Security-Policy', DOCS_CSP);
     res.type('html').send(docsPage(buildOpenApi(ctx)));
+  });
+  route('docsAsset', (req, res) => {
+    const asset = docsAssets()?.get(String(req.params['asset']));
+    if (asset === undefined) throw new NotFoundError('not_found', 'no such file');
+    res.set('Cache-Control', 'public, max-age=3600');
+    res.type(asset.type).send(asset.body);
   });
 
   // ---- oracle and events
@@ -299,7 +303,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     deliverMilestone(ctx, ref, actor, deliverInput.parse(req.body ?? {}));
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
   route('accept', smallJson, (req, res) => {
     const ref = milestoneRef(req.params);
@@ -310,7 +314,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     proposeOutcome(ctx, ref, actor, outcomeBody.parse(req.body ?? {}).outcome);
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
   route('acceptProposal', smallJson, (req, res) => {
     const ref = milestoneRef(req.params);
@@ -322,7 +326,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const ref = milestoneRef(req.params);
     const actor = partyActor(res);
     openDispute(ctx, ref, actor, disputeInput.parse(req.body ?? {}).reason);
-    res.json(milestoneJson(ref, actor.role));
+    res.json({ milestone: milestoneJson(ref, actor.role) });
   });
 
   // ---- DLC message relay

@@ -191,9 +191,18 @@ export const auditLogView = z
   .object({ contractId: z.string(), headHash: hex, entries: z.array(auditEntrySchema) })
   .meta({ id: 'AuditLog' });
 
-export const decisionView = z
-  .object({ milestone: milestoneView, attestation: attestationView, created: z.boolean() })
-  .meta({ id: 'Decision' });
+/**
+ * The one answer of every milestone lifecycle write (deliver, accept, propose, accept-proposal,
+ * dispute): the milestone after the write, and — when the write decided it — the attestation and
+ * whether this call created it (false: the same outcome was attested before).
+ */
+export const milestoneActionView = z
+  .object({
+    milestone: milestoneView,
+    attestation: attestationView.optional(),
+    created: z.boolean().optional(),
+  })
+  .meta({ id: 'MilestoneAction' });
 
 export const dlcMessageView = z
   .object({

@@ -4,7 +4,9 @@
  * or invalid input (a bad counterparty message, a contract in the wrong state, not enough funds,
  * a node's rejection), 2 usage or transport (bad flags, oracle or node unreachable).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
@@ -13,13 +15,18 @@ import { satsToBtc } from '../../src/chain/amount.ts';
 import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
 import { decodeDlcMessage } from '../../src/dlc/messages.ts';
 import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
-import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
+import {
+  milestoneTermsSchema,
+  termsToJson,
+  type MilestoneTermsInput,
+} from '../../src/party/milestone-terms.ts';
 import {
   OracleClient,
   OracleTransportError,
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
 import { Party, type WatchAction } from '../../src/party/party.ts';
+import { resolvePartyDir, termsFileOf } from '../../src/party/party-dir.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
@@ -29,17 +36,25 @@ export const DLC_USAGE = `usage: verdict dlc <command> [options]
 commands:
   wallet init                 create the data dir: keystore (new mnemonic, printed ONCE) + store;
                               --mnemonic-stdin to restore from words read on stdin
+  terms --contract ID --milestone N [--offerer client|freelancer] [--funding single|dual]
+        [--fee-rate SAT_PER_VB] [--out FILE]
+                              fetch the contract's terms from the oracle (checked against their
+                              hash) and write the milestone's DLC terms into the data dir
+                              (terms/<ID>-<N>.json), where offer and accept find them
   wallet address              a fresh receive address
   wallet balance              spendable confirmed balance (sat)
-  offer --terms FILE          fetch the event's announcement, make an offer_dlc
-  accept --terms FILE         check a received offer_dlc against the terms and the chain, answer
+  offer [--terms FILE]        fetch the event's announcement, make an offer_dlc (terms: FILE, or
+                              those "dlc terms" wrote for --relay-contract/--milestone)
+  accept [--terms FILE]       check a received offer_dlc against the terms and the chain, answer
                               with accept_dlc (CET adaptor signatures + refund signature)
   sign                        offerer: check an accept_dlc, answer with sign_dlc;
                               accepter: check a sign_dlc and broadcast the funding transaction
   status [REF]                contracts with their state (REF: row id, temporary or contract id)
-  watch [--interval SEC] [--once]
+  watch [--interval SEC] [--once | --until-closed]
                               poll the chain and the oracle: confirm funding, settle with the CET
                               as soon as the attestation exists, refund after its locktime
+                              (prints what each contract waits for); --once: one round;
+                              --until-closed: until every contract is settled or refunded
   settle REF [--attestation FILE]
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
@@ -47,9 +62,11 @@ commands:
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
-options: --data-dir DIR, --rpc URL, --rpc-cookie FILE, --oracle URL, --oracle-api verdict|kormir,
+the data dir: --data-dir DIR, else VERDICT_PARTY_DIR, else <VERDICT_HOME, default ~/.verdict>/
+  parties/<NAME> with NAME from --party NAME or VERDICT_PARTY (default "default")
+options: --rpc URL, --rpc-cookie FILE, --oracle URL, --oracle-api verdict|kormir,
   --json, --help
-environment: VERDICT_PARTY_DIR, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE,
+environment: VERDICT_PARTY, VERDICT_PARTY_DIR, VERDICT_HOME, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE,
   VERDICT_BITCOIN_RPC (http://user:pass@host:port), VERDICT_BITCOIN_RPC_COOKIE, VERDICT_ORACLE_URL,
   VERDICT_PARTY_TOKEN
 
@@ -63,6 +80,11 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   'data-dir': { type: 'string' },
+  party: { type: 'string' },
+  contract: { type: 'string' },
+  offerer: { type: 'string' },
+  funding: { type: 'string' },
+  'fee-rate': { type: 'string' },
   rpc: { type: 'string' },
   'rpc-cookie': { type: 'string' },
   oracle: { type: 'string' },
@@ -75,13 +97,28 @@ const FLAGS = {
   attestation: { type: 'string' },
   interval: { type: 'string' },
   once: { type: 'boolean' },
+  'until-closed': { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
   'scrypt-n': { type: 'string' },
 } as const;
 
+/** The parts of a contract's canonical terms (`GET /v1/contracts/:id/terms`) a party's DLC needs. */
+const termsOnTheWire = z.object({
+  oraclePublicKey: z.string().regex(/^[0-9a-f]{64}$/),
+  milestones: z.array(
+    z.object({
+      index: z.number().int(),
+      amountSat: z.string().regex(/^\d+$/),
+      outcome: z.enum(['enum', 'share']),
+    }),
+  ),
+});
+
 /** The environment this CLI reads, parsed once. */
 const envSchema = z.object({
   VERDICT_PARTY_DIR: z.string().min(1).optional(),
+  VERDICT_PARTY: z.string().min(1).optional(),
+  VERDICT_HOME: z.string().min(1).optional(),
   VERDICT_PARTY_PASSPHRASE: z.string().min(1).optional(),
   VERDICT_PARTY_PASSPHRASE_FILE: z.string().min(1).optional(),
   VERDICT_BITCOIN_RPC: z.string().url().optional(),
@@ -149,8 +186,12 @@ export async function runDlc(
       );
     }
     const e = parsedEnv.data;
-    const dataDir = values['data-dir'] ?? e.VERDICT_PARTY_DIR;
-    if (dataDir === undefined) throw new UsageError('--data-dir or VERDICT_PARTY_DIR is required');
+    let dataDir: string;
+    try {
+      dataDir = resolvePartyDir({ dir: values['data-dir'], party: values.party, env: e }).dir;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     const passphrase = (): string => {
       if (e.VERDICT_PARTY_PASSPHRASE !== undefined) return e.VERDICT_PARTY_PASSPHRASE;
       if (e.VERDICT_PARTY_PASSPHRASE_FILE !== undefined) {
@@ -176,10 +217,44 @@ export async function runDlc(
       });
       print(
         mnemonic === undefined
-          ? `Write these 24 words down, in order, and keep them offline:\n${words}`
+          ? `wallet created in ${dataDir}\nWrite these 24 words down, in order, and keep them offline:\n${words}`
           : `restored into ${dataDir}`,
         { dataDir, ...(mnemonic === undefined ? { mnemonic: words } : {}) },
       );
+      return 0;
+    }
+
+    if (command === 'terms') {
+      const oracleUrl = values.oracle ?? e.VERDICT_ORACLE_URL;
+      if (oracleUrl === undefined)
+        throw new UsageError('--oracle or VERDICT_ORACLE_URL is required');
+      const contractId = values.contract ?? values['relay-contract'];
+      if (contractId === undefined) throw new UsageError('--contract ID is required');
+      const index = Number(values.milestone);
+      if (values.milestone === undefined || !Number.isInteger(index) || index < 0)
+        throw new UsageError('--milestone N is required');
+      const contractTerms = await new OracleClient(oracleUrl).contractTerms(contractId);
+      const got = createHash('sha256').update(contractTerms.canonicalJson, 'utf8').digest('hex');
+      if (got !== contractTerms.termsHash)
+        throw new Error(`the oracle's terms of ${contractId} do not hash to their termsHash`);
+      const canonical = termsOnTheWire.parse(JSON.parse(contractTerms.canonicalJson));
+      const m = canonical.milestones.find((x) => x.index === index);
+      if (m === undefined) throw new UsageError(`contract ${contractId} has no milestone ${index}`);
+      const funding = z.enum(['single', 'dual']).parse(values.funding ?? 'single');
+      const terms: MilestoneTermsInput = {
+        eventId: `verdict/${contractId}/${index}/${contractTerms.termsHash.slice(0, 16)}`,
+        oraclePublicKey: canonical.oraclePublicKey,
+        outcome: m.outcome,
+        amountSat: m.amountSat,
+        offererRole: z.enum(['client', 'freelancer']).parse(values.offerer ?? 'client'),
+        funding,
+        feeRatePerVb: values['fee-rate'] ?? '2',
+      };
+      const checked = termsToJson(milestoneTermsSchema.parse(terms));
+      const file = values.out ?? termsFileOf(dataDir, contractId, index);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, JSON.stringify(checked, null, 2) + '\n');
+      print(`written to ${file}:\n${JSON.stringify(checked)}`, { file, terms: checked });
       return 0;
     }
 
@@ -209,8 +284,20 @@ export async function runDlc(
       return { contractId, milestoneIndex: milestone, token: e.VERDICT_PARTY_TOKEN };
     };
     const readTerms = () => {
-      if (values.terms === undefined) throw new UsageError('--terms FILE is required');
-      return milestoneTermsSchema.parse(JSON.parse(readFileSync(values.terms, 'utf8')));
+      let file = values.terms;
+      if (file === undefined) {
+        const contractId = values['relay-contract'];
+        const index = Number(values.milestone);
+        if (contractId === undefined || !Number.isInteger(index) || index < 0)
+          throw new UsageError('--terms FILE, or --relay-contract ID --milestone N, is required');
+        file = termsFileOf(dataDir, contractId, index);
+        if (!existsSync(file)) {
+          throw new UsageError(
+            `no terms in ${file}: run "verdict dlc terms --contract ${contractId} --milestone ${index}" first`,
+          );
+        }
+      }
+      return milestoneTermsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     };
     /** The incoming message: from --in, or the relay. */
     const incoming = async (kind: 'offer' | 'accept' | 'sign'): Promise<Uint8Array | null> => {
@@ -352,6 +439,7 @@ export async function runDlc(
           const intervalSec = Number(values.interval ?? '10');
           if (!(intervalSec > 0)) throw new UsageError('--interval must be > 0');
           const release = acquireWatchLock(dataDir);
+          const waitingShown = new Map<number, string>();
           let stop = false;
           const onSignal = (): void => {
             stop = true;
@@ -361,14 +449,28 @@ export async function runDlc(
           try {
             for (;;) {
               const actions: WatchAction[] = await party.poll(oracle);
+              if (actions.length === 0 && !json && values.once === true)
+                print('no contracts to watch', { contracts: 0 });
               for (const a of actions) {
-                if (!json && a.action === 'waiting') continue;
+                // Waiting is news once (or on every poll with --once): say what for.
+                if (!json && a.action === 'waiting' && values.once !== true) {
+                  const key = `${a.contract}\t${a.detail ?? ''}`;
+                  if (waitingShown.get(a.contract) === key) continue;
+                  waitingShown.set(a.contract, key);
+                }
                 print(
                   `${a.contract}\t${a.action}${a.txid === undefined ? '' : `\t${a.txid}`}${a.detail === undefined ? '' : `\t${a.detail}`}`,
                   a,
                 );
               }
               if (values.once === true || stop) return 0;
+              if (
+                values['until-closed'] === true &&
+                party.store
+                  .listContracts()
+                  .every((r) => ['settled', 'refunded', 'cancelled'].includes(r.state))
+              )
+                return 0;
               await new Promise((resolve) => setTimeout(resolve, intervalSec * 1000));
               if (stop) return 0;
             }

@@ -315,27 +315,31 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
     for (let i = 0; i < MILESTONES.length; i++) {
       const m = MILESTONES[i]!;
       say(`milestone ${i}: ${m.title} (${sat(m.amountSat)} sat, ${m.outcome})`);
-      // Each party writes the terms itself, from the contract and the oracle key it pinned.
-      const termsFile = (who: Who): string => {
-        const path = join(dirs[who], `terms-${i}.json`);
-        writeFileSync(
-          path,
-          JSON.stringify({
-            eventId: eventIds[i],
-            oraclePublicKey: oracleInfo.publicKey,
-            outcome: m.outcome,
-            amountSat: m.amountSat.toString(),
-            offererRole: 'client',
-            funding: 'single',
-            feeRatePerVb: FEE_RATE_SAT_PER_VB.toString(),
-            refundMarginSec: 7 * DAY,
-          }),
-        );
-        return path;
-      };
+      // Each party fetches the terms itself (`verdict dlc terms`, checked against the terms
+      // hash) and checks them against the oracle key it pinned.
       const relay = ['--relay-contract', contractId, '--milestone', String(i)];
-      await dlc('client', ['offer', '--terms', termsFile('client'), ...relay]);
-      await dlc('freelancer', ['accept', '--terms', termsFile('freelancer'), ...relay]);
+      for (const who of ['client', 'freelancer'] as const) {
+        const { terms } = (await dlc(who, [
+          'terms',
+          '--contract',
+          contractId,
+          '--milestone',
+          String(i),
+          '--fee-rate',
+          FEE_RATE_SAT_PER_VB.toString(),
+        ])) as { terms: { eventId: string; oraclePublicKey: string; amountSat: string } };
+        if (
+          terms.oraclePublicKey !== oracleInfo.publicKey ||
+          terms.eventId !== eventIds[i] ||
+          terms.amountSat !== m.amountSat.toString()
+        ) {
+          throw new DemoError(
+            `the ${who}'s terms of milestone ${i} differ: ${JSON.stringify(terms)}`,
+          );
+        }
+      }
+      await dlc('client', ['offer', ...relay]);
+      await dlc('freelancer', ['accept', ...relay]);
       await dlc('client', ['sign', ...relay]);
       const fund = (await dlc('freelancer', ['sign', ...relay])) as {
         contract: { fundingTxid: string };

@@ -74,6 +74,10 @@ function announcementFromKormir(a: z.infer<typeof kormirAnnouncement>): OracleAn
 }
 
 const relayMessage = z.object({ kind: z.string(), senderRole: z.string(), hex });
+const contractTermsView = z.object({
+  termsHash: z.string().regex(/^[0-9a-f]{64}$/),
+  canonicalJson: z.string(),
+});
 
 export type OracleApi = 'verdict' | 'kormir';
 
@@ -161,6 +165,12 @@ export class OracleClient {
     return attestationFromHex(
       attestationView.parse(this.expectOk(r, 'attestation')).attestationHex,
     );
+  }
+
+  /** A contract's canonical terms and their hash, as the oracle serves them (public). */
+  async contractTerms(contractId: string): Promise<{ termsHash: string; canonicalJson: string }> {
+    const r = await this.request('GET', `/v1/contracts/${encodeURIComponent(contractId)}/terms`);
+    return contractTermsView.parse(this.expectOk(r, `terms of ${contractId}`));
   }
 
   /** Posts a DLC message to the milestone's relay. */

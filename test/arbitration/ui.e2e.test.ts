@@ -25,6 +25,11 @@ import {
 } from '../oracle/helpers.ts';
 import { buildTestResultStatement } from '../../oracle/ci/statement.ts';
 import { COMMIT, invite, PASSWORD, type Invite } from './helpers.ts';
+import { browserOrSkip } from '../helpers/browser.ts';
+
+// Issue 13: the browser is found, not assumed; with none, this file is skipped locally with a
+// notice that says how to install one (and fails under CI).
+const BROWSER = browserOrSkip('test/arbitration/ui.e2e.test.ts');
 
 // Every run saves its screenshots under test-results/ (ignored by git); with
 // VERDICT_UPDATE_SCREENSHOTS=1 it refreshes the ones the README shows, in docs/screenshots/.
@@ -49,10 +54,11 @@ let evilUrl = '';
 const uiResponses: { url: string; csp: string | null }[] = [];
 
 beforeAll(async () => {
+  if (BROWSER === null) return;
   s = await startTestServer();
   userDataDir = mkdtempSync(join(tmpdir(), 'verdict-chromium-'));
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: BROWSER,
     headless: true,
     args: [
       '--no-sandbox',
@@ -115,7 +121,7 @@ async function activateAndLogIn(page: Page, inv: Invite): Promise<void> {
   await page.getByRole('heading', { name: 'Your disputes' }).waitFor();
 }
 
-describe('arbiter web UI in Chromium', () => {
+describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
   it(
     'three arbiters read the evidence, vote 40/60/70 and see 60 with a verifying attestation',
     { timeout: 180_000 },

@@ -243,6 +243,23 @@ describe('error paths', () => {
     }
   });
 
+  it('an empty bearer token is named as such (an unset shell variable), not just "invalid"', async () => {
+    for (const header of ['Bearer ', 'Bearer', 'bearer  ']) {
+      const r = await checked('POST', `${M}/accept`, milestoneUrl(c.contract.id, 0, 'accept'), {
+        headers: { authorization: header },
+      });
+      expectError(r, 401, 'invalid_token');
+      expect((r.body as { error: { message: string } }).error.message).toMatch(
+        /bearer token is empty/,
+      );
+    }
+    const r = await call(s.url, 'GET', `/v1/contracts/${c.contract.id}`, {
+      headers: { authorization: 'Basic abc' },
+    });
+    expectError(r, 401, 'invalid_token');
+    expect((r.body as { error: { message: string } }).error.message).not.toMatch(/empty/);
+  });
+
   it('milestone actions in the wrong state or with a bad outcome', async () => {
     const d = await createContract(s, [{ outcome: 'share' }, { outcome: 'enum' }]);
     const id = d.contract.id;

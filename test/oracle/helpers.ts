@@ -10,7 +10,13 @@ import type * as S from '../../oracle/http/schemas.ts';
 export type CreatedContract = z.infer<typeof S.createdContract>;
 export type ContractView = z.infer<typeof S.contractView>;
 export type MilestoneView = z.infer<typeof S.milestoneView>;
-export type DecisionView = z.infer<typeof S.decisionView>;
+/** The one answer of every lifecycle write. */
+export type MilestoneActionView = z.infer<typeof S.milestoneActionView>;
+/** A lifecycle write that decided the milestone: the attestation is there. */
+export type DecisionView = MilestoneActionView & {
+  attestation: AttestationView;
+  created: boolean;
+};
 export type EventView = z.infer<typeof S.eventView>;
 export type EventList = z.infer<typeof S.eventList>;
 export type AttestationView = z.infer<typeof S.attestationView>;

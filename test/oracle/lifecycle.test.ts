@@ -15,6 +15,7 @@ import {
   type ContractView,
   type CreatedContract,
   type DecisionView,
+  type MilestoneActionView,
   type EventView,
   type MilestoneView,
   type TestServer,
@@ -30,12 +31,15 @@ afterAll(async () => {
 });
 
 async function deliver(c: CreatedContract, index = 0): Promise<MilestoneView> {
-  return expectOk(
-    await call<MilestoneView>(s.url, 'POST', milestoneUrl(c.contract.id, index, 'deliver'), {
+  const r = expectOk(
+    await call<MilestoneActionView>(s.url, 'POST', milestoneUrl(c.contract.id, index, 'deliver'), {
       token: c.tokens.freelancer,
       body: { commitSha: 'ab'.repeat(20), note: 'done' },
     }),
   );
+  // Issue 13: every lifecycle write answers { milestone, attestation?, created? }.
+  expect(r.attestation).toBeUndefined();
+  return r.milestone;
 }
 
 async function event(eventId: string): Promise<EventView> {
@@ -144,8 +148,8 @@ describe('milestone lifecycle', () => {
   it('mutual settlement: one party proposes, the other accepts the same outcome', async () => {
     const c = await createContract(s);
     await deliver(c);
-    const p = expectOk(
-      await call<MilestoneView>(s.url, 'POST', milestoneUrl(c.contract.id, 0, 'propose'), {
+    const { milestone: p } = expectOk(
+      await call<MilestoneActionView>(s.url, 'POST', milestoneUrl(c.contract.id, 0, 'propose'), {
         token: c.tokens.freelancer,
         body: { outcome: 40 },
       }),
@@ -229,8 +233,8 @@ describe('milestone lifecycle', () => {
     const c = await createContract(s, [{}, {}]);
     await deliver(c, 0);
     await deliver(c, 1);
-    const m = expectOk(
-      await call<MilestoneView>(s.url, 'POST', milestoneUrl(c.contract.id, 0, 'dispute'), {
+    const { milestone: m } = expectOk(
+      await call<MilestoneActionView>(s.url, 'POST', milestoneUrl(c.contract.id, 0, 'dispute'), {
         token: c.tokens.client,
         body: { reason: 'the logo is blue, we agreed on green' },
       }),

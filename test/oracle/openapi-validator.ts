@@ -28,6 +28,23 @@ export class OpenApiValidator {
     this.ajv.addSchema(doc, 'openapi.json');
   }
 
+  /** The request body schema's errors for `body` (empty: valid). `path` is the OpenAPI template. */
+  requestErrors(method: string, path: string, body: unknown): string[] {
+    const op = this.doc.paths[path]?.[method.toLowerCase()] as
+      { requestBody?: { content?: Record<string, { schema?: unknown }> } } | undefined;
+    if (op === undefined) return [`${method} ${path} is not documented`];
+    if (op.requestBody?.content?.['application/json']?.schema === undefined)
+      return body === undefined ? [] : [`${method} ${path} documents no JSON body`];
+    const pointer = `openapi.json#/paths/${path.replace(/~/g, '~0').replace(/\//g, '~1')}/${method.toLowerCase()}/requestBody/content/application~1json/schema`;
+    let validate = this.cache.get(pointer);
+    if (validate === undefined) {
+      validate = this.ajv.compile({ $ref: pointer });
+      this.cache.set(pointer, validate);
+    }
+    if (validate(body)) return [];
+    return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`);
+  }
+
   /** `path` is the OpenAPI template (`/v1/events/{eventId}`). */
   expectValid(method: string, path: string, reply: Reply): void {
     const op = this.doc.paths[path]?.[method.toLowerCase()];

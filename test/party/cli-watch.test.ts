@@ -245,6 +245,16 @@ describe('verdict dlc', () => {
     const freelancerBefore = await world.freelancer.wallet.balanceSat();
     const { clientId, freelancerId } = await fundThroughRelay(1);
 
+    // Issue 13: in human mode, `watch --once` says what each contract waits for.
+    const lines: string[] = [];
+    const human = await runDlc(
+      ['--data-dir', world.dirs.client, 'watch', '--once'],
+      { out: (l) => lines.push(l), err: () => {}, readStdin: () => Promise.resolve('') },
+      env(c.tokens.client),
+    );
+    expect(human).toBe(0);
+    expect(lines).toEqual([`${clientId}\twaiting\tno attestation yet`]);
+
     const early = await dlc('client', ['refund', String(clientId)]);
     expect(early.code).toBe(1);
     expect(early.json).toMatchObject({ error: { code: 'refund_locktime_not_reached' } });
