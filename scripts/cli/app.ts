@@ -2,26 +2,28 @@
  * `verdict app`: the parties' app, served by this process on loopback (party-app/). Runs until
  * interrupted. Exit codes: 0 stopped, 2 usage error.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
+import { resolvePartyDir } from '../../src/party/party-dir.ts';
 import { startPartyApp } from '../../party-app/server.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 
-export const APP_USAGE = `usage: verdict app [--data-dir DIR] [--port N] [--host ADDR] [--rpc URL]
+export const APP_USAGE = `usage: verdict app [--party NAME | --data-dir DIR] [--port N] [--host ADDR] [--rpc URL]
                   [--rpc-cookie FILE] [--oracle URL]
 
 Serves your contracts and wallet as a web app on this machine only (127.0.0.1) and prints its
 address with a one-time secret: open it in your browser. Your keys stay in this process.
 
-options: --data-dir DIR (default VERDICT_PARTY_DIR, else ~/.verdict/parties/default),
+options: --party NAME (default VERDICT_PARTY, else "default": ~/.verdict/parties/NAME, the same data
+  dir as "verdict dlc"), --data-dir DIR (or VERDICT_PARTY_DIR),
   --port N (default 0: any free port), --host ADDR (default 127.0.0.1; another address exposes
   the app to that network), --rpc URL / --rpc-cookie FILE (default VERDICT_BITCOIN_RPC /
   VERDICT_BITCOIN_RPC_COOKIE), --oracle URL (default VERDICT_ORACLE_URL)`;
 
 const envSchema = z.object({
   VERDICT_PARTY_DIR: z.string().min(1).optional(),
+  VERDICT_PARTY: z.string().min(1).optional(),
+  VERDICT_HOME: z.string().min(1).optional(),
   VERDICT_BITCOIN_RPC: z.url().optional(),
   VERDICT_BITCOIN_RPC_COOKIE: z.string().min(1).optional(),
   VERDICT_ORACLE_URL: z.url().optional(),
@@ -40,6 +42,7 @@ export async function run(
     const { values } = parseFlags(argv, {
       help: { type: 'boolean', short: 'h' },
       'data-dir': { type: 'string' },
+      party: { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
       rpc: { type: 'string' },
@@ -63,10 +66,7 @@ export async function run(
     });
     const label = new URL(chain.url);
     const app = await startPartyApp({
-      dataDir:
-        values['data-dir'] ??
-        e.VERDICT_PARTY_DIR ??
-        join(homedir(), '.verdict', 'parties', 'default'),
+      dataDir: resolvePartyDir({ dir: values['data-dir'], party: values.party, env: e }).dir,
       chain,
       nodeLabel: `${label.host}`,
       oracleUrl: values.oracle ?? e.VERDICT_ORACLE_URL,
