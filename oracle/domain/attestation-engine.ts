@@ -4,15 +4,11 @@
  * most once, inside the caller's SQLite transaction, so a decision and its attestation commit
  * together or not at all.
  */
-import { createAnnouncement, verifyAnnouncement } from '../../src/dlc/announcement.ts';
-import { createAttestation, verifyAttestation } from '../../src/dlc/attestation.ts';
-import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
-import {
-  decodeAnnouncement,
-  encodeAnnouncement,
-  encodeAttestation,
-} from '../../src/dlc/oracle-codec.ts';
-import type { OracleAnnouncement } from '../../src/dlc/oracle-types.ts';
+import { createAnnouncement, verifyAnnouncement } from 'verdict/dlc';
+import { createAttestation, verifyAttestation } from 'verdict/dlc';
+import { oracleKeysFromMnemonic } from 'verdict/crypto';
+import { decodeAnnouncement, encodeAnnouncement, encodeAttestation } from 'verdict/dlc';
+import type { OracleAnnouncement } from 'verdict/dlc';
 import type { AttestationRow, Stores } from '../db/stores.ts';
 import { EventAlreadyAttestedError } from '../errors.ts';
 import { descriptorFor, outcomeForSigning, type Outcome, type OutcomeKind } from './outcomes.ts';

@@ -6,7 +6,7 @@ import {
   attestationToJson,
   decodeAnnouncement,
   decodeAttestation,
-} from '../../src/dlc/oracle-codec.ts';
+} from 'verdict/dlc';
 import type { AnnouncementRow, AttestationRow, EventListRow, MilestoneRow } from '../db/stores.ts';
 import {
   deliverySchema,

@@ -7,21 +7,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
-import { ChainError, RpcRejectedError } from '../../src/chain/errors.ts';
-import { satsToBtc } from '../../src/chain/amount.ts';
-import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
-import { decodeDlcMessage } from '../../src/dlc/messages.ts';
-import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
-import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
-import {
-  OracleClient,
-  OracleTransportError,
-  type RelayRef,
-} from '../../src/party/oracle-client.ts';
-import { Party, type WatchAction } from '../../src/party/party.ts';
-import type { ContractRow } from '../../src/party/store.ts';
-import { acquireWatchLock } from '../../src/party/watch-lock.ts';
+import { BitcoinRpcClient } from 'verdict/chain';
+import { ChainError, RpcRejectedError } from 'verdict/chain';
+import { satsToBtc } from 'verdict/chain';
+import type { ProgressCallback } from 'verdict/dlc';
+import { decodeDlcMessage } from 'verdict/dlc';
+import { attestationFromHex } from 'verdict/dlc';
+import { milestoneTermsSchema } from 'verdict/party';
+import { OracleClient, OracleTransportError, type RelayRef } from 'verdict/party';
+import { Party, type WatchAction } from 'verdict/party';
+import type { ContractRow } from 'verdict/party';
+import { acquireWatchLock } from 'verdict/party';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 
 export const DLC_USAGE = `usage: verdict dlc <command> [options]

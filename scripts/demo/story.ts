@@ -10,16 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p2wpkh, RawTx } from '@scure/btc-signer';
-import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
+import { BitcoinRpcClient } from 'verdict/chain';
 import {
   devnetFaucet,
   REGTEST_NETWORK,
   startDevnet,
   type Devnet,
 } from '../../src/chain/devnet/index.ts';
-import { OracleClient } from '../../src/party/oracle-client.ts';
-import { Party, type WatchAction } from '../../src/party/party.ts';
-import type { ContractRow } from '../../src/party/store.ts';
+import { OracleClient } from 'verdict/party';
+import { Party, type WatchAction } from 'verdict/party';
+import type { ContractRow } from 'verdict/party';
 import { loadConfig } from '../../oracle/config.ts';
 import { startServer, type RunningServer } from '../../oracle/server.ts';
 import { runCi } from '../cli/ci.ts';
