@@ -225,7 +225,7 @@ const named: Record<string, Schema> = {
   DlcMessage: S.dlcMessageView,
   KormirEventData: S.kormirEventData,
   KormirEventList: kormirEventList,
-  OraclePublicKey: kormirPubkey,
+  KormirPubkey: kormirPubkey,
   RustDlcAnnouncement: S.rustDlcAnnouncement,
   RustDlcAttestation: S.rustDlcAttestation,
 };
