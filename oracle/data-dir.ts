@@ -18,8 +18,8 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { generateOracleMnemonic } from '../src/crypto/oracle-keys.ts';
-import { openKeystore, sealMnemonic, type KeystoreFile } from '../src/crypto/keystore.ts';
+import { generateOracleMnemonic } from 'verdict/crypto';
+import { openKeystore, sealMnemonic, type KeystoreFile } from 'verdict/crypto';
 import type { Config } from './config.ts';
 
 export const paths = (dataDir: string) => ({

@@ -1,4 +1,4 @@
-import type { EventDescriptor } from '../../src/dlc/oracle-types.ts';
+import type { EventDescriptor } from 'verdict/dlc';
 
 /**
  * DESIGN.md "Events and outcomes". A milestone's outcome is either `enum` (`accepted`/`rejected`,

@@ -27,7 +27,7 @@ interface Op {
 
 const outcomeInput = z.strictObject({ outcome: z.union([z.string(), z.number()]) });
 const kormirEventList = z.array(S.kormirEventData);
-const kormirPubkey = z.string().regex(/^[0-9a-f]{64}$/);
+const kormirPubkey = z.object({ pubkey: z.string().regex(/^[0-9a-f]{64}$/) });
 
 const M = '/v1/contracts/{id}/milestones/{index}';
 export const OPERATIONS: readonly Op[] = [
@@ -181,14 +181,14 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'kormirPubkey',
     path: '/pubkey',
-    summary: 'kormir: the oracle public key as a JSON string',
+    summary: 'kormir / ddk: the oracle x-only public key as `{ "pubkey": hex }`',
     ok: { status: 200, schema: kormirPubkey },
     errors: [],
   },
   {
     route: 'kormirListEvents',
     path: '/list-events',
-    summary: 'kormir: every event as OracleEventData',
+    summary: "kormir / ddk: every event as ddk's OracleEventData",
     ok: { status: 200, schema: kormirEventList },
     errors: [],
   },
@@ -232,7 +232,7 @@ const namedOutputs: Record<string, Schema> = {
   DlcMessage: S.dlcMessageView,
   KormirEventData: S.kormirEventData,
   KormirEventList: kormirEventList,
-  OraclePublicKey: kormirPubkey,
+  KormirPubkey: kormirPubkey,
   RustDlcAnnouncement: S.rustDlcAnnouncement,
   RustDlcAttestation: S.rustDlcAttestation,
 };

@@ -365,7 +365,8 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
 
   // ---- kormir-compatible reads (benthecarman/kormir kormir-server; ddk's KormirOracleClient)
   route('kormirPubkey', (_req, res) => {
-    res.json(bytesToHex(ctx.engine.publicKey));
+    // ddk's `KormirOracleClient::new` reads `PubkeyResponse { pubkey }`.
+    res.json({ pubkey: bytesToHex(ctx.engine.publicKey) });
   });
   route('kormirListEvents', (_req, res) => {
     // kormir lists everything in one array; so do we, in pages of the keyset index.

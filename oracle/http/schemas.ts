@@ -213,12 +213,15 @@ export const dlcMessageView = z
   })
   .meta({ id: 'DlcMessage' });
 
+/** ddk's `kormir::storage::OracleEventData` (snake_case: the struct has no serde rename). */
 export const kormirEventData = z
   .object({
-    id: z.number().int(),
+    event_id: z.string(),
     announcement: rustDlcAnnouncement,
-    indexes: z.array(z.number().int()),
-    signatures: z.record(z.string(), hex),
+    indexes: z.array(z.number().int().nonnegative()),
+    signatures: z.array(z.tuple([z.string(), hex])),
+    announcement_event_id: z.string().nullable(),
+    attestation_event_id: z.string().nullable(),
   })
   .meta({ id: 'KormirEventData' });
 

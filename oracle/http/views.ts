@@ -6,7 +6,7 @@ import {
   attestationToJson,
   decodeAnnouncement,
   decodeAttestation,
-} from '../../src/dlc/oracle-codec.ts';
+} from 'verdict/dlc';
 import type { AnnouncementRow, AttestationRow, EventListRow, MilestoneRow } from '../db/stores.ts';
 import {
   deliverySchema,
@@ -89,22 +89,30 @@ export function rustDlcAttestationOf(tlv: Uint8Array): z.infer<typeof S.rustDlcA
   return rest as z.infer<typeof S.rustDlcAttestation>;
 }
 
-/** kormir's `OracleEventData`: the announcement, nonce indexes, and `{ outcome: signature }`. */
+/**
+ * ddk's `kormir::storage::OracleEventData` (dlcdevkit `kormir/src/storage.rs`, what
+ * `KormirOracleClient::list_events` deserializes): `event_id`, the announcement in rust-dlc serde
+ * JSON, the nonce indexes, and `signatures` as `[outcome, signature]` pairs in the attestation's
+ * order, one per signed nonce, so a numeric event keeps every digit even where digits repeat.
+ * The two nostr fields (kormir's `nostr` feature) are `null`: Verdict publishes no nostr events.
+ */
 export function kormirEventDataOf(r: EventListRow): z.infer<typeof S.kormirEventData> {
   const announcement = rustDlcAnnouncementOf(r.tlv);
-  const signatures: Record<string, string> = {};
+  const signatures: [string, string][] = [];
   if (r.att_tlv !== null) {
     const att = decodeAttestation(r.att_tlv);
     att.outcomes.forEach((o, i) => {
       const sig = att.signatures[i];
-      if (sig !== undefined) signatures[o] = bytesToHex(sig);
+      if (sig !== undefined) signatures.push([o, bytesToHex(sig)]);
     });
   }
   return {
-    id: r.milestone_id,
+    event_id: r.event_id,
     announcement,
     indexes: announcement.oracleEvent.oracleNonces.map((_, i) => i),
     signatures,
+    announcement_event_id: null,
+    attestation_event_id: null,
   };
 }
 

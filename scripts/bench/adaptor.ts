@@ -13,23 +13,14 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type * as NativeSecp256k1 from 'secp256k1';
-import {
-  adaptorDecrypt,
-  adaptorEncrypt,
-  adaptorRecover,
-  adaptorVerify,
-} from '../../src/crypto/ecdsa-adaptor.ts';
-import { createAnnouncement } from '../../src/dlc/announcement.ts';
-import {
-  adaptorSigningItems,
-  createAdaptorSignatures,
-  verifyAdaptorSignatures,
-} from '../../src/dlc/adaptor-set.ts';
-import { buildContractCets, type ContractInfo } from '../../src/dlc/contract.ts';
-import type { NumericContractDescriptor } from '../../src/dlc/contract-descriptor.ts';
-import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
-import { shareContractDescriptor } from '../../src/dlc/share-contract.ts';
-import { fundingScript } from '../../src/dlc/transactions.ts';
+import { adaptorDecrypt, adaptorEncrypt, adaptorRecover, adaptorVerify } from 'verdict/crypto';
+import { createAnnouncement } from 'verdict/dlc';
+import { adaptorSigningItems, createAdaptorSignatures, verifyAdaptorSignatures } from 'verdict/dlc';
+import { buildContractCets, type ContractInfo } from 'verdict/dlc';
+import type { NumericContractDescriptor } from 'verdict/dlc';
+import { oracleKeysFromMnemonic } from 'verdict/crypto';
+import { shareContractDescriptor } from 'verdict/dlc';
+import { fundingScript } from 'verdict/dlc';
 import {
   formatNumber,
   measure,

@@ -7,9 +7,9 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { PREPARE_SIGNER_KEY_AFTER } from '../../src/crypto/ecdsa-adaptor.ts';
-import { AdaptorWorkerPool } from '../../src/native/adaptor-pool.ts';
-import { ecdsaAdaptor, nativeEcdsaAdaptor } from '../../src/native/ecdsa-adaptor.ts';
+import { PREPARE_SIGNER_KEY_AFTER } from 'verdict/crypto';
+import { AdaptorWorkerPool } from 'verdict/native';
+import { ecdsaAdaptor, nativeEcdsaAdaptor } from 'verdict/native';
 import type { Secp256k1Addon } from '../../src/native/secp256k1-addon.ts';
 import { loadSecp256k1Addon } from '../../src/native/secp256k1-addon.ts';
 import {

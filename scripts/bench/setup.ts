@@ -19,19 +19,15 @@ import { numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { p2wpkh } from '@scure/btc-signer';
-import { nobleEcdsaAdaptor, type EcdsaAdaptor } from '../../src/crypto/ecdsa-adaptor.ts';
-import { generateOracleMnemonic, oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
+import { nobleEcdsaAdaptor, type EcdsaAdaptor } from 'verdict/crypto';
+import { generateOracleMnemonic, oracleKeysFromMnemonic } from 'verdict/crypto';
 import { devnetFaucet, REGTEST_NETWORK, startDevnet } from '../../src/chain/devnet/index.ts';
-import type { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
-import {
-  adaptorSigningItems,
-  createAdaptorSignatures,
-  verifyAdaptorSignatures,
-} from '../../src/dlc/adaptor-set.ts';
-import { createAnnouncement } from '../../src/dlc/announcement.ts';
-import { buildContractCets, type ContractCets, type ContractInfo } from '../../src/dlc/contract.ts';
-import type { NumericContractDescriptor } from '../../src/dlc/contract-descriptor.ts';
-import type { FundingInput } from '../../src/dlc/funding-input.ts';
+import type { BitcoinRpcClient } from 'verdict/chain';
+import { adaptorSigningItems, createAdaptorSignatures, verifyAdaptorSignatures } from 'verdict/dlc';
+import { createAnnouncement } from 'verdict/dlc';
+import { buildContractCets, type ContractCets, type ContractInfo } from 'verdict/dlc';
+import type { NumericContractDescriptor } from 'verdict/dlc';
+import type { FundingInput } from 'verdict/dlc';
 import {
   decodeAcceptDlc,
   decodeOfferDlc,
@@ -39,7 +35,7 @@ import {
   encodeAcceptDlc,
   encodeOfferDlc,
   encodeSignDlc,
-} from '../../src/dlc/messages.ts';
+} from 'verdict/dlc';
 import {
   acceptOffer,
   createOffer,
@@ -50,13 +46,13 @@ import {
   type DlcTerms,
   type PartySide,
   type UtxoInfo,
-} from '../../src/dlc/protocol.ts';
-import { shareContractDescriptor } from '../../src/dlc/share-contract.ts';
-import { fundingScript } from '../../src/dlc/transactions.ts';
-import { AdaptorWorkerPool } from '../../src/native/adaptor-pool.ts';
-import { adaptorBackend, ecdsaAdaptor } from '../../src/native/ecdsa-adaptor.ts';
+} from 'verdict/dlc';
+import { shareContractDescriptor } from 'verdict/dlc';
+import { fundingScript } from 'verdict/dlc';
+import { AdaptorWorkerPool } from 'verdict/native';
+import { adaptorBackend, ecdsaAdaptor } from 'verdict/native';
 import { loadSecp256k1Addon } from '../../src/native/secp256k1-addon.ts';
-import { P2WPKH_MAX_WITNESS_LEN } from '../../src/party/wallet.ts';
+import { P2WPKH_MAX_WITNESS_LEN } from 'verdict/party';
 import { formatNumber, measure, printTable, type Bench, type Measurement } from './harness.ts';
 
 const N = secp256k1.Point.Fn.ORDER;

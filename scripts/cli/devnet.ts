@@ -3,7 +3,7 @@
  * runs (DESIGN.md "Chain access"). They speak its JSON-RPC over loopback like any other client.
  */
 import { join, resolve } from 'node:path';
-import { BitcoinRpcClient, RpcError } from '../../src/chain/index.ts';
+import { BitcoinRpcClient, RpcError } from 'verdict/chain';
 import { devnetFaucet } from '../../src/chain/devnet/index.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 

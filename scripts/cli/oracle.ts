@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
-import { sealMnemonic } from '../../src/crypto/keystore.ts';
+import { oracleKeysFromMnemonic } from 'verdict/crypto';
+import { sealMnemonic } from 'verdict/crypto';
 import { ConfigError, loadConfig, type Config } from '../../oracle/config.ts';
 import {
   acquireDataDirLock,

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: one contract's whole story on a private chain, in one process. The oracle service
- * and a devnet run on free loopback ports over a temp data dir; a client and a freelancer, each
+ * and a devnet run on free loopback ports over a temp data dir (or, with `--rpc`, any Core-compatible
+ * regtest node takes the devnet's place and only Core's RPCs are used: docs/bitcoin-core.md); a client and a freelancer, each
  * with its own wallet and data dir, fund one DLC per milestone through the oracle's relay with the
  * `verdict dlc` commands; CI, the client and three arbiters decide the milestones; each party's
  * watcher settles on its own; every payout is then checked against the terms, to the satoshi.
@@ -10,16 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p2wpkh, RawTx } from '@scure/btc-signer';
-import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
-import {
-  devnetFaucet,
-  REGTEST_NETWORK,
-  startDevnet,
-  type Devnet,
-} from '../../src/chain/devnet/index.ts';
-import { OracleClient } from '../../src/party/oracle-client.ts';
-import { Party, type WatchAction } from '../../src/party/party.ts';
-import type { ContractRow } from '../../src/party/store.ts';
+import { BitcoinRpcClient, RegtestFunder } from 'verdict/chain';
+import { REGTEST_NETWORK, startDevnet } from '../../src/chain/devnet/index.ts';
+import { OracleClient } from 'verdict/party';
+import { Party, type WatchAction } from 'verdict/party';
+import type { ContractRow } from 'verdict/party';
 import { loadConfig } from '../../oracle/config.ts';
 import { startServer, type RunningServer } from '../../oracle/server.ts';
 import { runCi } from '../cli/ci.ts';
@@ -96,6 +92,21 @@ export interface DemoResult {
 export interface DemoOptions {
   /** Keep the temp dir (its path is printed). */
   readonly keep?: boolean;
+  /**
+   * A Core-compatible regtest node to use instead of the embedded devnet: its JSON-RPC URL
+   * (`user:pass@` inside it, or a cookie file). Coins then come from block rewards mined with
+   * `generatetoaddress`; nothing but Core's RPCs is called.
+   */
+  readonly node?: { readonly url: string; readonly cookieFile?: string };
+}
+
+/** The chain the story runs on: the embedded devnet or the node given by `--rpc`. */
+interface DemoNode {
+  readonly url: string;
+  readonly cookieFile: string | undefined;
+  readonly rpc: BitcoinRpcClient;
+  /** How the story names it. */
+  readonly name: string;
 }
 
 type Who = 'client' | 'freelancer';
@@ -158,9 +169,28 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
 
   async function story(): Promise<DemoResult> {
     // ---------------------------------------------------------------- the chain and the oracle
-    heading('1. A private Bitcoin chain (devnet, regtest) and the Verdict oracle');
-    const devnet: Devnet = await startDevnet({ dataDir: dirs.devnet, port: 0 });
-    cleanups.push(() => devnet.stop());
+    let devnet: DemoNode;
+    if (opts.node === undefined) {
+      heading('1. A private Bitcoin chain (devnet, regtest) and the Verdict oracle');
+      const d = await startDevnet({ dataDir: dirs.devnet, port: 0 });
+      cleanups.push(() => d.stop());
+      devnet = { url: d.url, cookieFile: d.cookieFile, rpc: d.rpc, name: 'devnet' };
+    } else {
+      heading('1. Your regtest node (Bitcoin Core JSON-RPC) and the Verdict oracle');
+      const { url: nodeUrl, cookieFile } = opts.node;
+      const rpc = new BitcoinRpcClient({
+        url: nodeUrl,
+        ...(cookieFile === undefined ? {} : { cookieFile }),
+      });
+      const info = await rpc.getBlockchainInfo();
+      if (info.chain !== 'regtest') {
+        throw new DemoError(
+          `the node at --rpc is on "${info.chain}": the demo mines blocks, so it runs on regtest only`,
+        );
+      }
+      devnet = { url: nodeUrl, cookieFile, rpc, name: 'node' };
+    }
+    const funder = new RegtestFunder(devnet.rpc);
     const clock = new DemoClock();
     const config = loadConfig({
       VERDICT_DATA_DIR: dirs.oracle,
@@ -180,7 +210,9 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
       'GET /v1/oracle',
       await call(url, 'GET', '/v1/oracle'),
     );
-    say(`devnet JSON-RPC  ${devnet.url}  (cookie ${devnet.cookieFile ?? '-'})`);
+    say(
+      `${devnet.name.padEnd(6)} JSON-RPC  ${redactUrl(devnet.url)}  (cookie ${devnet.cookieFile ?? '-'})`,
+    );
     say(`oracle           ${url}  (API docs ${url}/docs, arbiter UI ${url}/arbiter/)`);
     say(`oracle key       ${oracleInfo.publicKey}`);
 
@@ -258,7 +290,9 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
     );
 
     // ---------------------------------------------------------------- wallets
-    heading('4. Each party has its own wallet and data dir; the client gets coins from the faucet');
+    heading(
+      '4. Each party has its own wallet and data dir; the client gets coins from block rewards',
+    );
     let lastProgress = '';
     const dlc = async (who: Who, argv: string[], show = true): Promise<Record<string, unknown>> => {
       const out: string[] = [];
@@ -277,7 +311,9 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
       const env = {
         VERDICT_PARTY_PASSPHRASE: PARTY_PASSPHRASE,
         VERDICT_BITCOIN_RPC: devnet.url,
-        VERDICT_BITCOIN_RPC_COOKIE: devnet.cookieFile ?? '',
+        ...(devnet.cookieFile === undefined
+          ? {}
+          : { VERDICT_BITCOIN_RPC_COOKIE: devnet.cookieFile }),
         VERDICT_ORACLE_URL: url,
         VERDICT_PARTY_TOKEN: created.tokens[who],
       };
@@ -297,9 +333,10 @@ export async function runDemo(io: DemoIo, opts: DemoOptions = {}): Promise<DemoR
       const { address } = (await dlc('client', ['wallet', 'address'], false)) as {
         address: string;
       };
-      const paid = await devnetFaucet(devnet.rpc, address, COIN_SAT);
+      // Core RPCs only: block rewards mined to a funder key (generatetoaddress), then paid on.
+      const paid = await funder.pay(address, COIN_SAT);
       say(
-        `devnet faucet: ${sat(COIN_SAT)} sat to the client's ${address} (tx ${paid.txid.slice(0, 16)}…, mined)`,
+        `funder: ${sat(COIN_SAT)} sat to the client's ${address} (tx ${paid.txid.slice(0, 16)}…, mined)`,
       );
     }
     // From here on a block is mined whenever a transaction waits in the mempool.
@@ -636,7 +673,7 @@ interface Miner {
 }
 
 /** A block whenever the mempool holds transactions (checked every 250 ms), like a quiet regtest. */
-function startMiner(devnet: Devnet, say: (text: string) => void): Miner {
+function startMiner(devnet: DemoNode, say: (text: string) => void): Miner {
   const labels = new Map<string, string>();
   let describe: (txid: string) => string | undefined = () => undefined;
   let stopped = false;
@@ -678,13 +715,16 @@ interface Watcher {
 async function startWatcher(
   who: Who,
   dataDir: string,
-  devnet: Devnet,
+  devnet: DemoNode,
   oracle: OracleClient,
   eventIds: readonly string[],
   say: (text: string) => void,
 ): Promise<Watcher> {
   // Its own connection to the node, as on the party's own machine.
-  const chain = new BitcoinRpcClient({ url: devnet.url, cookieFile: devnet.cookieFile ?? '' });
+  const chain = new BitcoinRpcClient({
+    url: devnet.url,
+    ...(devnet.cookieFile === undefined ? {} : { cookieFile: devnet.cookieFile }),
+  });
   const party = await Party.open({ dataDir, passphrase: PARTY_PASSPHRASE, chain });
   const milestoneOf = (row: ContractRow): number =>
     eventIds.indexOf((JSON.parse(row.terms_json) as { eventId: string }).eventId);
@@ -743,7 +783,7 @@ async function checkMilestone(
   client: Party,
   freelancer: Party,
   oracle: OracleClient,
-  devnet: Devnet,
+  devnet: DemoNode,
   problems: string[],
 ): Promise<PayoutRow> {
   const m = MILESTONES[i]!;
@@ -830,3 +870,14 @@ const JUNIT_REPORT = `<?xml version="1.0" encoding="UTF-8"?>
   </testsuite>
 </testsuites>
 `;
+
+/** The URL without its password, for printing. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

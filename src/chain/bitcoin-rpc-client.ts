@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { hex } from '@scure/base';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
-import { btcToSats } from './amount.ts';
+import { jsonBtcToSats } from './amount.ts';
 import type {
   BlockchainInfo,
   BlockInfo,
@@ -29,6 +29,7 @@ import {
   RPC_VERIFY_REJECTED,
   RpcAuthError,
   RpcError,
+  FeeEstimateError,
   RpcProtocolError,
   RpcRejectedError,
   RpcTransportError,
@@ -61,9 +62,23 @@ const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTU
 
 type Json = unknown;
 
+/**
+ * The highest fee rate accepted from `estimatesmartfee`: 10 000 sat/vB, i.e. Bitcoin Core's
+ * default `-maxfeerate` (0.10 BTC/kvB), above which Core itself refuses to broadcast.
+ */
+export const MAX_FEE_RATE_SAT_PER_VB = 10_000n;
+
 const jsonNumber = z.union([z.number(), z.instanceof(LosslessNumber)]);
 const int = z.number().int();
-const sats = jsonNumber.transform((n) => btcToSats(n.toString()));
+/** A BTC amount, exact whatever JSON number form the node wrote (`0.00000050`, `5e-7`, …). */
+const sats = jsonNumber.transform((n, ctx) => {
+  try {
+    return jsonBtcToSats(n.toString());
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+    return z.NEVER;
+  }
+});
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 const hexBytes = z
   .string()
@@ -468,15 +483,34 @@ export class BitcoinRpcClient implements ChainBackend {
     };
   }
 
-  /** estimatesmartfee's BTC/kvB converted exactly to sat/vB, rounded up. */
+  /**
+   * estimatesmartfee's BTC/kvB converted exactly to sat/vB, rounded up. A rate that is zero,
+   * negative, not a number or above {@link MAX_FEE_RATE_SAT_PER_VB} is refused with
+   * {@link FeeEstimateError}: a node (or something posing as one) cannot make a party pay an
+   * absurd fee or build a transaction that never relays.
+   */
   async estimateFeeRateSatPerVb(confTargetBlocks: number): Promise<bigint | null> {
     if (!Number.isInteger(confTargetBlocks) || confTargetBlocks < 1 || confTargetBlocks > 1008) {
       throw new RangeError('confTargetBlocks: expected an integer in 1..1008');
     }
     const r = await this.typed(feeEstimateSchema, 'estimatesmartfee', [confTargetBlocks]);
     if (r.feerate === undefined) return null;
-    const satPerKvB = btcToSats(r.feerate.toString());
-    return (satPerKvB + 999n) / 1000n;
+    const text = r.feerate.toString();
+    let satPerKvB: bigint;
+    try {
+      satPerKvB = jsonBtcToSats(text);
+    } catch {
+      throw new FeeEstimateError(text, 'not an amount in BTC/kvB');
+    }
+    if (satPerKvB <= 0n) throw new FeeEstimateError(text, 'not above zero');
+    const satPerVb = (satPerKvB + 999n) / 1000n;
+    if (satPerVb > MAX_FEE_RATE_SAT_PER_VB) {
+      throw new FeeEstimateError(
+        text,
+        `above ${MAX_FEE_RATE_SAT_PER_VB} sat/vB, Core's own default -maxfeerate`,
+      );
+    }
+    return satPerVb;
   }
 
   async getMempoolEntry(txid: string): Promise<MempoolEntry | null> {

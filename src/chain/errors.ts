@@ -99,3 +99,18 @@ export class RpcTransportError extends ChainError {
 export class RpcProtocolError extends ChainError {
   override readonly code: string = 'chain_rpc_protocol';
 }
+
+/**
+ * `estimatesmartfee` answered a fee rate that no transaction should be built with: zero,
+ * negative, not a number, or above the ceiling (`MAX_FEE_RATE_SAT_PER_VB`). `feeRate` is the
+ * node's text, verbatim.
+ */
+export class FeeEstimateError extends ChainError {
+  override readonly code: string = 'chain_fee_estimate';
+  constructor(
+    readonly feeRate: string,
+    readonly why: string,
+  ) {
+    super(`estimatesmartfee answered feerate ${feeRate.slice(0, 40)} BTC/kvB: refused, ${why}`);
+  }
+}

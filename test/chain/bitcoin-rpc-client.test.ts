@@ -10,6 +10,7 @@ import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
 import { startDevnet } from '../../src/chain/devnet/index.ts';
 import type { Devnet } from '../../src/chain/devnet/index.ts';
 import {
+  FeeEstimateError,
   RpcAuthError,
   RpcError,
   RpcProtocolError,
@@ -231,6 +232,75 @@ describe('BitcoinRpcClient: retries and errors', () => {
     expect(await rpc.estimateFeeRateSatPerVb(2)).toBe(2n);
     expect(await rpc.estimateFeeRateSatPerVb(2)).toBeNull();
   });
+});
+
+describe('BitcoinRpcClient: amounts in any JSON number form, fee rates checked', () => {
+  const txOut = (value: string): Scripted =>
+    ok(
+      `{"bestblock":"${'00'.repeat(32)}","confirmations":1,"value":${value},` +
+        `"scriptPubKey":{"hex":"51"},"coinbase":false}`,
+    );
+
+  it.each([
+    ['5e-7', 50n],
+    ['1E-8', 1n],
+    ['0.00000001', 1n],
+    ['21000000', 2_100_000_000_000_000n],
+    ['2.1e7', 2_100_000_000_000_000n],
+    ['1.2345E-3', 123_450n],
+  ])('gettxout value %s is %d sat', async (value, sats) => {
+    const server = await scriptedServer([txOut(value)]);
+    expect((await client(server.url).getTxOut('aa'.repeat(32), 0))?.valueSat).toBe(sats);
+  });
+
+  it('a value finer than a satoshi is a protocol error, not a rounded amount', async () => {
+    const server = await scriptedServer([txOut('1e-9')]);
+    const error = await client(server.url)
+      .getTxOut('aa'.repeat(32), 0)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcProtocolError);
+    expect((error as Error).message).toMatch(/finer than a satoshi/);
+  });
+
+  it.each([
+    ['0.00001', 1n],
+    ['1e-5', 1n],
+    ['2.5E-5', 3n],
+    ['0.1', 10_000n],
+  ])('estimatesmartfee %s BTC/kvB is %d sat/vB', async (feerate, satPerVb) => {
+    const server = await scriptedServer([ok(`{"feerate":${feerate},"blocks":2}`)]);
+    expect(await client(server.url).estimateFeeRateSatPerVb(2)).toBe(satPerVb);
+  });
+
+  it.each([
+    ['-0.0001', /not above zero/],
+    ['0', /not above zero/],
+    ['0e-8', /not above zero/],
+    ['-1e-5', /not above zero/],
+    ['0.10000001', /above 10000 sat\/vB/],
+    ['1', /above 10000 sat\/vB/],
+    ['21000000', /above 10000 sat\/vB/],
+    ['1e300', /not an amount/],
+    ['1e-9', /not an amount/],
+  ])('estimatesmartfee %s BTC/kvB is refused', async (feerate, why) => {
+    const server = await scriptedServer([ok(`{"feerate":${feerate},"blocks":2}`)]);
+    const error = await client(server.url)
+      .estimateFeeRateSatPerVb(2)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FeeEstimateError);
+    expect((error as Error).message).toMatch(why);
+    expect((error as Error).message).toContain(`feerate ${feerate} BTC/kvB: refused`);
+  });
+
+  it.each(['NaN', '"0.0001"', 'null', '-Infinity'])(
+    'estimatesmartfee feerate %s (not a JSON number) is refused',
+    async (feerate) => {
+      const server = await scriptedServer([ok(`{"feerate":${feerate},"blocks":2}`)]);
+      await expect(client(server.url).estimateFeeRateSatPerVb(2)).rejects.toBeInstanceOf(
+        RpcProtocolError,
+      );
+    },
+  );
 });
 
 describe('BitcoinRpcClient: authentication against devnet', () => {

@@ -6,7 +6,7 @@ import { bip340Sign, bip340Verify, xOnlyPublicKey } from '../../src/crypto/bip34
 import { signWithExplicitNonce } from '../../src/crypto/nonces.ts';
 import { encodePoint, mulBase, bytesToBigInt, decodePoint, liftX } from '../../src/crypto/secp.ts';
 import { bip340Challenge } from '../../src/crypto/bip340.ts';
-import { loadVector, ownVectorsDir } from '../helpers/vectors.ts';
+import { loadVectorEntries, ownVectorsDir } from '../helpers/vectors.ts';
 
 interface Bip340Row {
   index: number;
@@ -72,10 +72,11 @@ interface SchnorrVector {
   sigPoint: string;
 }
 
-const schnorrVectors = loadVector<SchnorrVector[]>('dlcspecs/test/dlc_schnorr_test.json');
+// Every dlc_schnorr_test*.json file.
+const schnorrVectors = loadVectorEntries<SchnorrVector>('schnorr');
 
 describe('dlcspecs dlc_schnorr_test.json (explicit nonce, signature point from public data)', () => {
-  it.each(schnorrVectors.map((v, i) => [i, v] as const))('vector %i', (_i, v) => {
+  it.each(schnorrVectors.map((x) => [x.name, x.entry] as const))('%s', (_name, v) => {
     const sk = hexToBytes(v.inputs.privKey);
     const msg = hexToBytes(v.inputs.msgHash);
     expect(bytesToHex(xOnlyPublicKey(sk))).toBe(v.pubKey);

@@ -20,7 +20,7 @@ import {
   type InvalidAdaptorSignatureReason,
   type PointOps,
 } from '../../src/crypto/ecdsa-adaptor.ts';
-import { loadVector } from '../helpers/vectors.ts';
+import { loadVectorEntries } from '../helpers/vectors.ts';
 
 const N = secp256k1.Point.Fn.ORDER;
 const G = secp256k1.Point.BASE;
@@ -59,10 +59,9 @@ interface FixedNonceVector {
   adaptor_sig: string;
 }
 const fixed = (() => {
-  const file = loadVector<{ vectors: FixedNonceVector[] }>(
-    'secp256k1-zkp/ecdsa_adaptor_vectors.json',
-  );
-  const v = file.vectors.find((e) => e.id === 'derived-fixed-nonce-encrypt');
+  const v = loadVectorEntries<FixedNonceVector>('ecdsa-adaptor-zkp', 'vectors')
+    .map((x) => x.entry)
+    .find((e) => e.id === 'derived-fixed-nonce-encrypt');
   if (!v) throw new Error('derived-fixed-nonce-encrypt vector missing');
   return {
     x: hexToBytes(v.seckey),

@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { attestationMessage, sha256Bytes, taggedHash, utf8Nfc } from '../../src/crypto/hash.ts';
-import { loadVector } from '../helpers/vectors.ts';
+import { loadVectorEntries } from '../helpers/vectors.ts';
 
 interface HashVector {
   Description: string;
@@ -10,16 +10,20 @@ interface HashVector {
   SHA256: string;
 }
 
-const vectors = loadVector<HashVector[]>('dlcspecs/test/dlc_hash_test.json');
+// Every dlc_hash_test*.json file (vectors README: dlcspecs/test/dlc_hash_test.json).
+const vectors = loadVectorEntries<HashVector>('nfc-hash');
 
 describe('dlcspecs dlc_hash_test.json (NFC before hashing)', () => {
-  it.each(vectors.map((v) => [v.Description, v] as const))('%s', (_d, v) => {
-    for (const variant of v.Variants) {
-      expect(bytesToHex(utf8Nfc(variant))).toBe(v.Expected);
-      expect(bytesToHex(attestationMessage(variant, 'sha256'))).toBe(v.SHA256);
-    }
-    expect(bytesToHex(sha256Bytes(hexToBytes(v.Expected)))).toBe(v.SHA256);
-  });
+  it.each(vectors.map((x) => [`${x.name} ${x.entry.Description}`, x.entry] as const))(
+    '%s',
+    (_d, v) => {
+      for (const variant of v.Variants) {
+        expect(bytesToHex(utf8Nfc(variant))).toBe(v.Expected);
+        expect(bytesToHex(attestationMessage(variant, 'sha256'))).toBe(v.SHA256);
+      }
+      expect(bytesToHex(sha256Bytes(hexToBytes(v.Expected)))).toBe(v.SHA256);
+    },
+  );
 });
 
 describe('taggedHash', () => {

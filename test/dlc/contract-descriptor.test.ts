@@ -22,6 +22,7 @@ import { DecodeError } from '../../src/dlc/oracle-codec.ts';
 import type { EventDescriptor } from '../../src/dlc/oracle-types.ts';
 import type { PayoutFunctionPiece, PayoutPoint } from '../../src/dlc/payout-curve.ts';
 import { big, loadVector } from '../helpers/vectors.ts';
+import { protocolV1Names } from '../helpers/protocol-v1.ts';
 
 // ---- the JSON view of the protocol-v1 vectors (vectors/README.md) ----
 
@@ -144,21 +145,8 @@ function eventFromJson(part: JContractPart): EventDescriptor {
 // ‖ contract_info: bigsize variant ‖ u64 total_collateral ‖ (single: descriptor | disjoint: bigsize n ‖ descriptor …)
 const CONTRACT_INFO_OFFSET = 2 + 4 + 1 + 32 + 32;
 
-const NAMES = [
-  'enum_single_oracle_test',
-  'enum_3_of_3_test',
-  'single_oracle_numerical_test',
-  'single_oracle_numerical_hyperbola_test',
-  'three_of_three_oracle_numerical_test',
-  'two_of_five_oracle_numerical_test',
-  'three_of_three_oracle_numerical_with_diff_test',
-  'two_of_five_oracle_numerical_with_diff_test',
-  'three_of_five_oracle_numerical_with_diff_test',
-  'enum_and_numerical_3_of_5_test',
-  'enum_and_numerical_5_of_5_test',
-  'enum_and_numerical_with_diff_3_of_5_test',
-  'enum_and_numerical_with_diff_5_of_5_test',
-] as const;
+// Every protocol-v1 vector file (dlcspecs/test/test_vectors/*.json).
+const NAMES = protocolV1Names;
 
 const vectors = NAMES.map((name) => {
   const v = loadVector<ProtocolVector>(`dlcspecs/test/test_vectors/${name}.json`);

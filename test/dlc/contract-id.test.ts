@@ -6,7 +6,7 @@ import {
   legacyTemporaryContractId,
   randomTemporaryContractId,
 } from '../../src/dlc/contract-id.ts';
-import { loadVector } from '../helpers/vectors.ts';
+import { loadVectorEntries } from '../helpers/vectors.ts';
 
 interface ContractIdVector {
   fundTxId: string;
@@ -15,10 +15,11 @@ interface ContractIdVector {
   contractId: string;
 }
 
-const vectors = loadVector<ContractIdVector[]>('dlcspecs/test/contract_id_test.json');
+// Every contract_id_test*.json file.
+const vectors = loadVectorEntries<ContractIdVector>('contract-id');
 
 describe('dlcspecs contract_id_test.json', () => {
-  it.each(vectors.map((v, i) => ({ name: `#${i}`, v })))('$name', ({ v }) => {
+  it.each(vectors.map((x) => ({ name: x.name, v: x.entry })))('$name', ({ v }) => {
     expect(
       bytesToHex(computeContractId(v.fundTxId, v.fundOutputIndex, v.temporaryContractId)),
     ).toBe(v.contractId);

@@ -8,7 +8,7 @@ import {
   outcomeCount,
   prefixInterval,
 } from '../../src/dlc/digit-decomposition.ts';
-import { big, loadVector } from '../helpers/vectors.ts';
+import { big, loadVectorFiles } from '../helpers/vectors.ts';
 
 type Range = { start: unknown; count: unknown; offer: unknown; accept: unknown };
 type Cases = {
@@ -23,7 +23,13 @@ type Cases = {
   pad_range_payouts: { original: Range[]; expected: Range[]; base: number; nb_digits: number }[];
 };
 
-const cases = loadVector<Cases>('rust-dlc/digit_decomposition_cases.json');
+// Every rust-dlc/digit_decomposition_cases*.json file, its three lists concatenated.
+const cases: Cases = { decomposition: [], grouping: [], pad_range_payouts: [] };
+for (const { data } of loadVectorFiles<Partial<Cases>>('digit-decomposition')) {
+  cases.decomposition.push(...(data.decomposition ?? []));
+  cases.grouping.push(...(data.grouping ?? []));
+  cases.pad_range_payouts.push(...(data.pad_range_payouts ?? []));
+}
 
 const toRange = (r: Range) => ({
   start: big(r.start),

@@ -10,7 +10,7 @@ import {
   partyFundingWeight,
   type FeeInput,
 } from '../../src/dlc/fees.ts';
-import { big, loadVector } from '../helpers/vectors.ts';
+import { big, loadVectorEntries } from '../helpers/vectors.ts';
 
 interface FeeVector {
   inputs: {
@@ -28,8 +28,9 @@ interface FeeVector {
   acceptClosingFee: unknown;
 }
 
-const vectors = loadVector<FeeVector[]>('dlcspecs/test/dlc_fee_test.json');
-const cases = vectors.map((v, i) => ({ name: `#${i}`, v }));
+// Every dlc_fee_test*.json file (not the _scripts helper file).
+const vectors = loadVectorEntries<FeeVector>('fee');
+const cases = vectors.map((x) => ({ name: x.name, v: x.entry }));
 
 describe('dlcspecs dlc_fee_test.json', () => {
   it('has entries', () => expect(vectors.length).toBeGreaterThan(100));

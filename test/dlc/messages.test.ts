@@ -3,8 +3,6 @@
  * made by rust-dlc): decode → encode is byte-identical for each file's offer, accept and sign
  * `serialized` hex, and the decoded fields agree with the vector's `message` view.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +16,7 @@ import {
   encodeSignDlc,
 } from '../../src/dlc/messages.ts';
 import { DecodeError } from '../../src/dlc/oracle-codec.ts';
-import { big, loadVector, vectorsDir } from '../helpers/vectors.ts';
+import { big, loadVector, vectorFiles } from '../helpers/vectors.ts';
 
 interface Vector {
   offer_message: { message: Record<string, unknown>; serialized: string };
@@ -26,9 +24,7 @@ interface Vector {
   sign_message: { message: Record<string, unknown>; serialized: string };
 }
 
-const files = readdirSync(join(vectorsDir, 'dlcspecs', 'test', 'test_vectors'))
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+const files = vectorFiles('protocol-v1').map((f) => f.replace(/^.*\//, ''));
 const load = (file: string): Vector => loadVector<Vector>(`dlcspecs/test/test_vectors/${file}`);
 
 describe('offer_dlc codec (protocol v1 vectors)', () => {

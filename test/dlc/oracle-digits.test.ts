@@ -6,7 +6,7 @@ import {
   valueToOutcomes,
 } from '../../src/dlc/digits.ts';
 import type { DigitsDescriptor } from '../../src/dlc/digits.ts';
-import { big, loadVector } from '../helpers/vectors.ts';
+import { big, loadVectorFiles } from '../helpers/vectors.ts';
 
 const share: DigitsDescriptor = {
   kind: 'digits',
@@ -89,9 +89,10 @@ interface DecompositionCase {
   base: number;
   nb_digits: number;
 }
-const cases = loadVector<{ decomposition: DecompositionCase[] }>(
-  'rust-dlc/digit_decomposition_cases.json',
-).decomposition;
+// Every rust-dlc/digit_decomposition_cases*.json file.
+const cases = loadVectorFiles<{ decomposition?: DecompositionCase[] }>(
+  'digit-decomposition',
+).flatMap(({ data }) => data.decomposition ?? []);
 
 describe('rust-dlc digit_decomposition_cases.json: decomposition', () => {
   it.each(cases.map((c) => [`${String(c.value)} base ${c.base} × ${c.nb_digits}`, c] as const))(

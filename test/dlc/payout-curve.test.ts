@@ -20,7 +20,7 @@ import {
   validateRoundingIntervals,
   type RoundingIntervals,
 } from '../../src/dlc/rounding.ts';
-import { big, loadVector } from '../helpers/vectors.ts';
+import { big, loadVectorEntries } from '../helpers/vectors.ts';
 
 type VPoint = { event_outcome: unknown; outcome_payout: unknown; extra_precision: number };
 type VRounding = { begin_interval: unknown; rounding_mod: unknown }[];
@@ -38,7 +38,8 @@ type VHyperbola = {
 type VPiece = { type: 'polynomial'; points: VPoint[] } | ({ type: 'hyperbola' } & VHyperbola);
 type Case = { name: string; kind: string } & Record<string, unknown>;
 
-const { cases } = loadVector<{ cases: Case[] }>('rust-dlc/payout_curve_cases.json');
+// Every rust-dlc/payout_curve_cases*.json file.
+const cases = loadVectorEntries<Case>('payout-curve', 'cases').map((x) => x.entry);
 const ofKind = <T>(kind: string) =>
   cases
     .filter((c) => c.kind === kind)

@@ -5,8 +5,6 @@
  * views, and the signatures the vectors carry (refund signatures, the offerer's funding witness)
  * are verified over our sighashes. One case per vector file per stage.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
@@ -26,7 +24,7 @@ import {
   type PartyFundingParams,
   type RefundOutputOrder,
 } from '../../src/dlc/transactions.ts';
-import { big, loadVector, vectorsDir } from '../helpers/vectors.ts';
+import { big, loadVector, vectorFiles } from '../helpers/vectors.ts';
 
 interface FundingInputJson {
   inputSerialId: unknown;
@@ -101,9 +99,7 @@ interface Layout {
     | null;
 }
 
-const names = readdirSync(join(vectorsDir, 'dlcspecs/test/test_vectors'))
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+const names = vectorFiles('protocol-v1').map((f) => f.replace(/^.*\//, ''));
 
 const cases = names.map((name) => ({
   name: name.replace(/\.json$/, ''),

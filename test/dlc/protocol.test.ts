@@ -8,8 +8,6 @@
  * - a full single- and dual-funded round trip in memory with a Verdict oracle (tagged), executing
  *   every enum outcome, and the refusals that need no chain.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { RawTx } from '@scure/btc-signer';
@@ -45,7 +43,7 @@ import {
   type UtxoLookup,
 } from '../../src/dlc/protocol.ts';
 import { milestoneEnumDescriptor } from '../../src/dlc/share-contract.ts';
-import { loadVector, vectorsDir } from '../helpers/vectors.ts';
+import { loadVector, vectorFiles } from '../helpers/vectors.ts';
 
 interface Vector {
   offer_message: { serialized: string };
@@ -66,9 +64,7 @@ function chainOf(inputs: readonly FundingInput[]): UtxoLookup {
   );
 }
 
-const files = readdirSync(join(vectorsDir, 'dlcspecs', 'test', 'test_vectors'))
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+const files = vectorFiles('protocol-v1').map((f) => f.replace(/^.*\//, ''));
 
 describe('protocol-v1 vectors: accept_dlc and sign_dlc verify', () => {
   it.each(files)(

@@ -29,7 +29,7 @@ import {
   verifyFundingSpendSignature,
   type PartyFundingParams,
 } from '../../src/dlc/transactions.ts';
-import { big, loadVector } from '../helpers/vectors.ts';
+import { big, loadVectorEntries } from '../helpers/vectors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Generation-A vectors (dlc_tx_test.json, dlc_test.json): no serial ids. The vectors README maps
@@ -140,11 +140,10 @@ function withScriptPlaceholder(tx: Transaction, script: Uint8Array): string {
   return bytesToHex(copy.toBytes(true, true));
 }
 
-const txVectors = loadVector<{ inputs: GenAInputs; txs: GenATxs }[]>(
-  'dlcspecs/test/dlc_tx_test.json',
-);
-const txCases = txVectors.map((v, i) => ({
-  name: `#${i}${[...v.inputs.offerParams.fundingInputTxs, ...v.inputs.acceptParams.fundingInputTxs].some((f) => f.redeemScript) ? ' (P2SH-wrapped inputs)' : ''}`,
+// Every dlcspecs/test/dlc_tx_test*.json file.
+const txVectors = loadVectorEntries<{ inputs: GenAInputs; txs: GenATxs }>('tx-gen-a');
+const txCases = txVectors.map(({ entry: v, name }) => ({
+  name: `${name}${[...v.inputs.offerParams.fundingInputTxs, ...v.inputs.acceptParams.fundingInputTxs].some((f) => f.redeemScript) ? ' (P2SH-wrapped inputs)' : ''}`,
   v,
 }));
 
@@ -168,10 +167,13 @@ describe('dlcspecs dlc_tx_test.json (generation A)', () => {
   });
 });
 
-const fullVectors = loadVector<
-  { testInputs: GenAInputs; unsignedTxs: GenATxs; signedTxs: GenATxs }[]
->('dlcspecs/test/dlc_test.json');
-const fullCases = fullVectors.map((v, i) => ({ name: `#${i}`, v }));
+// Every dlcspecs/test/dlc_test*.json file.
+const fullVectors = loadVectorEntries<{
+  testInputs: GenAInputs;
+  unsignedTxs: GenATxs;
+  signedTxs: GenATxs;
+}>('full-gen-a');
+const fullCases = fullVectors.map(({ entry: v, name }) => ({ name, v }));
 
 /** Witness stack of input `index` of a signed transaction. */
 function witnessOf(rawHex: string, index: number): Uint8Array[] {

@@ -3,8 +3,6 @@
  * rust-dlc) with their derived layouts (`derived/protocol_v1_layout/*.json`): the JSON shapes,
  * and the funding transaction / contract info rebuilt from the offer and accept messages.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { decodeContractInfoAt, type ContractInfo } from '../../src/dlc/contract.ts';
 import type { FundingInput } from '../../src/dlc/funding-input.ts';
@@ -13,7 +11,7 @@ import {
   type FundingTransaction,
   type PartyFundingParams,
 } from '../../src/dlc/transactions.ts';
-import { big, loadVector, vectorsDir } from './vectors.ts';
+import { big, loadVector, vectorFiles } from './vectors.ts';
 
 export interface FundingInputJson {
   inputSerialId: unknown;
@@ -83,10 +81,9 @@ export interface ProtocolLayout {
 }
 
 /** Every protocol-v1 vector file name (without `.json`), sorted. */
-export const protocolV1Names: string[] = readdirSync(join(vectorsDir, 'dlcspecs/test/test_vectors'))
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => f.replace(/\.json$/, ''));
+export const protocolV1Names: string[] = vectorFiles('protocol-v1').map((f) =>
+  f.replace(/^.*\//, '').replace(/\.json$/, ''),
+);
 
 export function loadProtocolV1(name: string): { vector: ProtocolVector; layout: ProtocolLayout } {
   return {

@@ -14,7 +14,7 @@ import {
   type EcdsaAdaptor,
 } from '../../src/crypto/ecdsa-adaptor.ts';
 import { adaptorBackend, ecdsaAdaptor } from '../../src/native/ecdsa-adaptor.ts';
-import { loadVector } from '../helpers/vectors.ts';
+import { loadVectorEntries } from '../helpers/vectors.ts';
 import { skipNative } from './native-backend.ts';
 
 const h = hexToBytes;
@@ -50,8 +50,11 @@ describe.skipIf(skipNative)('native backend', () => {
     comment?: string;
     error?: string | null;
   }
-  const spec = loadVector<SpecEntry[]>('dlcspecs/test/ecdsa_adaptor.json')
-    .map((e, i) => ({ e, name: `#${i} ${e.kind} ${e.comment ?? ''} ${e.error ?? ''}`.trim() }))
+  const spec = loadVectorEntries<SpecEntry>('ecdsa-adaptor-spec')
+    .map(({ file, index, entry: e }) => ({
+      e,
+      name: `${file} #${index} ${e.kind} ${e.comment ?? ''} ${e.error ?? ''}`.trim(),
+    }))
     .filter(({ e }) => e.kind !== 'serialization'); // parsing has no point arithmetic beyond decode
 
   it.each(spec)('dlcspecs $name', ({ e }) => {
@@ -102,7 +105,9 @@ describe.skipIf(skipNative)('native backend', () => {
       encrypt_with_fixed_nonces_equals_adaptor_sig?: boolean;
     };
   }
-  const zkp = loadVector<{ vectors: ZkpVector[] }>('secp256k1-zkp/ecdsa_adaptor_vectors.json');
+  const zkp = {
+    vectors: loadVectorEntries<ZkpVector>('ecdsa-adaptor-zkp', 'vectors').map((x) => x.entry),
+  };
   const f = (v: ZkpVector, name: keyof ZkpVector): Uint8Array => {
     const value = v[name];
     if (typeof value !== 'string') throw new Error(`${v.id}: missing ${name}`);

@@ -127,12 +127,12 @@ describe('start-up checks', () => {
 });
 
 describe('kormir-compatible routes', () => {
-  it('serve the same JSON shapes as kormir-server', async () => {
+  it("serve the JSON shapes ddk's kormir client reads (full check: ddk-compat.test.ts)", async () => {
     const s = await startTestServer();
     try {
       const c = await createContract(s, [{ outcome: 'enum' }]);
       const eventId = c.contract.milestones[0]!.eventId;
-      const pubkey = expectOk(await call<string>(s.url, 'GET', '/pubkey'));
+      const { pubkey } = expectOk(await call<{ pubkey: string }>(s.url, 'GET', '/pubkey'));
       expect(pubkey).toMatch(/^[0-9a-f]{64}$/);
       const ann = expectOk(
         await call<Record<string, unknown>>(s.url, 'GET', `/announcement/${eventId}`),
@@ -169,12 +169,14 @@ describe('kormir-compatible routes', () => {
       ]);
       expect(att['outcomes']).toEqual(['accepted']);
       const list = expectOk(
-        await call<
-          { announcement: unknown; signatures: Record<string, string>; indexes: number[] }[]
-        >(s.url, 'GET', '/list-events'),
+        await call<{ event_id: string; signatures: [string, string][]; indexes: number[] }[]>(
+          s.url,
+          'GET',
+          '/list-events',
+        ),
       );
-      const mine = list.find((e) => JSON.stringify(e.announcement).includes(eventId));
-      expect(mine?.signatures).toEqual({ accepted: (att['signatures'] as string[])[0] });
+      const mine = list.find((e) => e.event_id === eventId);
+      expect(mine?.signatures).toEqual([['accepted', (att['signatures'] as string[])[0]]]);
       expect(mine?.indexes).toEqual([0]);
     } finally {
       await s.dispose();

@@ -12,7 +12,6 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcRejectedError } from '../../src/chain/errors.ts';
-import { devnetFaucet } from '../../src/chain/devnet/index.ts';
 import { signRefund } from '../../src/dlc/protocol.ts';
 import { termsToJson, type MilestoneTerms } from '../../src/party/milestone-terms.ts';
 import type { WatchAction } from '../../src/party/party.ts';
@@ -45,8 +44,10 @@ afterAll(async () => {
 function env(token?: string): Record<string, string> {
   return {
     VERDICT_PARTY_PASSPHRASE: PASSPHRASE,
-    VERDICT_BITCOIN_RPC: world.devnet.url,
-    VERDICT_BITCOIN_RPC_COOKIE: world.devnet.cookieFile!,
+    VERDICT_BITCOIN_RPC: world.node.url,
+    ...(world.node.cookieFile === undefined
+      ? {}
+      : { VERDICT_BITCOIN_RPC_COOKIE: world.node.cookieFile }),
     VERDICT_ORACLE_URL: world.oracle.baseUrl,
     ...(token === undefined ? {} : { VERDICT_PARTY_TOKEN: token }),
   };
@@ -185,7 +186,7 @@ describe('verdict dlc', () => {
     expect((await runIn(['wallet', 'init'])).code).toBe(1);
     const address = await runIn(['wallet', 'address']);
     expect(address.json['address']).toMatch(/^bcrt1q/);
-    await devnetFaucet(world.devnet.rpc, String(address.json['address']), 12_345n);
+    await world.fund(String(address.json['address']), 12_345n);
     expect((await runIn(['wallet', 'balance'])).json).toEqual({ balanceSat: '12345' });
     const status = await runIn(['status']);
     expect(status.json).toEqual({ contracts: [] });
@@ -206,7 +207,7 @@ describe('verdict dlc', () => {
     first.child.kill('SIGKILL');
     await exited(first.child);
     // Unconfirmed: the CET is the only transaction in the mempool.
-    expect(await world.devnet.rpc.call('getrawmempool', [])).toEqual([broadcast.txid]);
+    expect(await world.node.rpc.call('getrawmempool', [])).toEqual([broadcast.txid]);
     expect(world.freelancer.store.getContract(freelancerId)).toMatchObject({
       state: 'confirmed',
       closing_txid: broadcast.txid,
@@ -219,7 +220,7 @@ describe('verdict dlc', () => {
     const another = await dlc('freelancer', ['watch', '--once']);
     expect(another.code).toBe(1);
     expect(another.json).toMatchObject({ error: { code: 'watcher_running' } });
-    expect(await world.devnet.rpc.call('getrawmempool', [])).toEqual([broadcast.txid]);
+    expect(await world.node.rpc.call('getrawmempool', [])).toEqual([broadcast.txid]);
     await world.mine(1);
     const settled = await second.next('settled');
     expect(settled.txid).toBe(broadcast.txid);
@@ -267,7 +268,7 @@ describe('verdict dlc', () => {
       fundingSecretKey: world.client.wallet.fundingKey(row.funding_key_index).secretKey,
       counterpartyRefundSignature: parts.counterpartyRefundSignature,
     });
-    const refused = await world.devnet.rpc.sendRawTransaction(tx.hex).then(
+    const refused = await world.node.rpc.sendRawTransaction(tx.hex).then(
       () => null,
       (e: unknown) => e,
     );
@@ -276,7 +277,7 @@ describe('verdict dlc', () => {
     expect(world.client.store.getContract(clientId).closing_txid).toBeNull();
 
     // Time passes beyond the refund locktime (BIP113: the median of the last 11 blocks).
-    world.chainClock.t = parts.contract.offer.refundLocktime + 3600;
+    await world.setChainTime(parts.contract.offer.refundLocktime + 3600);
     await world.mine(11);
     const watch = await dlc('client', ['watch', '--once']);
     expect(watch.code).toBe(0);

@@ -134,7 +134,7 @@ async function expectBalances(
     before.client - AMOUNT - fees.fundingFee - fees.closingFee + kept(clientPayout),
   );
   // On chain: the closing transaction spends exactly the funding output minus the closing fee.
-  const closing = await world.devnet.rpc.getTransaction(row.closing_txid!);
+  const closing = await world.node.rpc.getTransaction(row.closing_txid!);
   expect(contract.funding.fundOutputValue - outputsSum(bytesToHexLocal(closing!.raw))).toBe(
     fees.closingFee +
       (freelancerPayout < 1000n ? freelancerPayout : 0n) +

@@ -1,6 +1,12 @@
 /**
- * Two parties (client and freelancer), each with its own wallet and data dir, a real devnet on
- * loopback whose clock the test moves, and the real oracle service on an ephemeral port.
+ * Two parties (client and freelancer), each with its own wallet and data dir, a regtest chain,
+ * and the real oracle service on an ephemeral port.
+ *
+ * The chain is a devnet on loopback whose clock the test moves, unless
+ * `VERDICT_TEST_BITCOIN_RPC` names a Core-compatible regtest node (URL, optionally with
+ * `user:pass@`; `VERDICT_TEST_BITCOIN_RPC_COOKIE` for a cookie file). Then the world uses only
+ * Bitcoin Core's RPCs: coins come from block rewards mined with `generatetoaddress`
+ * (RegtestFunder), the clock moves with `setmocktime`. docs/bitcoin-core.md says how to run it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +14,9 @@ import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { p2wpkh } from '@scure/btc-signer';
-import {
-  devnetFaucet,
-  REGTEST_NETWORK,
-  startDevnet,
-  type Devnet,
-} from '../../src/chain/devnet/index.ts';
+import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
+import { REGTEST_NETWORK, startDevnet, type Devnet } from '../../src/chain/devnet/index.ts';
+import { RegtestFunder } from '../../src/chain/regtest-funder.ts';
 import { OracleClient } from '../../src/party/oracle-client.ts';
 import { Party } from '../../src/party/party.ts';
 import type { MilestoneTerms } from '../../src/party/milestone-terms.ts';
@@ -28,6 +31,26 @@ import {
 } from '../oracle/helpers.ts';
 
 export const PASSPHRASE = 'party passphrase';
+
+/** A node given by the environment (`VERDICT_TEST_BITCOIN_RPC`), or undefined: devnet. */
+export function externalNodeFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; cookieFile?: string } | undefined {
+  const url = env['VERDICT_TEST_BITCOIN_RPC'];
+  if (url === undefined || url === '') return undefined;
+  const cookieFile = env['VERDICT_TEST_BITCOIN_RPC_COOKIE'];
+  return cookieFile === undefined || cookieFile === '' ? { url } : { url, cookieFile };
+}
+
+/** The node the parties use, as a party would be configured for it. */
+export interface ChainNode {
+  /** JSON-RPC URL (credentials, if any, inside it). */
+  readonly url: string;
+  readonly cookieFile: string | undefined;
+  readonly rpc: BitcoinRpcClient;
+  /** 'devnet' (embedded) or 'external' (VERDICT_TEST_BITCOIN_RPC). */
+  readonly kind: 'devnet' | 'external';
+}
 
 /** A devnet clock the test moves by hand (epoch seconds). */
 export class ChainClock {
@@ -45,7 +68,9 @@ export const MINER_ADDRESS = p2wpkh(
 ).address;
 
 export interface World {
-  readonly devnet: Devnet;
+  readonly node: ChainNode;
+  /** The embedded devnet; undefined on an external node. */
+  readonly devnet: Devnet | undefined;
   readonly chainClock: ChainClock;
   readonly oracleServer: TestServer;
   readonly oracle: OracleClient;
@@ -53,20 +78,48 @@ export interface World {
   client: Party;
   freelancer: Party;
   mine(blocks?: number): Promise<void>;
+  /** Pays `amountSat` to `address` (Core RPCs only on an external node), mined unless `confirm` is false. */
+  fund(address: string, amountSat: bigint, confirm?: boolean): Promise<{ txid: string }>;
+  /** Moves the chain's clock (devnet: its clock; external: `setmocktime`). Mine to apply it. */
+  setChainTime(t: number): Promise<void>;
   reopen(who: 'client' | 'freelancer'): Promise<Party>;
   dispose(): Promise<void>;
 }
 
-export async function startWorld(): Promise<World> {
+/**
+ * Starts the world. `opts.node` (or `VERDICT_TEST_BITCOIN_RPC`) puts the parties on that
+ * Core-compatible regtest node instead of an embedded devnet.
+ */
+export async function startWorld(
+  opts: { node?: { url: string; cookieFile?: string } } = {},
+): Promise<World> {
   const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `verdict-party-${name}-`));
   const dirs = { client: tmp('client'), freelancer: tmp('freelancer'), devnet: tmp('devnet') };
   const chainClock = new ChainClock();
-  const devnet = await startDevnet({ dataDir: dirs.devnet, nowSec: chainClock.now });
+  const external = opts.node ?? externalNodeFromEnv();
+  let devnet: Devnet | undefined;
+  let node: ChainNode;
+  if (external === undefined) {
+    devnet = await startDevnet({ dataDir: dirs.devnet, nowSec: chainClock.now });
+    node = { url: devnet.url, cookieFile: devnet.cookieFile, rpc: devnet.rpc, kind: 'devnet' };
+  } else {
+    const rpc = new BitcoinRpcClient({
+      url: external.url,
+      ...(external.cookieFile === undefined ? {} : { cookieFile: external.cookieFile }),
+    });
+    const { chain } = await rpc.getBlockchainInfo();
+    if (chain !== 'regtest') {
+      throw new Error(`VERDICT_TEST_BITCOIN_RPC: the node's chain is "${chain}", not regtest`);
+    }
+    node = { url: external.url, cookieFile: external.cookieFile, rpc, kind: 'external' };
+  }
+  const funder = new RegtestFunder(node.rpc);
   const oracleServer = await startTestServer();
   for (const dir of [dirs.client, dirs.freelancer]) Party.init(dir, PASSPHRASE, { scryptN: 1024 });
   const open = (dir: string): Promise<Party> =>
-    Party.open({ dataDir: dir, passphrase: PASSPHRASE, chain: devnet.rpc });
+    Party.open({ dataDir: dir, passphrase: PASSPHRASE, chain: node.rpc });
   const world: World = {
+    node,
     devnet,
     chainClock,
     oracleServer,
@@ -75,7 +128,14 @@ export async function startWorld(): Promise<World> {
     client: await open(dirs.client),
     freelancer: await open(dirs.freelancer),
     async mine(blocks = 1) {
-      await devnet.rpc.generateToAddress(blocks, MINER_ADDRESS);
+      await node.rpc.generateToAddress(blocks, MINER_ADDRESS);
+    },
+    async fund(address, amountSat, confirm = true) {
+      return funder.pay(address, amountSat, confirm);
+    },
+    async setChainTime(t) {
+      chainClock.t = t;
+      if (devnet === undefined) await node.rpc.call('setmocktime', [t]);
     },
     async reopen(who) {
       world[who].close();
@@ -85,7 +145,8 @@ export async function startWorld(): Promise<World> {
     async dispose() {
       world.client.close();
       world.freelancer.close();
-      await devnet.stop();
+      if (devnet !== undefined) await devnet.stop();
+      else await node.rpc.call('setmocktime', [0]).catch(() => undefined);
       await oracleServer.dispose();
       for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
     },
@@ -100,12 +161,7 @@ export async function fundParty(
   amounts: readonly bigint[],
 ): Promise<void> {
   for (const amount of amounts) {
-    await devnetFaucet(
-      world.devnet.rpc,
-      party.wallet.nextAddress('receive').address,
-      amount,
-      false,
-    );
+    await world.fund(party.wallet.nextAddress('receive').address, amount, false);
   }
   await world.mine(1);
 }

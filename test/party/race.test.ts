@@ -39,7 +39,7 @@ it('the confirmed refund wins over a CET chosen too late', async () => {
   await world.freelancer.poll(null);
 
   // Past the refund locktime the client refunds (no attestation yet) …
-  world.chainClock.t = announcement.event.maturityEpochSec + terms.refundMarginSec + 3600;
+  await world.setChainTime(announcement.event.maturityEpochSec + terms.refundMarginSec + 3600);
   await world.mine(11);
   const refund = await world.client.refund(world.client.store.getContract(cRow.id));
   expect(refund.action).toBe('refund_broadcast');
@@ -69,5 +69,5 @@ it('the confirmed refund wins over a CET chosen too late', async () => {
     state: 'refunded',
     closing_txid: refund.txid,
   });
-  expect(await world.devnet.rpc.call('getrawmempool', [])).toEqual([]);
+  expect(await world.node.rpc.call('getrawmempool', [])).toEqual([]);
 }, 120_000);

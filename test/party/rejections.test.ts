@@ -160,7 +160,7 @@ describe('the accepter refuses an offer', () => {
     spend.addOutputAddress(MINER_ADDRESS, prevout.amount - 500n, REGTEST_NETWORK);
     spend.sign(key);
     spend.finalize();
-    await world.devnet.rpc.sendRawTransaction(spend.hex);
+    await world.node.rpc.sendRawTransaction(spend.hex);
     await expectAcceptRefused(offer, FundingInputUnavailableError, 'funding_input_unavailable');
     await world.mine(1);
   });
@@ -209,7 +209,7 @@ describe('the offerer refuses an accept, the accepter a sign', () => {
       state: 'accepted',
       funding_tx_hex: null,
     });
-    expect(await world.devnet.rpc.getTransaction(contract.funding_txid!)).toBeNull();
+    expect(await world.node.rpc.getTransaction(contract.funding_txid!)).toBeNull();
   });
 });
 

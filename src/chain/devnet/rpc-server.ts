@@ -6,7 +6,7 @@
  * Methods: getblockchaininfo, getblockcount, getblockhash, getblock (0/1), getrawtransaction
  * (0/1, acts as with -txindex=1), gettxout, sendrawtransaction, testmempoolaccept,
  * estimatesmartfee (always 1 sat/vB), getmempoolentry, getrawmempool, scantxoutset (`raw()` and
- * `addr()` descriptors), generatetoaddress, and
+ * `addr()` descriptors), generatetoaddress, setmocktime (regtest: fixes the clock; 0 resets), and
  * the non-Core `devnet_faucet(address, amountSat, confirm = true)` →
  * `{ txid, vout, blockhash }`, which pays from devnet's own key (mining to it first if needed).
  */
@@ -86,9 +86,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   if (options.autoMineSec !== undefined && !(options.autoMineSec > 0)) {
     throw new RangeError('autoMineSec: expected > 0');
   }
-  const chainOptions: { dataDir?: string; nowSec?: () => number } = {};
+  // One clock for block times and the RPCs, which `setmocktime` can fix as on Core's regtest.
+  const nowSec = devnetClock(options.nowSec ?? (() => Math.floor(Date.now() / 1000)));
+  const chainOptions: { dataDir?: string; nowSec: () => number } = { nowSec };
   if (options.dataDir !== undefined) chainOptions.dataDir = options.dataDir;
-  if (options.nowSec !== undefined) chainOptions.nowSec = options.nowSec;
   const chain = DevnetChain.open(chainOptions);
   const cookie = { username: '__cookie__', password: randomBytes(32).toString('hex') };
   let cookieFile: string | undefined;
@@ -100,8 +101,6 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   if (options.rpcUser !== undefined && options.rpcPassword !== undefined) {
     accepted.push(basic(options.rpcUser, options.rpcPassword));
   }
-  const nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
-
   const server = createServer((req, res) => {
     handleHttp(req, res, chain, accepted, nowSec);
   });
@@ -165,7 +164,7 @@ function handleHttp(
   res: ServerResponse,
   chain: DevnetChain,
   accepted: readonly string[],
-  nowSec: () => number,
+  nowSec: DevnetClock,
 ): void {
   if (!authorized(req.headers.authorization, accepted)) {
     // Core: 401 with an empty body and a WWW-Authenticate challenge.
@@ -225,7 +224,7 @@ const requestSchema = z.object({
 function execute(
   raw: unknown,
   chain: DevnetChain,
-  nowSec: () => number,
+  nowSec: DevnetClock,
 ): { status: number; body: unknown } {
   const parsed = requestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -263,7 +262,23 @@ function toRpcFailure(error: unknown): RpcFailure {
   return new RpcFailure(RPC_MISC_ERROR, error instanceof Error ? error.message : String(error));
 }
 
-type Handler = (params: unknown[], chain: DevnetChain, nowSec: () => number) => unknown;
+type Handler = (params: unknown[], chain: DevnetChain, nowSec: DevnetClock) => unknown;
+
+/** Devnet's clock (epoch seconds), unless `setmocktime` fixed it, as on Core's regtest. */
+interface DevnetClock {
+  (): number;
+  /** Core `setmocktime`: 0 goes back to the underlying clock. */
+  setMock(t: number): void;
+}
+
+function devnetClock(base: () => number): DevnetClock {
+  let mock = 0;
+  const clock = (() => (mock > 0 ? mock : base())) as DevnetClock;
+  clock.setMock = (t) => {
+    mock = t;
+  };
+  return clock;
+}
 
 const hash32 = z
   .string()
@@ -566,6 +581,12 @@ const HANDLERS: Record<string, Handler> = {
         chain.scanUtxos(scripts).reduce((sum, u) => sum + u.coin.output.valueSat, 0n),
       ),
     };
+  },
+
+  setmocktime: (params, _chain, nowSec) => {
+    const [t] = args(z.tuple([z.number().int().min(0).max(0xffff_ffff)]), params);
+    nowSec.setMock(t);
+    return null;
   },
 
   generatetoaddress: (params, chain) => {
