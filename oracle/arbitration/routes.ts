@@ -35,10 +35,12 @@ import {
   castVote,
   disputeView,
   evidenceInput,
+  fillShortPanels,
   MAX_ATTACHMENT_BYTES,
   queueOf,
   requestAppeal,
   servedContentType,
+  shortPanels,
   voteInput,
   type Arbitration,
 } from './disputes.ts';
@@ -139,7 +141,10 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
   };
 
   route('arbitersList', (_req, res) => {
-    const body: Out<typeof S.arbiterListView> = { arbiters: a.store.arbiters().map(summaryOf) };
+    const body: Out<typeof S.arbiterListView> = {
+      arbiters: a.store.arbiters().map(summaryOf),
+      shortPanels: shortPanels(a),
+    };
     res.json(body);
   });
   route('arbiterInvite', smallJson, (req, res) => {
@@ -272,6 +277,8 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
     requireSameOrigin(req, sessions.publicOrigin);
     const arbiter = await acceptInvite(acc, acceptInviteInput.parse(req.body ?? {}));
     ctx.logger.info({ arbiterId: arbiter.id }, 'arbiter accepted invite');
+    // Issue 13 §9: a newly active arbiter may take an empty seat of a dispute already open.
+    fillShortPanels(a);
     res.json({ arbiter });
   });
   ui.post('/api/login', json, async (req, res) => {

@@ -116,7 +116,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const mt = terms.milestones[ref.index];
     if (mt === undefined) throw new Error('milestone terms missing');
     return {
-      milestone: milestoneViewOf(d.milestone, mt, role, ctx.now()),
+      milestone: milestoneViewOf(d.milestone, mt, role, ctx.now(), ctx.disputePanelOf),
       attestation: attestationViewOf(mt.outcome, d.attestation),
       created: d.created,
     };
@@ -127,7 +127,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const m = ctx.stores.milestoneByIndex(ref.contractId, ref.index);
     if (mt === undefined || m === undefined)
       throw new NotFoundError('milestone_not_found', 'no such milestone');
-    return milestoneViewOf(m, mt, role, ctx.now());
+    return milestoneViewOf(m, mt, role, ctx.now(), ctx.disputePanelOf);
   };
 
   // ---- service
@@ -268,6 +268,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
         ctx.stores.milestonesOfContract(id),
         role,
         ctx.now(),
+        ctx.disputePanelOf,
       ),
     );
   });

@@ -153,6 +153,19 @@ export const milestoneView = z
         reason: z.string(),
         evidenceEndsAt: z.number().int(),
         votingEndsAt: z.number().int(),
+        panel: z
+          .object({
+            round: z.number().int(),
+            seats: z.number().int(),
+            seated: z.number().int(),
+            quorum: z.number().int(),
+            short: z.boolean(),
+            notice: z.string().nullable(),
+          })
+          .optional()
+          .describe(
+            "The current round's panel: `short` when fewer arbiters are seated than the terms ask (empty seats are filled as arbiters join, until the evidence phase ends); `notice` says so in words",
+          ),
       })
       .nullable(),
     decision: z
