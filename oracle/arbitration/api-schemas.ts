@@ -151,6 +151,10 @@ export const disputeViewSchema = z
         id: int,
         index: int,
         title: z.string(),
+        description: z.string().nullable().describe('The deliverable, from the terms'),
+        acceptanceCriteria: z
+          .array(z.string())
+          .describe('How the delivery is judged, from the terms (empty when they give none)'),
         amountSat: z.string(),
         outcomeKind: z.enum(['enum', 'share']),
         state: z.enum(['open', 'delivered', 'disputed', 'attested']),

@@ -726,6 +726,8 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
       id: m.id,
       index: m.idx,
       title: mt.title,
+      description: mt.description ?? null,
+      acceptanceCriteria: [...(mt.acceptanceCriteria ?? [])],
       amountSat: mt.amountSat.toString(),
       outcomeKind: mt.outcome,
       state: m.state,

@@ -129,6 +129,16 @@ export const milestoneView = z
   .object({
     index: z.number().int(),
     title: z.string(),
+    description: z
+      .string()
+      .optional()
+      .describe("The deliverable, from the terms (absent when the terms don't give one)"),
+    acceptanceCriteria: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "How the delivery is judged, from the terms (absent when the terms don't give any)",
+      ),
     amountSat: z.string(),
     outcomeKind: z.enum(['enum', 'share']),
     eventId: z.string(),

@@ -156,6 +156,10 @@ export function milestoneViewOf(
   return {
     index: m.idx,
     title: mt.title,
+    ...(mt.description === undefined ? {} : { description: mt.description }),
+    ...(mt.acceptanceCriteria === undefined
+      ? {}
+      : { acceptanceCriteria: [...mt.acceptanceCriteria] }),
     amountSat: mt.amountSat.toString(),
     outcomeKind: mt.outcome,
     eventId: m.event_id,

@@ -13,7 +13,7 @@ import { satsToBtc } from '../../src/chain/amount.ts';
 import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
 import { decodeDlcMessage } from '../../src/dlc/messages.ts';
 import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
-import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
+import { describeMilestone, milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
 import {
   OracleClient,
   OracleTransportError,
@@ -55,7 +55,9 @@ environment: VERDICT_PARTY_DIR, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPH
 
 terms FILE (JSON): { "eventId", "oraclePublicKey" (x-only hex), "outcome": "enum"|"share",
   "amountSat", "offererRole": "client"|"freelancer", "funding": "single"|"dual",
-  "offerCollateralSat" (dual), "feeRatePerVb", "refundMarginSec" (default 604800) }
+  "offerCollateralSat" (dual), "feeRatePerVb", "refundMarginSec" (default 604800),
+  optionally the milestone's "title", "description" and "acceptanceCriteria" (a list) as the
+  oracle's terms state them: offer, accept and status REF print them }
 
 exit status: 0 ok, 1 refused or invalid input, 2 usage or transport error`;
 
@@ -277,6 +279,7 @@ export async function runDlc(
           const announcement = await needOracle().announcement(terms.eventId);
           const { contract, offer } = await party.offer({ terms, announcement });
           const where = await outgoing('offer', offer);
+          if (!json) for (const line of describeMilestone(terms)) io.out(line);
           print(`offer ${contract.id} (${contract.temporary_contract_id}): ${where}`, {
             contract: summary(contract),
             offerHex: bytesToHex(offer),
@@ -285,6 +288,8 @@ export async function runDlc(
         }
         case 'accept': {
           const terms = readTerms();
+          // What is being agreed to, before the (long) signing of every CET.
+          if (!json) for (const line of describeMilestone(terms)) io.out(line);
           const offer = await incoming('offer');
           if (offer === null) throw new UsageError('no offer on the relay yet');
           const { contract, accept } = await party.accept({
@@ -337,6 +342,11 @@ export async function runDlc(
         }
         case 'status': {
           const rows = args[0] === undefined ? party.store.listContracts() : [contractRef()];
+          const one = rows.length === 1 && args[0] !== undefined ? rows[0] : undefined;
+          if (one !== undefined && !json) {
+            const scope = milestoneTermsSchema.safeParse(JSON.parse(one.terms_json));
+            if (scope.success) for (const line of describeMilestone(scope.data)) io.out(line);
+          }
           print(
             rows
               .map(
