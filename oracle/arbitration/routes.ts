@@ -21,7 +21,9 @@ import {
   disableArbiter,
   endSessions,
   inviteArbiter,
+  inviteCheckInput,
   inviteInput,
+  inviteState,
   login,
   loginInput,
   type LoginThrottle,
@@ -268,10 +270,18 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
     '/app.css',
     asset('css', (u) => u.css),
   );
+  ui.get(
+    '/favicon.svg',
+    asset('image/svg+xml', (u) => u.favicon),
+  );
 
   ui.use('/api', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
+  });
+  ui.post('/api/invite/check', json, (req, res) => {
+    requireSameOrigin(req, sessions.publicOrigin);
+    res.json(inviteState(acc, inviteCheckInput.parse(req.body ?? {}).token));
   });
   ui.post('/api/invite/accept', json, async (req, res) => {
     requireSameOrigin(req, sessions.publicOrigin);
