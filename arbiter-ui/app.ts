@@ -449,13 +449,23 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
       required: true,
       inputmode: 'numeric',
     });
+    // The chosen share in satoshis, as it would pay out.
+    const inSats = h('output', { id: 'share-sats', for: 'share-number share-range' });
+    const showSats = () => {
+      inSats.textContent = /^(0|[1-9]\d?|100)$/.test(chosen)
+        ? payoutText(kind, page.milestone.amountSat, chosen)
+        : '';
+    };
+    showSats();
     range.addEventListener('input', () => {
       num.value = range.value;
       chosen = range.value;
+      showSats();
     });
     num.addEventListener('input', () => {
       range.value = num.value;
       chosen = num.value;
+      showSats();
     });
     form.append(
       h(
@@ -466,6 +476,7 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
           text: 'Share of the milestone owed to the freelancer (%)',
         }),
         h('div', { class: 'share' }, range, num, h('span', { text: '%' })),
+        h('p', { class: 'muted sats-line' }, inSats),
       ),
     );
   }
@@ -867,7 +878,7 @@ async function disputeView(id: number): Promise<void> {
       : h('p', {
           class: 'muted',
           id: 'my-vote',
-          text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}`,
+          text: `Your current vote: ${outcomeWithSats(page, current.myVote.outcome)}`,
         });
   if (current.youSit && current.phase === 'voting') {
     sections.push(

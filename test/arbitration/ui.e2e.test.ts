@@ -317,6 +317,10 @@ describe('arbiter web UI in Chromium', () => {
         const share = page.getByLabel('Share of the milestone owed to the freelancer (%)');
         await share.fill(String(votes[i]));
         expect(await page.locator('#share-range').inputValue()).toBe(String(votes[i]));
+        const amounts = ['1,000,000', '1,500,000', '1,750,000'];
+        expect(await page.locator('#share-sats').textContent()).toBe(
+          `${amounts[i]} sat to the freelancer · ${['1,500,000', '1,000,000', '750,000'][i]} sat to the client`,
+        );
         // A rationale is required: the form does not submit without one.
         await page.getByRole('button', { name: 'Cast sealed vote' }).click();
         expect(
