@@ -15,6 +15,7 @@ type QueueItem = {
   contractTitle: string | null;
   milestoneIndex: number;
   milestoneTitle: string;
+  amountSat: string;
   outcomeKind: 'enum' | 'share';
   phase: 'evidence' | 'voting' | 'closed';
   secondsLeft: number;
@@ -334,7 +335,7 @@ async function queueView(): Promise<void> {
   for (const d of disputes) {
     const left =
       d.phase === 'closed'
-        ? `Result: ${outcomeLabel(d.outcomeKind, d.outcome)}`
+        ? `Result: ${outcomeLabel(d.outcomeKind, d.outcome)}${d.outcome === null ? '' : ` (${sats(payout(d.outcomeKind, d.amountSat, d.outcome).freelancer)})`}`
         : duration(d.secondsLeft);
     list.append(
       h(

@@ -677,6 +677,7 @@ export function queueOf(a: Arbitration, arbiterId: string) {
       contractTitle: terms.title ?? null,
       milestoneIndex: m.idx,
       milestoneTitle: mt.title,
+      amountSat: mt.amountSat.toString(),
       outcomeKind: mt.outcome,
       phase,
       secondsLeft: secondsLeft(timesOf(d), now),

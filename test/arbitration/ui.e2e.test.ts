@@ -445,7 +445,7 @@ describe('arbiter web UI in Chromium', () => {
       await closedItem.waitFor();
       const closedText = (await closedItem.textContent()) ?? '';
       expect(closedText.match(/closed/g)).toHaveLength(1);
-      expect(closedText).toContain('Result: 60 % to the freelancer');
+      expect(closedText).toContain('Result: 60 % to the freelancer (1,500,000 sat)');
       expect(await brokenWords(phone.page, 'ul.queue .title')).toEqual([]);
       const qBadge = (await closedItem.locator('.badge').boundingBox())!;
       const qRow = (await closedItem.boundingBox())!;
