@@ -15,6 +15,7 @@ type QueueItem = {
   contractTitle: string | null;
   milestoneIndex: number;
   milestoneTitle: string;
+  amountSat: string;
   outcomeKind: 'enum' | 'share';
   phase: 'evidence' | 'voting' | 'closed';
   secondsLeft: number;
@@ -94,13 +95,58 @@ function when(epochSec: number | null): string {
   return new Date(epochSec * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 }
 
-function sats(amount: string): string {
+function sats(amount: string | bigint): string {
   return `${BigInt(amount).toLocaleString('en-US')} sat`;
 }
 
 function outcomeLabel(kind: 'enum' | 'share', outcome: string | null): string {
   if (outcome === null) return '—';
   return kind === 'share' ? `${outcome} % to the freelancer` : outcome;
+}
+
+/**
+ * What an outcome pays out of the milestone amount, with the DLC's rounding: the freelancer gets
+ * floor(amount × share / 100), the client the rest (`freelancerPayoutForShare` in
+ * src/dlc/share-contract.ts, not imported: that module pulls Node-only code into the bundle).
+ */
+function payout(
+  kind: 'enum' | 'share',
+  amountSat: string,
+  outcome: string,
+): { freelancer: bigint; client: bigint } {
+  const amount = BigInt(amountSat);
+  const freelancer =
+    kind === 'share'
+      ? (amount * BigInt(Math.min(Number(outcome), 100))) / 100n
+      : outcome === 'accepted'
+        ? amount
+        : 0n;
+  return { freelancer, client: amount - freelancer };
+}
+
+function payoutText(kind: 'enum' | 'share', amountSat: string, outcome: string): string {
+  const p = payout(kind, amountSat, outcome);
+  return `${sats(p.freelancer)} to the freelancer · ${sats(p.client)} to the client`;
+}
+
+/** An outcome with what it pays: "60 % to the freelancer (1,500,000 sat to the freelancer · …)". */
+function outcomeWithSats(page: DisputePage, outcome: string): string {
+  const kind = page.milestone.outcomeKind;
+  return `${outcomeLabel(kind, outcome)} (${payoutText(kind, page.milestone.amountSat, outcome)})`;
+}
+
+/** Milestones are numbered from 1 for people (the API's index counts from 0). */
+function milestoneNumber(index: number): string {
+  return `Milestone ${index + 1}`;
+}
+
+/** The aggregation rule, said before anyone votes (DESIGN.md "Disputes", rules.ts). */
+function ruleText(page: DisputePage, round: DisputePage['rounds'][number]): string {
+  const fallback = outcomeWithSats(page, round.fallbackOutcome);
+  const quorum = `At least ${round.quorum} of the ${round.panel.length} seated arbiters must vote; otherwise the terms' fallback applies: ${fallback}.`;
+  return page.milestone.outcomeKind === 'share'
+    ? `The result is the median of the votes cast. With an even number of votes it is the lower of the two middle votes. ${quorum}`
+    : `The result is the majority of the votes cast; a tie gives the terms' fallback outcome. ${quorum}`;
 }
 
 // ---- HTTP ---------------------------------------------------------------------------------------
@@ -131,7 +177,12 @@ function errorText(e: unknown): string {
 // ---- views ---------------------------------------------------------------------------------------
 
 function setUser(me: Me | null): void {
-  whoami.textContent = me === null ? '' : `Signed in as ${me.arbiter.displayName}`;
+  whoami.replaceChildren(
+    ...(me === null
+      ? []
+      : [h('span', { class: 'who-prefix', text: 'Signed in as ' }), me.arbiter.displayName]),
+  );
+  whoami.title = me === null ? '' : `Signed in as ${me.arbiter.displayName}`;
   logoutButton.hidden = me === null;
 }
 
@@ -194,8 +245,29 @@ function loginView(prefillId = '', note = ''): void {
   ).focus();
 }
 
-function inviteView(token: string): void {
+/** A used or expired invite link says so before any form (issue 13 §11). */
+async function inviteView(token: string): Promise<void> {
   setUser(null);
+  const check = await api<{
+    state: 'valid' | 'used' | 'expired' | 'unknown';
+    arbiterId: string | null;
+    expiresAt: number | null;
+  }>('POST', '/invite/check', { token });
+  if (check.state !== 'valid') {
+    const toLogin = h('a', { href: '#login', text: 'Go to the log-in page' });
+    const text =
+      check.state === 'used'
+        ? `This invite link has already been used: the account${check.arbiterId === null ? '' : ` “${check.arbiterId}”`} is set up. Log in with its password. If you have lost the password, ask the operator for a new invite link.`
+        : check.state === 'expired'
+          ? `This invite link expired on ${when(check.expiresAt)}. Ask the operator for a new one.`
+          : 'This invite link is not valid. Check that you copied all of it, or ask the operator for a new one.';
+    show(
+      check.state === 'used' ? 'Invite already used' : 'Invite link not usable',
+      h('p', { class: 'notice', id: 'invite-state', 'data-state': check.state, text }),
+      h('p', {}, toLogin),
+    );
+    return;
+  }
   const error = h('p', { class: 'error', role: 'alert' });
   const form = h(
     'form',
@@ -263,7 +335,7 @@ async function queueView(): Promise<void> {
   for (const d of disputes) {
     const left =
       d.phase === 'closed'
-        ? `closed · ${outcomeLabel(d.outcomeKind, d.outcome)}`
+        ? `Result: ${outcomeLabel(d.outcomeKind, d.outcome)}${d.outcome === null ? '' : ` (${sats(payout(d.outcomeKind, d.amountSat, d.outcome).freelancer)})`}`
         : duration(d.secondsLeft);
     list.append(
       h(
@@ -274,7 +346,7 @@ async function queueView(): Promise<void> {
           { href: `#dispute/${d.disputeId}` },
           h('span', {
             class: 'title',
-            text: `${d.contractTitle ?? d.contractId} — ${d.milestoneTitle}`,
+            text: `${d.contractTitle ?? d.contractId} — ${milestoneNumber(d.milestoneIndex)}: ${d.milestoneTitle}`,
           }),
           h('span', { class: `badge phase-${d.phase}`, text: d.phase }),
           h('span', {
@@ -378,13 +450,23 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
       required: true,
       inputmode: 'numeric',
     });
+    // The chosen share in satoshis, as it would pay out.
+    const inSats = h('output', { id: 'share-sats', for: 'share-number share-range' });
+    const showSats = () => {
+      inSats.textContent = /^(0|[1-9]\d?|100)$/.test(chosen)
+        ? payoutText(kind, page.milestone.amountSat, chosen)
+        : '';
+    };
+    showSats();
     range.addEventListener('input', () => {
       num.value = range.value;
       chosen = range.value;
+      showSats();
     });
     num.addEventListener('input', () => {
       range.value = num.value;
       chosen = num.value;
+      showSats();
     });
     form.append(
       h(
@@ -395,6 +477,7 @@ function voteForm(page: DisputePage, round: DisputePage['rounds'][number]): HTML
           text: 'Share of the milestone owed to the freelancer (%)',
         }),
         h('div', { class: 'share' }, range, num, h('span', { text: '%' })),
+        h('p', { class: 'muted sats-line' }, inSats),
       ),
     );
   }
@@ -487,15 +570,15 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
   const kind = page.milestone.outcomeKind;
   const table = h(
     'table',
-    {},
+    { class: 'votes' },
     h(
       'thead',
       {},
       h(
         'tr',
         {},
-        h('th', { scope: 'col', text: 'Arbiter' }),
-        h('th', { scope: 'col', class: 'nowrap', text: 'Vote' }),
+        h('th', { scope: 'col', class: 'nowrap', text: 'Arbiter' }),
+        h('th', { scope: 'col', class: 'nowrap', text: 'Vote (to the freelancer)' }),
         h('th', { scope: 'col', text: 'Rationale' }),
       ),
     ),
@@ -506,8 +589,16 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
       h(
         'tr',
         {},
-        h('td', { text: v.displayName }),
-        h('td', { class: 'nowrap', text: kind === 'share' ? `${v.outcome} %` : v.outcome }),
+        h('td', { class: 'name', text: v.displayName }),
+        h(
+          'td',
+          { class: 'vote' },
+          h('span', { class: 'nowrap', text: kind === 'share' ? `${v.outcome} %` : v.outcome }),
+          h('span', {
+            class: 'sats',
+            text: sats(payout(kind, page.milestone.amountSat, v.outcome).freelancer),
+          }),
+        ),
         h('td', { class: 'rationale', text: v.rationale }),
       ),
     );
@@ -528,10 +619,24 @@ function resultSection(page: DisputePage, round: DisputePage['rounds'][number]):
       id: `round-${round.round}-outcome`,
       text: outcomeLabel(kind, r.outcome),
     }),
+    r.outcome === null
+      ? null
+      : h('p', {
+          class: 'payout',
+          id: `round-${round.round}-sats`,
+          text: payoutText(kind, page.milestone.amountSat, r.outcome),
+        }),
     h('p', {
       class: 'muted',
       text: `${rule[r.rule ?? ''] ?? r.rule ?? ''} · ${r.tally.votes} of ${round.panel.length} seated arbiters voted, quorum ${round.quorum}`,
     }),
+    round.closedEarly
+      ? h('p', {
+          class: 'muted',
+          id: `round-${round.round}-closed-early`,
+          text: `Voting closed early (${when(r.closedAt)}): every seated arbiter had voted.`,
+        })
+      : null,
     r.votes.length === 0 ? h('p', { class: 'muted', text: 'No votes were cast.' }) : table,
   );
 }
@@ -561,7 +666,7 @@ function attestationSection(page: DisputePage): HTMLElement {
       'p',
       {},
       'Outcome attested: ',
-      h('strong', { text: outcomeLabel(page.milestone.outcomeKind, page.attestation.outcome) }),
+      h('strong', { text: outcomeWithSats(page, page.attestation.outcome) }),
     ),
     h('div', { class: 'hexbox' }, code, copy),
     verification(page),
@@ -569,12 +674,50 @@ function attestationSection(page: DisputePage): HTMLElement {
   return section;
 }
 
+/**
+ * What happens once the voting closes: the attestation, the parties' wallets settling on chain,
+ * and whether an appeal is possible and until when (there is none unless the terms allow it).
+ */
+function afterCloseSection(page: DisputePage, current: DisputePage['rounds'][number]): HTMLElement {
+  const closed = current.result !== null;
+  const lines: string[] = [];
+  lines.push(
+    closed
+      ? 'The oracle attests the result. Each party’s wallet then settles on chain by itself: it completes the contract execution transaction for this outcome and broadcasts it, paying the amounts above. Nobody else holds the money.'
+      : 'At the close the oracle attests the result. Each party’s wallet then settles on chain by itself: it completes the contract execution transaction for that outcome and broadcasts it. Nobody else holds the money.',
+  );
+  const { appeal } = page;
+  if (!appeal.allowed) {
+    lines.push(
+      'No appeal is possible: the terms of this contract do not allow one. The result is final.',
+    );
+  } else if (current.round === 2) {
+    lines.push('This is the appeal round: its result is final; there is no further appeal.');
+  } else if (appeal.requested) {
+    lines.push(
+      'A party has appealed: a larger panel hears the dispute again and its result is final.',
+    );
+  } else if (appeal.deadline !== null) {
+    lines.push(
+      closed
+        ? `Either party may appeal until ${when(appeal.deadline)}; a larger panel then hears the dispute again. Without an appeal by then this result is final and attested.`
+        : `After the close either party may appeal, for one evidence window (until ${when(appeal.deadline)} at the latest); a larger panel then hears the dispute again. Without an appeal the result is final.`,
+    );
+  }
+  return h(
+    'section',
+    { class: 'card', id: 'after-close', 'aria-labelledby': 'after-h' },
+    h('h2', { id: 'after-h', text: closed ? 'What happens now' : 'What happens after the close' }),
+    ...lines.map((text) => h('p', { text })),
+  );
+}
+
 async function disputeView(id: number): Promise<void> {
   const page = await api<DisputePage>('GET', `/disputes/${id}`);
   const m = page.milestone;
   const current = page.rounds.find((r) => r.disputeId === id) ?? page.rounds.at(-1);
   if (current === undefined) throw new Error('dispute without rounds');
-  const title = `${page.contract.title ?? page.contract.id} — ${m.title}`;
+  const title = `${page.contract.title ?? page.contract.id} — ${milestoneNumber(m.index)}: ${m.title}`;
   const delivery = m.delivery;
   const ci = h('div', {});
   if (m.ciResults.length > 0) {
@@ -633,13 +776,26 @@ async function disputeView(id: number): Promise<void> {
         `${current.round === 2 ? 'Appeal round' : 'Dispute'} · `,
         h('span', { class: `badge phase-${current.phase}`, text: current.phase }),
       ),
+      current.panelShort && current.phase !== 'closed'
+        ? h('p', {
+            class: 'notice',
+            id: 'short-panel',
+            role: 'note',
+            text: `Short panel: ${current.panel.length} of ${current.seats} seats are filled. Empty seats are filled as arbiters join, until the evidence phase ends (${when(current.evidenceEndsAt)}); a round that misses its quorum of ${current.quorum} ends in the terms' fallback.`,
+          })
+        : null,
       facts([
         ['Time left', current.phase === 'closed' ? 'closed' : duration(current.secondsLeft)],
         ['Evidence until', when(current.evidenceEndsAt)],
         ['Voting until', when(current.votingEndsAt)],
-        ['Panel', current.panel.map((p) => p.displayName).join(', ')],
+        [
+          'Panel',
+          current.panel.length === 0
+            ? 'nobody seated yet'
+            : current.panel.map((p) => p.displayName).join(', '),
+        ],
         ['Quorum', `${current.quorum} votes`],
-        ['If no quorum', outcomeLabel(m.outcomeKind, current.fallbackOutcome)],
+        ['If no quorum', outcomeWithSats(page, current.fallbackOutcome)],
         [
           'Opened by',
           page.milestone.dispute === null
@@ -656,7 +812,23 @@ async function disputeView(id: number): Promise<void> {
         ['Contract', page.contract.title ?? page.contract.id],
         ['Client', `${page.contract.client.name} (${page.contract.client.id})`],
         ['Freelancer', `${page.contract.freelancer.name} (${page.contract.freelancer.id})`],
-        ['Milestone', `#${m.index}: ${m.title}`],
+        ['Milestone', `${milestoneNumber(m.index)}: ${m.title}`],
+        [
+          'Deliverable',
+          m.description === null
+            ? h('span', { class: 'muted', text: 'not described in the terms' })
+            : h('span', { class: 'prewrap', id: 'scope-description', text: m.description }),
+        ],
+        [
+          'Acceptance criteria',
+          m.acceptanceCriteria.length === 0
+            ? h('span', { class: 'muted', text: 'none stated in the terms' })
+            : h(
+                'ol',
+                { class: 'criteria', id: 'scope-criteria' },
+                ...m.acceptanceCriteria.map((c) => h('li', { text: c })),
+              ),
+        ],
         ['Amount', sats(m.amountSat)],
         [
           'Outcome',
@@ -707,7 +879,7 @@ async function disputeView(id: number): Promise<void> {
       : h('p', {
           class: 'muted',
           id: 'my-vote',
-          text: `Your current vote: ${outcomeLabel(m.outcomeKind, current.myVote.outcome)}`,
+          text: `Your current vote: ${outcomeWithSats(page, current.myVote.outcome)}`,
         });
   if (current.youSit && current.phase === 'voting') {
     sections.push(
@@ -715,9 +887,10 @@ async function disputeView(id: number): Promise<void> {
         'section',
         { class: 'card', 'aria-labelledby': 'vote-h' },
         h('h2', { id: 'vote-h', text: 'Your sealed vote' }),
+        h('p', { class: 'rule', id: 'vote-rule', text: ruleText(page, current) }),
         h('p', {
           class: 'muted',
-          text: 'Nobody sees any vote until the voting closes. You can change your vote until then.',
+          text: 'Nobody sees any vote until the voting closes. You can change your vote until then; the voting closes at its deadline, or as soon as every seated arbiter has voted.',
         }),
         myVote,
         voteForm(page, current),
@@ -733,9 +906,11 @@ async function disputeView(id: number): Promise<void> {
           class: 'muted',
           text: `Voting opens when the evidence phase ends (${when(current.evidenceEndsAt)}).`,
         }),
+        h('p', { class: 'rule', id: 'vote-rule', text: ruleText(page, current) }),
       ),
     );
   }
+  sections.push(afterCloseSection(page, current));
   if (page.rounds.some((r) => r.result !== null)) sections.push(attestationSection(page));
   show(title, ...sections);
 }
@@ -758,7 +933,7 @@ async function route(): Promise<void> {
   const hash = location.hash.replace(/^#/, '');
   try {
     const invite = /^invite=([A-Za-z0-9_-]{43})$/.exec(hash);
-    if (invite?.[1] !== undefined) return inviteView(invite[1]);
+    if (invite?.[1] !== undefined) return await inviteView(invite[1]);
     if (!(await ensureSession())) return loginView();
     const dispute = /^dispute\/(\d{1,15})$/.exec(hash);
     if (dispute?.[1] !== undefined) return await disputeView(Number(dispute[1]));

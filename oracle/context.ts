@@ -14,6 +14,14 @@ export type DisputeResolver = (
   milestone: MilestoneRow,
 ) => { outcome: Outcome; reason: string; details?: { readonly [k: string]: JsonValue } } | null;
 
+/** How full the panel of a dispute's current round is. */
+export interface DisputePanelInfo {
+  readonly round: number;
+  readonly seats: number;
+  readonly seated: number;
+  readonly quorum: number;
+}
+
 /**
  * The one injected context (atproto PDS style): everything a route, a domain function or the
  * scheduler needs, built once by `createContext` and passed down explicitly.
@@ -39,4 +47,14 @@ export interface AppContext {
    * `disputed`; the arbitration module seats the panel here. Absent: nothing is seated.
    */
   disputeOpened?: (ctx: AppContext, milestone: MilestoneRow, actor: string) => void;
+  /**
+   * Issue 13 §9/§10: called by every scheduler tick after the deadlines; the arbitration module
+   * fills short panels and decides rounds that closed early. Returns the decisions it made.
+   */
+  onSchedulerTick?: (ctx: AppContext) => number;
+  /**
+   * Issue 13 §9: the seats of a disputed milestone's current round, for the parties' milestone
+   * views (a short panel is announced to them). Absent or null: nothing to say.
+   */
+  disputePanelOf?: (milestone: MilestoneRow) => DisputePanelInfo | null;
 }

@@ -36,6 +36,22 @@ class Counter {
   }
 }
 
+/** A gauge read when the metrics are rendered (e.g. a count from the database). */
+class Gauge {
+  private read: () => number = () => 0;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  /** Where the value comes from; the owner of the data sets it once. */
+  collect(read: () => number): void {
+    this.read = read;
+  }
+  render(): string {
+    return `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n${this.name} ${this.read()}`;
+  }
+}
+
 const BUCKETS_SEC = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 class Histogram {
@@ -101,6 +117,19 @@ export class Metrics {
     'Milestone transitions by action',
   );
   readonly schedulerTicks = new Counter('verdict_scheduler_ticks_total', 'Scheduler ticks');
+  /** Issue 13 §9: a dispute whose panel has empty seats is heard by fewer arbiters, or by none. */
+  readonly disputePanelsShort = new Gauge(
+    'verdict_dispute_panels_short',
+    'Open dispute rounds seated with fewer arbiters than the terms ask (0 seated included)',
+  );
+  readonly disputeSeatsFilledLate = new Counter(
+    'verdict_dispute_seats_filled_late_total',
+    'Panel seats filled after the dispute opened (arbiters activated later)',
+  );
+  readonly disputeRoundsClosed = new Counter(
+    'verdict_dispute_rounds_closed_total',
+    'Dispute rounds closed, by reason (deadline, or all_voted: every seated arbiter voted)',
+  );
 
   render(gauges: Readonly<Record<string, number>> = {}): string {
     const parts = [
@@ -110,6 +139,9 @@ export class Metrics {
       this.attestations.render(),
       this.transitions.render(),
       this.schedulerTicks.render(),
+      this.disputePanelsShort.render(),
+      this.disputeSeatsFilledLate.render(),
+      this.disputeRoundsClosed.render(),
     ];
     for (const [name, v] of Object.entries(gauges)) {
       parts.push(`# HELP ${name} ${name.replace(/_/g, ' ')}\n# TYPE ${name} gauge\n${name} ${v}`);

@@ -17,7 +17,7 @@ export function startScheduler(ctx: AppContext, opts: { cron: boolean }): Schedu
   const log = ctx.logger.child({ subsystem: 'scheduler' });
   const tick = (): number => {
     ctx.metrics.schedulerTicks.inc();
-    const n = applyDueDeadlines(ctx);
+    const n = applyDueDeadlines(ctx) + (ctx.onSchedulerTick?.(ctx) ?? 0);
     if (n > 0) log.info({ decisions: n }, 'applied due deadlines');
     return n;
   };

@@ -178,6 +178,30 @@ export async function acceptInvite(
   })();
 }
 
+export const inviteCheckInput = z.strictObject({ token: acceptInviteInput.shape.token });
+
+/**
+ * What an invite link is worth before its form is shown (issue 13 §11): usable, already used (the
+ * account is set up: log in), expired, or not an invite at all. Only the holder of the secret link
+ * can ask, so telling them is no leak.
+ */
+export function inviteState(
+  deps: AccountDeps,
+  token: string,
+): {
+  state: 'valid' | 'used' | 'expired' | 'unknown';
+  arbiterId: string | null;
+  expiresAt: number | null;
+} {
+  const invite = deps.store.inviteByHash(tokenDigest(token));
+  const row = invite === undefined ? undefined : deps.store.arbiter(invite.arbiter_id);
+  if (invite === undefined || row === undefined || row.status === 'disabled')
+    return { state: 'unknown', arbiterId: null, expiresAt: null };
+  const state =
+    invite.used_at !== null ? 'used' : deps.now() >= invite.expires_at ? 'expired' : 'valid';
+  return { state, arbiterId: row.id, expiresAt: invite.expires_at };
+}
+
 export class LoginThrottle {
   readonly perAccount = new FailureLimiter(LOGIN_LIMITS.perAccount);
   readonly perAddress = new FailureLimiter(LOGIN_LIMITS.perAddress);

@@ -19,7 +19,30 @@ export const arbiterSummaryView = z
   })
   .strict();
 
-export const arbiterListView = z.object({ arbiters: z.array(arbiterSummaryView) }).strict();
+export const shortPanelView = z
+  .object({
+    disputeId: int,
+    contractId: z.string(),
+    milestoneIndex: int,
+    round: int,
+    seats: int,
+    seated: int,
+    quorum: int,
+    evidenceEndsAt: int,
+    votingEndsAt: int,
+  })
+  .strict();
+
+export const arbiterListView = z
+  .object({
+    arbiters: z.array(arbiterSummaryView),
+    shortPanels: z
+      .array(shortPanelView)
+      .describe(
+        'Open dispute rounds with empty seats: filled as arbiters accept their invites, until the evidence phase ends',
+      ),
+  })
+  .strict();
 export const arbiterView = z.object({ arbiter: arbiterSummaryView }).strict();
 
 export const issuedInviteView = z
@@ -58,6 +81,14 @@ const roundView = z
     quorum: int,
     fallbackOutcome: z.string(),
     panel: z.array(z.object({ id: z.string(), displayName: z.string() }).strict()),
+    panelShort: z
+      .boolean()
+      .describe(
+        'Fewer arbiters seated than `seats`: empty seats are filled as arbiters join, until the evidence phase ends',
+      ),
+    closedEarly: z
+      .boolean()
+      .describe('The round closed before its voting deadline because every seated arbiter voted'),
     youSit: z.boolean(),
     myVote: z
       .object({ outcome: z.string(), rationale: z.string(), castAt: int })
@@ -120,6 +151,10 @@ export const disputeViewSchema = z
         id: int,
         index: int,
         title: z.string(),
+        description: z.string().nullable().describe('The deliverable, from the terms'),
+        acceptanceCriteria: z
+          .array(z.string())
+          .describe('How the delivery is judged, from the terms (empty when they give none)'),
         amountSat: z.string(),
         outcomeKind: z.enum(['enum', 'share']),
         state: z.enum(['open', 'delivered', 'disputed', 'attested']),

@@ -123,9 +123,19 @@ function seatPanel(
     votingEndsAt: row.voting_ends_at,
   });
   if (drawn.unfilled.length > 0) {
+    // Issue 13 §9: the empty seats are filled as arbiters become eligible (fillShortPanels) while
+    // the evidence phase lasts; until then the operator is told here, in the metric
+    // verdict_dispute_panels_short and in `verdict arbiter list`.
     a.ctx.logger.warn(
-      { milestoneId: m.id, round: row.round, unfilled: drawn.unfilled.length },
-      'panel seated short',
+      {
+        milestoneId: m.id,
+        contractId: m.contract_id,
+        round: row.round,
+        seated: drawn.arbiterIds.length,
+        seats: row.seats,
+        unfilled: drawn.unfilled.length,
+      },
+      'panel seated short: invite arbiters (verdict arbiter invite) before the evidence phase ends',
     );
   }
   const seated = a.store.dispute(id);
@@ -172,6 +182,55 @@ function tallyOf(row: DisputeRow): z.output<typeof tallyView> | null {
   return row.tally_json === null ? null : tallyView.parse(JSON.parse(row.tally_json));
 }
 
+/** Why a round closed: its voting deadline passed, or every seated arbiter had voted. */
+export type CloseReason = 'deadline' | 'all_voted';
+
+/**
+ * Records the close of an open round: aggregates the counting votes with the terms' rules and
+ * stores the result with its audit entry. Runs inside the caller's transaction.
+ */
+function closeRound(a: Arbitration, d: DisputeRow, m: MilestoneRow, reason: CloseReason): void {
+  if (!a.ctx.db.inTransaction) throw new Error('closeRound must run inside a transaction');
+  const { mt } = milestoneTermsOf(a.ctx, m);
+  const votes = a.store.currentVotes(d.id);
+  const tally = aggregateVotes(
+    mt.outcome,
+    votes.map((v) => v.outcome),
+    {
+      quorum: d.quorum,
+      fallbackOutcome: d.fallback_outcome,
+      shareEvenRule: 'lower',
+      enumTieRule: 'fallback',
+    },
+  );
+  if (
+    !a.store.closeDispute({
+      id: d.id,
+      closed_at: a.ctx.now(),
+      outcome: tally.outcome,
+      rule: tally.rule,
+      tally_json: JSON.stringify(tally),
+    })
+  ) {
+    return; // closed by someone else in between: nothing to record twice
+  }
+  // The votes are public from here on; the log records them with the result.
+  audit(a, m, 'arbitration', 'dispute_round_closed', {
+    round: d.round,
+    closedBy: reason,
+    outcome: tally.outcome,
+    rule: tally.rule,
+    votes: votes.map((v) => ({ arbiterId: v.arbiter_id, outcome: v.outcome })),
+  });
+  a.ctx.metrics.disputeRoundsClosed.inc({ reason });
+  if (reason === 'all_voted') {
+    a.ctx.logger.info(
+      { milestoneId: m.id, round: d.round, votes: votes.length },
+      'dispute round closed early: every seated arbiter voted',
+    );
+  }
+}
+
 /**
  * Closes a round whose voting deadline has passed: aggregates the counting votes with the terms'
  * rules and records the result, with its audit entry, in one transaction. Idempotent.
@@ -180,45 +239,23 @@ export function closeRoundIfDue(a: Arbitration, disputeId: number): DisputeRow {
   return a.ctx.db.transaction(() => {
     const d = a.store.dispute(disputeId);
     if (d === undefined) throw new NotFoundError('not_found', `no dispute ${disputeId}`);
-    const now = a.ctx.now();
-    if (d.closed_at !== null || now < d.voting_ends_at) return d;
+    if (d.closed_at !== null || a.ctx.now() < d.voting_ends_at) return d;
     const m = a.ctx.stores.milestoneById(d.milestone_id);
     if (m === undefined) throw new Error(`dispute ${d.id} without milestone`);
-    const { mt } = milestoneTermsOf(a.ctx, m);
-    const votes = a.store.currentVotes(d.id);
-    const tally = aggregateVotes(
-      mt.outcome,
-      votes.map((v) => v.outcome),
-      {
-        quorum: d.quorum,
-        fallbackOutcome: d.fallback_outcome,
-        shareEvenRule: 'lower',
-        enumTieRule: 'fallback',
-      },
-    );
-    a.store.closeDispute({
-      id: d.id,
-      closed_at: now,
-      outcome: tally.outcome,
-      rule: tally.rule,
-      tally_json: JSON.stringify(tally),
-    });
-    // The votes are public from here on; the log records them with the result.
-    audit(a, m, 'arbitration', 'dispute_round_closed', {
-      round: d.round,
-      outcome: tally.outcome,
-      rule: tally.rule,
-      votes: votes.map((v) => ({ arbiterId: v.arbiter_id, outcome: v.outcome })),
-    });
+    closeRound(a, d, m, 'deadline');
     const closed = a.store.dispute(d.id);
     if (closed === undefined) throw new Error('dispute row vanished');
     return closed;
   })();
 }
 
-/** End of the window in which an appeal of a closed first round may be requested. */
-function appealDeadline(first: DisputeRow, mt: MilestoneTerms): number {
-  return first.voting_ends_at + mt.dispute.evidenceWindowSec;
+/**
+ * End of the window in which an appeal of a closed first round may be requested: one evidence
+ * window after the close (a round closed early, when every seated arbiter had voted, opens its
+ * appeal window early too). Before the close: the latest it can be.
+ */
+export function appealDeadline(first: DisputeRow, mt: MilestoneTerms): number {
+  return (first.closed_at ?? first.voting_ends_at) + mt.dispute.evidenceWindowSec;
 }
 
 /**
@@ -252,20 +289,19 @@ export function disputeResolver(a: Arbitration): DisputeResolver {
 
 /**
  * What the scheduler would do for this milestone now: close a due round and, if the verdict is
- * final, decide. Called when a dispute is read, so that a page shows the attestation as soon as
- * the deadline has passed instead of at the next scheduler tick. Idempotent like the scheduler.
+ * final, decide. Called when a dispute is read and when a round closes early, so that a page shows
+ * the attestation as soon as the verdict is final instead of at the next scheduler tick.
+ * Idempotent like the scheduler.
  */
 export function settleIfDue(a: Arbitration, milestoneId: number): void {
   const m = a.ctx.stores.milestoneById(milestoneId);
-  if (
-    m === undefined ||
-    m.state !== 'disputed' ||
-    m.voting_ends_at === null ||
-    a.ctx.now() < m.voting_ends_at
-  ) {
-    for (const d of a.store.disputesOfMilestone(milestoneId)) closeRoundIfDue(a, d.id);
+  const rounds = a.store.disputesOfMilestone(milestoneId);
+  if (m === undefined || m.state !== 'disputed' || m.voting_ends_at === null) {
+    for (const d of rounds) closeRoundIfDue(a, d.id);
     return;
   }
+  // Before the voting deadline only a round that closed early (every seat voted) can be final.
+  if (a.ctx.now() < m.voting_ends_at && (rounds.at(-1)?.closed_at ?? null) === null) return;
   const verdict = a.ctx.disputeResolver(a.ctx, m);
   if (verdict === null) return;
   try {
@@ -281,6 +317,100 @@ export function settleIfDue(a: Arbitration, milestoneId: number): void {
     if (e instanceof AppError && e.status === 409) return; // the scheduler or a party got there first
     throw e;
   }
+}
+
+/**
+ * Seats arbiters in the empty seats of a round still in its evidence phase: a dispute opened while
+ * too few arbiters were active (none, at first) gets its panel as soon as eligible arbiters exist.
+ * The same draw as at the open (the terms' fixed members, or the pool without conflicts and, on
+ * appeal, without the first panel). Returns the number of seats filled.
+ */
+function fillRound(a: Arbitration, disputeId: number): number {
+  return a.ctx.db.transaction(() => {
+    const d = a.store.dispute(disputeId);
+    if (d === undefined || d.closed_at !== null) return 0;
+    if (phaseAt(timesOf(d), a.ctx.now()) !== 'evidence') return 0;
+    const m = a.ctx.stores.milestoneById(d.milestone_id);
+    if (m === undefined || m.state !== 'disputed') return 0;
+    const { terms, mt } = milestoneTermsOf(a.ctx, m);
+    const seated = a.store.panel(d.id);
+    if (seated.length >= d.seats) return 0;
+    const rules = roundRules(mt.dispute, d.round);
+    const exclude = new Set(seated);
+    if (d.round === 2) {
+      const r1 = a.store.disputesOfMilestone(m.id)[0];
+      if (r1 !== undefined) for (const id of a.store.panel(r1.id)) exclude.add(id);
+    }
+    const drawn = choosePanel({
+      pool: pool(a),
+      parties: partiesOf(terms),
+      fixed: rules.fixed?.filter((id) => !exclude.has(id)),
+      size: d.seats - seated.length,
+      exclude,
+      ...(a.randomIndex === undefined ? {} : { randomIndex: a.randomIndex }),
+    });
+    if (drawn.arbiterIds.length === 0) return 0;
+    drawn.arbiterIds.forEach((arbiterId, i) =>
+      a.store.insertPanelSeat(d.id, arbiterId, seated.length + i + 1),
+    );
+    const panel = a.store.panel(d.id);
+    audit(a, m, 'arbitration', 'dispute_panel_filled', {
+      round: d.round,
+      added: [...drawn.arbiterIds],
+      panel,
+      seats: d.seats,
+    });
+    a.ctx.metrics.disputeSeatsFilledLate.inc({}, drawn.arbiterIds.length);
+    a.ctx.logger.info(
+      {
+        milestoneId: m.id,
+        contractId: m.contract_id,
+        round: d.round,
+        added: drawn.arbiterIds,
+        seated: panel.length,
+        seats: d.seats,
+      },
+      panel.length < d.seats ? 'short panel filled in part' : 'short panel filled',
+    );
+    return drawn.arbiterIds.length;
+  })();
+}
+
+/** Fills every short panel that can still take seats (an arbiter activated, or a scheduler tick). */
+export function fillShortPanels(a: Arbitration): number {
+  let filled = 0;
+  for (const d of a.store.roundsToFill(a.ctx.now())) filled += fillRound(a, d.id);
+  return filled;
+}
+
+/**
+ * The arbitration part of a scheduler tick: fill short panels, then decide the milestones whose
+ * round closed early once their verdict is final (the scheduler's own pass only looks at
+ * milestones whose voting deadline has passed). Returns the number of decisions made.
+ */
+export function arbitrationTick(a: Arbitration): number {
+  fillShortPanels(a);
+  let decided = 0;
+  for (const id of a.store.milestonesWithClosedRound()) {
+    settleIfDue(a, id);
+    if (a.ctx.stores.milestoneById(id)?.state === 'attested') decided += 1;
+  }
+  return decided;
+}
+
+/** Open rounds seated with fewer arbiters than their seats, for the operator. */
+export function shortPanels(a: Arbitration) {
+  return a.store.shortRounds(a.ctx.now()).map((r) => ({
+    disputeId: r.dispute_id,
+    contractId: r.contract_id,
+    milestoneIndex: r.milestone_index,
+    round: r.round,
+    seats: r.seats,
+    seated: r.seated,
+    quorum: r.quorum,
+    evidenceEndsAt: r.evidence_ends_at,
+    votingEndsAt: r.voting_ends_at,
+  }));
 }
 
 export const appealInput = z.strictObject({ reason: z.string().trim().min(1).max(4000) });
@@ -349,15 +479,16 @@ export const voteInput = z.strictObject({
 
 /**
  * A panel member casts or changes a sealed vote during the voting phase. The audit entry records
- * that a vote was cast, never its content (the log is public).
+ * that a vote was cast, never its content (the log is public). The vote that completes the panel
+ * (every seated arbiter has a vote) closes the round at once; the votes stay sealed until then.
  */
 export function castVote(
   a: Arbitration,
   arbiterId: string,
   disputeId: number,
   input: z.output<typeof voteInput>,
-): void {
-  a.ctx.db.transaction(() => {
+): { closed: boolean } {
+  const closed = a.ctx.db.transaction(() => {
     const d = a.store.dispute(disputeId);
     if (d === undefined) throw new NotFoundError('not_found', `no dispute ${disputeId}`);
     if (!a.store.panel(d.id).includes(arbiterId)) throw notOnPanel();
@@ -388,7 +519,24 @@ export function castVote(
       cast_at: now,
     });
     audit(a, m, `arbiter:${arbiterId}`, 'dispute_vote_cast', { round: d.round });
+    // Every seated arbiter has voted: nothing is left to wait for, so the round closes now.
+    const voted = new Set(a.store.currentVotes(d.id).map((v) => v.arbiter_id));
+    const panel = a.store.panel(d.id);
+    if (panel.length === 0 || !panel.every((id) => voted.has(id))) return false;
+    closeRound(a, d, m, 'all_voted');
+    return true;
   })();
+  if (closed) {
+    const d = a.store.dispute(disputeId);
+    // The vote and the close are committed; the decision follows as it would at the deadline. If
+    // it fails here the scheduler's next tick decides (arbitrationTick), so the vote still stands.
+    try {
+      if (d !== undefined) settleIfDue(a, d.milestone_id);
+    } catch (err) {
+      a.ctx.logger.error({ err, disputeId }, 'deciding after an early close failed');
+    }
+  }
+  return { closed };
 }
 
 export const evidenceInput = z.discriminatedUnion('kind', [
@@ -529,6 +677,7 @@ export function queueOf(a: Arbitration, arbiterId: string) {
       contractTitle: terms.title ?? null,
       milestoneIndex: m.idx,
       milestoneTitle: mt.title,
+      amountSat: mt.amountSat.toString(),
       outcomeKind: mt.outcome,
       phase,
       secondsLeft: secondsLeft(timesOf(d), now),
@@ -578,6 +727,8 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
       id: m.id,
       index: m.idx,
       title: mt.title,
+      description: mt.description ?? null,
+      acceptanceCriteria: [...(mt.acceptanceCriteria ?? [])],
       amountSat: mt.amountSat.toString(),
       outcomeKind: mt.outcome,
       state: m.state,
@@ -633,6 +784,8 @@ export function disputeView(a: Arbitration, milestoneId: number, viewer: Viewer)
         quorum: d.quorum,
         fallbackOutcome: d.fallback_outcome,
         panel: panel.map((id) => ({ id, displayName: names.get(id) ?? id })),
+        panelShort: panel.length < d.seats,
+        closedEarly: d.closed_at !== null && d.closed_at < d.voting_ends_at,
         youSit: viewer.kind === 'arbiter' && panel.includes(viewer.arbiterId),
         myVote:
           own === undefined

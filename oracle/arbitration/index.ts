@@ -6,7 +6,7 @@
 import type { Express } from 'express';
 import type { AppContext } from '../context.ts';
 import { LoginThrottle } from './accounts.ts';
-import { disputeResolver, seatFirstRound, type Arbitration } from './disputes.ts';
+import { arbitrationTick, disputeResolver, seatFirstRound, type Arbitration } from './disputes.ts';
 import {
   registerArbiterUiRoutes,
   registerArbitrationApiRoutes,
@@ -46,6 +46,13 @@ export function installArbitration(
   ctx.disputeOpened = (_ctx, m, actor) => {
     seatFirstRound(a, m, actor);
   };
+  ctx.onSchedulerTick = () => arbitrationTick(a);
+  ctx.disputePanelOf = (m) => {
+    const d = store.disputesOfMilestone(m.id).at(-1);
+    if (d === undefined) return null;
+    return { round: d.round, seats: d.seats, seated: store.panel(d.id).length, quorum: d.quorum };
+  };
+  ctx.metrics.disputePanelsShort.collect(() => store.shortRounds(ctx.now()).length);
   registerArbitrationApiRoutes(app, a);
   registerArbiterUiRoutes(app, a);
   return a;

@@ -40,6 +40,8 @@ export const ARBITER_UI_ROUTES = [
   { method: 'GET', path: '/arbiter/', auth: 'none' },
   { method: 'GET', path: '/arbiter/app.js', auth: 'none' },
   { method: 'GET', path: '/arbiter/app.css', auth: 'none' },
+  { method: 'GET', path: '/arbiter/favicon.svg', auth: 'none' },
+  { method: 'POST', path: '/arbiter/api/invite/check', auth: 'origin' },
   { method: 'POST', path: '/arbiter/api/invite/accept', auth: 'origin' },
   { method: 'POST', path: '/arbiter/api/login', auth: 'origin' },
   { method: 'POST', path: '/arbiter/api/logout', auth: 'session+csrf' },

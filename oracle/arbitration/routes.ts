@@ -21,7 +21,9 @@ import {
   disableArbiter,
   endSessions,
   inviteArbiter,
+  inviteCheckInput,
   inviteInput,
+  inviteState,
   login,
   loginInput,
   type LoginThrottle,
@@ -35,10 +37,12 @@ import {
   castVote,
   disputeView,
   evidenceInput,
+  fillShortPanels,
   MAX_ATTACHMENT_BYTES,
   queueOf,
   requestAppeal,
   servedContentType,
+  shortPanels,
   voteInput,
   type Arbitration,
 } from './disputes.ts';
@@ -139,7 +143,10 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
   };
 
   route('arbitersList', (_req, res) => {
-    const body: Out<typeof S.arbiterListView> = { arbiters: a.store.arbiters().map(summaryOf) };
+    const body: Out<typeof S.arbiterListView> = {
+      arbiters: a.store.arbiters().map(summaryOf),
+      shortPanels: shortPanels(a),
+    };
     res.json(body);
   });
   route('arbiterInvite', smallJson, (req, res) => {
@@ -263,15 +270,25 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
     '/app.css',
     asset('css', (u) => u.css),
   );
+  ui.get(
+    '/favicon.svg',
+    asset('image/svg+xml', (u) => u.favicon),
+  );
 
   ui.use('/api', (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
+  ui.post('/api/invite/check', json, (req, res) => {
+    requireSameOrigin(req, sessions.publicOrigin);
+    res.json(inviteState(acc, inviteCheckInput.parse(req.body ?? {}).token));
+  });
   ui.post('/api/invite/accept', json, async (req, res) => {
     requireSameOrigin(req, sessions.publicOrigin);
     const arbiter = await acceptInvite(acc, acceptInviteInput.parse(req.body ?? {}));
     ctx.logger.info({ arbiterId: arbiter.id }, 'arbiter accepted invite');
+    // Issue 13 §9: a newly active arbiter may take an empty seat of a dispute already open.
+    fillShortPanels(a);
     res.json({ arbiter });
   });
   ui.post('/api/login', json, async (req, res) => {

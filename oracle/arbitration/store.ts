@@ -88,6 +88,19 @@ const panelRow = z.object({
   seat: z.number().int(),
 });
 
+const shortRoundRow = z.object({
+  dispute_id: z.number().int(),
+  round: z.number().int(),
+  seats: z.number().int(),
+  quorum: z.number().int(),
+  evidence_ends_at: z.number().int(),
+  voting_ends_at: z.number().int(),
+  contract_id: z.string(),
+  milestone_index: z.number().int(),
+  seated: z.number().int(),
+});
+export type ShortRoundRow = z.infer<typeof shortRoundRow>;
+
 function one<T>(schema: z.ZodType<T>, row: unknown): T | undefined {
   return row === undefined ? undefined : schema.parse(row);
 }
@@ -139,6 +152,28 @@ export class ArbitrationStore {
       disputesOfArbiter: p(
         `SELECT d.* FROM disputes d JOIN dispute_panel p ON p.dispute_id = d.id
          WHERE p.arbiter_id = ? ORDER BY d.closed_at IS NOT NULL, d.voting_ends_at, d.id`,
+      ),
+      // Rounds still taking seats (evidence phase open) that have fewer arbiters than seats.
+      roundsToFill: p(
+        `SELECT d.* FROM disputes d JOIN milestones m ON m.id = d.milestone_id
+         WHERE m.state = 'disputed' AND d.closed_at IS NULL AND d.evidence_ends_at > ?
+           AND (SELECT count(*) FROM dispute_panel p WHERE p.dispute_id = d.id) < d.seats
+         ORDER BY d.id`,
+      ),
+      // Open rounds (not closed, voting not over) seated with fewer arbiters than seats.
+      shortRounds: p(
+        `SELECT d.id AS dispute_id, d.round, d.seats, d.quorum, d.evidence_ends_at, d.voting_ends_at,
+           m.contract_id, m.idx AS milestone_index,
+           (SELECT count(*) FROM dispute_panel p WHERE p.dispute_id = d.id) AS seated
+         FROM disputes d JOIN milestones m ON m.id = d.milestone_id
+         WHERE m.state = 'disputed' AND d.closed_at IS NULL AND d.voting_ends_at > ?
+           AND (SELECT count(*) FROM dispute_panel p WHERE p.dispute_id = d.id) < d.seats
+         ORDER BY d.id`,
+      ),
+      // Disputed milestones with a closed round: decided once any appeal window has passed.
+      milestonesWithClosedRound: p(
+        `SELECT DISTINCT d.milestone_id FROM disputes d JOIN milestones m ON m.id = d.milestone_id
+         WHERE m.state = 'disputed' AND d.closed_at IS NOT NULL ORDER BY d.milestone_id`,
       ),
       panelInsert: p('INSERT INTO dispute_panel (dispute_id, arbiter_id, seat) VALUES (?, ?, ?)'),
       panelOf: p('SELECT * FROM dispute_panel WHERE dispute_id = ? ORDER BY seat'),
@@ -231,6 +266,21 @@ export class ArbitrationStore {
   }
   disputesOfArbiter(arbiterId: string): DisputeRow[] {
     return all(disputeRow, this.s.disputesOfArbiter.all(arbiterId));
+  }
+
+  /** Rounds in their evidence phase at `nowSec` with empty seats (a short panel to fill). */
+  roundsToFill(nowSec: number): DisputeRow[] {
+    return all(disputeRow, this.s.roundsToFill.all(nowSec));
+  }
+  /** Open rounds seated short at `nowSec`, with their milestone: what the operator must fix. */
+  shortRounds(nowSec: number): ShortRoundRow[] {
+    return all(shortRoundRow, this.s.shortRounds.all(nowSec));
+  }
+  milestonesWithClosedRound(): number[] {
+    return all(
+      z.object({ milestone_id: z.number().int() }),
+      this.s.milestonesWithClosedRound.all(),
+    ).map((r) => r.milestone_id);
   }
 
   insertPanelSeat(disputeId: number, arbiterId: string, seat: number): void {

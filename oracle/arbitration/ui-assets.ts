@@ -13,12 +13,14 @@ export interface UiAssets {
   readonly html: string;
   readonly css: string;
   readonly js: string;
+  readonly favicon: string;
 }
 
 export async function buildUiAssets(): Promise<UiAssets> {
-  const [html, css, bundle] = await Promise.all([
+  const [html, css, favicon, bundle] = await Promise.all([
     readFile(uiDir + 'index.html', 'utf8'),
     readFile(uiDir + 'app.css', 'utf8'),
+    readFile(uiDir + 'favicon.svg', 'utf8'),
     build({
       entryPoints: [uiDir + 'app.ts'],
       bundle: true,
@@ -33,5 +35,5 @@ export async function buildUiAssets(): Promise<UiAssets> {
   ]);
   const js = bundle.outputFiles[0]?.text;
   if (js === undefined) throw new Error('esbuild produced no bundle');
-  return { html, css, js };
+  return { html, css, js, favicon };
 }

@@ -42,8 +42,32 @@ const disputeInput = z.strictObject({
   appealAllowed: z.boolean().default(false),
 });
 
+/** Bounds of a milestone's scope (issue 13 §12): enough for a brief, small enough to hash and show. */
+export const SCOPE_LIMITS = {
+  descriptionChars: 4000,
+  criteria: 30,
+  criterionChars: 500,
+} as const;
+
 const milestoneInput = z.strictObject({
   title: z.string().min(1).max(200),
+  /** What is to be delivered, in words the arbiters will read. Part of the terms hash. */
+  description: z
+    .string()
+    .trim()
+    .min(1)
+    .max(SCOPE_LIMITS.descriptionChars)
+    .optional()
+    .describe('What is to be delivered (the arbiters read it). Part of the terms hash'),
+  /** How the client will judge the delivery, one criterion per entry. Part of the terms hash. */
+  acceptanceCriteria: z
+    .array(z.string().trim().min(1).max(SCOPE_LIMITS.criterionChars))
+    .min(1)
+    .max(SCOPE_LIMITS.criteria)
+    .optional()
+    .describe(
+      'How the delivery is judged, one criterion per entry (the arbiters read them). Part of the terms hash',
+    ),
   amountSat,
   outcome: z.enum(['enum', 'share']).default('share'),
   deliveryDeadline: z
@@ -86,6 +110,9 @@ export interface DisputeTerms {
 export interface MilestoneTerms {
   readonly index: number;
   readonly title: string;
+  /** Absent in contracts made before issue 13 §12: absent fields stay out of the canonical JSON. */
+  readonly description?: string;
+  readonly acceptanceCriteria?: readonly string[];
   readonly amountSat: bigint;
   readonly outcome: OutcomeKind;
   readonly deliveryDeadline: number;
@@ -206,7 +233,12 @@ export function buildTerms(
         appealAllowed: m.dispute.appealAllowed,
       },
     };
-    return m.ci === undefined ? terms : { ...terms, ci: m.ci };
+    return {
+      ...terms,
+      ...(m.description === undefined ? {} : { description: m.description }),
+      ...(m.acceptanceCriteria === undefined ? {} : { acceptanceCriteria: m.acceptanceCriteria }),
+      ...(m.ci === undefined ? {} : { ci: m.ci }),
+    };
   });
   return {
     version: 1,
@@ -265,6 +297,10 @@ export function termsToJson(t: Terms): JsonValue {
           appealAllowed: m.dispute.appealAllowed,
         },
       };
+      // Optional parts are omitted when absent, so that terms made before they existed keep
+      // their exact canonical JSON, terms hash and event ids.
+      if (m.description !== undefined) mj['description'] = m.description;
+      if (m.acceptanceCriteria !== undefined) mj['acceptanceCriteria'] = [...m.acceptanceCriteria];
       if (m.ci !== undefined) mj['ci'] = m.ci as JsonValue;
       return mj;
     }),
@@ -284,6 +320,8 @@ const storedTermsSchema = z.object({
     z.object({
       index: z.number().int(),
       title: z.string(),
+      description: z.string().optional(),
+      acceptanceCriteria: z.array(z.string()).optional(),
       amountSat: z.string().regex(/^\d+$/),
       outcome: z.enum(['enum', 'share']),
       deliveryDeadline: z.number().int(),
@@ -328,7 +366,12 @@ export function termsFromJson(text: string): Terms {
         defaultOnNoDelivery: m.defaultOnNoDelivery,
         dispute: m.dispute,
       };
-      return m.ci === undefined ? base : { ...base, ci: m.ci };
+      return {
+        ...base,
+        ...(m.description === undefined ? {} : { description: m.description }),
+        ...(m.acceptanceCriteria === undefined ? {} : { acceptanceCriteria: m.acceptanceCriteria }),
+        ...(m.ci === undefined ? {} : { ci: m.ci }),
+      };
     }),
   };
 }

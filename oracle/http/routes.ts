@@ -115,7 +115,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const mt = terms.milestones[ref.index];
     if (mt === undefined) throw new Error('milestone terms missing');
     return {
-      milestone: milestoneViewOf(d.milestone, mt, role, ctx.now()),
+      milestone: milestoneViewOf(d.milestone, mt, role, ctx.now(), ctx.disputePanelOf),
       attestation: attestationViewOf(mt.outcome, d.attestation),
       created: d.created,
     };
@@ -126,7 +126,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     const m = ctx.stores.milestoneByIndex(ref.contractId, ref.index);
     if (mt === undefined || m === undefined)
       throw new NotFoundError('milestone_not_found', 'no such milestone');
-    return milestoneViewOf(m, mt, role, ctx.now());
+    return milestoneViewOf(m, mt, role, ctx.now(), ctx.disputePanelOf);
   };
 
   // ---- service
@@ -272,6 +272,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
         ctx.stores.milestonesOfContract(id),
         role,
         ctx.now(),
+        ctx.disputePanelOf,
       ),
     );
   });

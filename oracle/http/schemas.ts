@@ -129,6 +129,16 @@ export const milestoneView = z
   .object({
     index: z.number().int(),
     title: z.string(),
+    description: z
+      .string()
+      .optional()
+      .describe("The deliverable, from the terms (absent when the terms don't give one)"),
+    acceptanceCriteria: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "How the delivery is judged, from the terms (absent when the terms don't give any)",
+      ),
     amountSat: z.string(),
     outcomeKind: z.enum(['enum', 'share']),
     eventId: z.string(),
@@ -153,6 +163,19 @@ export const milestoneView = z
         reason: z.string(),
         evidenceEndsAt: z.number().int(),
         votingEndsAt: z.number().int(),
+        panel: z
+          .object({
+            round: z.number().int(),
+            seats: z.number().int(),
+            seated: z.number().int(),
+            quorum: z.number().int(),
+            short: z.boolean(),
+            notice: z.string().nullable(),
+          })
+          .optional()
+          .describe(
+            "The current round's panel: `short` when fewer arbiters are seated than the terms ask (empty seats are filled as arbiters join, until the evidence phase ends); `notice` says so in words",
+          ),
       })
       .nullable(),
     decision: z

@@ -7,6 +7,7 @@ import {
   decodeAnnouncement,
   decodeAttestation,
 } from 'verdict/dlc';
+import type { DisputePanelInfo } from '../context.ts';
 import type { AnnouncementRow, AttestationRow, EventListRow, MilestoneRow } from '../db/stores.ts';
 import {
   deliverySchema,
@@ -133,12 +134,27 @@ function allowedActions(m: MilestoneRow, role: PartyRole | 'admin', now: number)
   return a;
 }
 
+/** The parties' word for a panel with empty seats (issue 13 §9). */
+export function shortPanelNotice(p: DisputePanelInfo, evidenceEndsAt: number): string {
+  const seated =
+    p.seated === 0
+      ? 'No arbiter is seated yet'
+      : `Only ${p.seated} of ${p.seats} arbiters are seated`;
+  return (
+    `${seated}: too few arbiters were available when the dispute opened. Empty seats are filled ` +
+    `as arbiters join, until the evidence phase ends (${new Date(evidenceEndsAt * 1000).toISOString()}). ` +
+    `A panel that cannot reach its quorum of ${p.quorum} ends in the terms' fallback outcome.`
+  );
+}
+
 export function milestoneViewOf(
   m: MilestoneRow,
   mt: MilestoneTerms,
   role: PartyRole | 'admin',
   now: number,
+  panelOf?: (m: MilestoneRow) => DisputePanelInfo | null,
 ): z.infer<typeof S.milestoneView> {
+  const panel = panelOf?.(m) ?? null;
   const delivery =
     m.delivery_json === null ? null : deliverySchema.parse(JSON.parse(m.delivery_json));
   const proposal =
@@ -148,6 +164,10 @@ export function milestoneViewOf(
   return {
     index: m.idx,
     title: mt.title,
+    ...(mt.description === undefined ? {} : { description: mt.description }),
+    ...(mt.acceptanceCriteria === undefined
+      ? {}
+      : { acceptanceCriteria: [...mt.acceptanceCriteria] }),
     amountSat: mt.amountSat.toString(),
     outcomeKind: mt.outcome,
     eventId: m.event_id,
@@ -178,6 +198,21 @@ export function milestoneViewOf(
             reason: dispute.reason,
             evidenceEndsAt: m.evidence_ends_at,
             votingEndsAt: m.voting_ends_at,
+            ...(panel === null
+              ? {}
+              : {
+                  panel: {
+                    round: panel.round,
+                    seats: panel.seats,
+                    seated: panel.seated,
+                    quorum: panel.quorum,
+                    short: panel.seated < panel.seats,
+                    notice:
+                      panel.seated < panel.seats
+                        ? shortPanelNotice(panel, m.evidence_ends_at)
+                        : null,
+                  },
+                }),
           },
     decision:
       m.decided_outcome === null ||
@@ -210,6 +245,7 @@ export function contractViewOf(
   milestones: readonly MilestoneRow[],
   role: PartyRole | 'admin',
   now: number,
+  panelOf?: (m: MilestoneRow) => DisputePanelInfo | null,
 ): z.infer<typeof S.contractView> {
   return {
     id: terms.contractId,
@@ -222,7 +258,7 @@ export function contractViewOf(
     milestones: milestones.map((m) => {
       const mt = terms.milestones[m.idx];
       if (mt === undefined) throw new Error(`terms lack milestone ${m.idx}`);
-      return milestoneViewOf(m, mt, role, now);
+      return milestoneViewOf(m, mt, role, now, panelOf);
     }),
   };
 }

@@ -16,7 +16,9 @@ Commands:
                       create an arbiter and print a single-use invite link (shown once)
   reinvite <id> [--ttl-sec N]
                       a new invite link for an existing arbiter (lost link, password reset)
-  list                the arbiters and their status
+  list                the arbiters and their status, then the disputes whose panel is short
+                      (too few active arbiters when they opened: invite more, they are seated
+                      as they accept, until the dispute's evidence phase ends)
   disable <id>        end the arbiter's sessions, refuse logins, never draw them again
 
 Options:
@@ -32,6 +34,16 @@ const arbiterSummary = z.object({
   linkedIdentities: z.array(z.string()),
   createdAt: z.number().int(),
   disabledAt: z.number().int().nullable(),
+});
+const shortPanel = z.object({
+  disputeId: z.number().int(),
+  contractId: z.string(),
+  milestoneIndex: z.number().int(),
+  round: z.number().int(),
+  seats: z.number().int(),
+  seated: z.number().int(),
+  quorum: z.number().int(),
+  evidenceEndsAt: z.number().int(),
 });
 const issuedInvite = z.object({
   arbiter: arbiterSummary,
@@ -174,20 +186,33 @@ export async function run(
       }
       case 'list': {
         if (args.length !== 0) throw new UsageError('list takes no argument');
-        const { arbiters } = await request(
-          z.object({ arbiters: z.array(arbiterSummary) }),
+        const { arbiters, shortPanels } = await request(
+          z.object({ arbiters: z.array(arbiterSummary), shortPanels: z.array(shortPanel) }),
           url.data,
           token,
           'GET',
           '/v1/arbiters',
         );
-        if (json) io.out(JSON.stringify(arbiters, null, 2));
-        else if (arbiters.length === 0) io.out('no arbiters');
-        else {
-          for (const a of arbiters) {
-            const linked =
-              a.linkedIdentities.length === 0 ? '' : `  linked: ${a.linkedIdentities.join(', ')}`;
-            io.out(`${a.id.padEnd(20)} ${a.status.padEnd(9)} ${a.displayName}${linked}`);
+        if (json) {
+          io.out(JSON.stringify({ arbiters, shortPanels }, null, 2));
+          return 0;
+        }
+        if (arbiters.length === 0) io.out('no arbiters');
+        for (const a of arbiters) {
+          const linked =
+            a.linkedIdentities.length === 0 ? '' : `  linked: ${a.linkedIdentities.join(', ')}`;
+          io.out(`${a.id.padEnd(20)} ${a.status.padEnd(9)} ${a.displayName}${linked}`);
+        }
+        if (shortPanels.length > 0) {
+          io.out('');
+          io.out(
+            `short panels (${shortPanels.length}): invite arbiters; they are seated as they accept`,
+          );
+          for (const p of shortPanels) {
+            io.out(
+              `  contract ${p.contractId} milestone ${p.milestoneIndex + 1}${p.round === 2 ? ' (appeal)' : ''}: ` +
+                `${p.seated} of ${p.seats} seated, quorum ${p.quorum}, seats fill until ${when(p.evidenceEndsAt)}`,
+            );
           }
         }
         return 0;

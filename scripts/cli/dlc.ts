@@ -16,6 +16,7 @@ import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
 import { decodeDlcMessage } from '../../src/dlc/messages.ts';
 import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
 import {
+  describeMilestone,
   milestoneTermsSchema,
   termsToJson,
   type MilestoneTermsInput,
@@ -72,7 +73,9 @@ environment: VERDICT_PARTY, VERDICT_PARTY_DIR, VERDICT_HOME, VERDICT_PARTY_PASSP
 
 terms FILE (JSON): { "eventId", "oraclePublicKey" (x-only hex), "outcome": "enum"|"share",
   "amountSat", "offererRole": "client"|"freelancer", "funding": "single"|"dual",
-  "offerCollateralSat" (dual), "feeRatePerVb", "refundMarginSec" (default 604800) }
+  "offerCollateralSat" (dual), "feeRatePerVb", "refundMarginSec" (default 604800),
+  optionally the milestone's "title", "description" and "acceptanceCriteria" (a list) as the
+  oracle's terms state them: offer, accept and status REF print them }
 
 exit status: 0 ok, 1 refused or invalid input, 2 usage or transport error`;
 
@@ -364,6 +367,7 @@ export async function runDlc(
           const announcement = await needOracle().announcement(terms.eventId);
           const { contract, offer } = await party.offer({ terms, announcement });
           const where = await outgoing('offer', offer);
+          if (!json) for (const line of describeMilestone(terms)) io.out(line);
           print(`offer ${contract.id} (${contract.temporary_contract_id}): ${where}`, {
             contract: summary(contract),
             offerHex: bytesToHex(offer),
@@ -372,6 +376,8 @@ export async function runDlc(
         }
         case 'accept': {
           const terms = readTerms();
+          // What is being agreed to, before the (long) signing of every CET.
+          if (!json) for (const line of describeMilestone(terms)) io.out(line);
           const offer = await incoming('offer');
           if (offer === null) throw new UsageError('no offer on the relay yet');
           const { contract, accept } = await party.accept({
@@ -424,6 +430,11 @@ export async function runDlc(
         }
         case 'status': {
           const rows = args[0] === undefined ? party.store.listContracts() : [contractRef()];
+          const one = rows.length === 1 && args[0] !== undefined ? rows[0] : undefined;
+          if (one !== undefined && !json) {
+            const scope = milestoneTermsSchema.safeParse(JSON.parse(one.terms_json));
+            if (scope.success) for (const line of describeMilestone(scope.data)) io.out(line);
+          }
           print(
             rows
               .map(

@@ -31,6 +31,14 @@ export const milestoneTermsSchema = z.strictObject({
   feeRatePerVb: sats,
   refundMarginSec: z.number().int().positive().default(DEFAULT_REFUND_MARGIN_SEC),
   convention: z.enum(['tagged', 'sha256']).default('tagged'),
+  /**
+   * The milestone's scope as the oracle's terms state it (`GET /v1/contracts/:id/terms`), shown to
+   * the party before it offers or accepts. Informative here: the event id already commits to it
+   * through the terms hash. Same bounds as the oracle's terms.
+   */
+  title: z.string().min(1).max(200).optional(),
+  description: z.string().min(1).max(4000).optional(),
+  acceptanceCriteria: z.array(z.string().min(1).max(500)).min(1).max(30).optional(),
 });
 export type MilestoneTerms = z.output<typeof milestoneTermsSchema>;
 export type MilestoneTermsInput = z.input<typeof milestoneTermsSchema>;
@@ -46,6 +54,21 @@ export function termsToJson(t: MilestoneTerms): MilestoneTermsInput {
       ? {}
       : { offerCollateralSat: offerCollateralSat.toString() }),
   };
+}
+
+/**
+ * The milestone as a person reads it: its title, the deliverable and the acceptance criteria
+ * (numbered from 1), or nothing when the terms file carries none of them.
+ */
+export function describeMilestone(t: MilestoneTerms): string[] {
+  const lines: string[] = [];
+  if (t.title !== undefined) lines.push(`milestone: ${t.title}`);
+  if (t.description !== undefined) lines.push(`deliverable: ${t.description}`);
+  if (t.acceptanceCriteria !== undefined) {
+    lines.push('acceptance criteria:');
+    t.acceptanceCriteria.forEach((c, i) => lines.push(`  ${i + 1}. ${c}`));
+  }
+  return lines;
 }
 
 /** The offerer's collateral: the whole amount if it is the funding client, 0 if the freelancer. */

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../scripts/cli/arbiter.ts';
 import { startTestServer, TEST_ENV, type TestServer } from '../oracle/helpers.ts';
-import { acceptInvite, login, PASSWORD, uiCall } from './helpers.ts';
+import { acceptInvite, disputedContract, login, PASSWORD, uiCall } from './helpers.ts';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -76,5 +76,24 @@ describe('verdict arbiter', () => {
     const forged = await cli('list', '--url', s.url, '--token', 'not-a-token');
     expect(forged.code).toBe(1);
     expect(forged.err.join('\n')).toContain('invalid_token');
+  });
+
+  it('lists the disputes whose panel is short (issue 13 §9)', async () => {
+    // No arbiter is active here any more (zoe is disabled, dup never accepted).
+    const c = await disputedContract(s, { dispute: { panel: { poolSize: 2 }, quorum: 1 } });
+    const list = await cli('list', '--url', s.url);
+    expect(list.code).toBe(0);
+    expect(list.out).toContain('short panels (1): invite arbiters; they are seated as they accept');
+    expect(list.out.find((l) => l.includes(c.contract.id))).toMatch(
+      new RegExp(
+        `^  contract ${c.contract.id} milestone 1: 0 of 2 seated, quorum 1, seats fill until `,
+      ),
+    );
+    const json = JSON.parse((await cli('list', '--url', s.url, '--json')).out.join('\n')) as {
+      shortPanels: { contractId: string; seated: number }[];
+    };
+    expect(json.shortPanels).toEqual([
+      expect.objectContaining({ contractId: c.contract.id, seated: 0, seats: 2 }),
+    ]);
   });
 });

@@ -108,7 +108,8 @@ describe('arbitration routes in the OpenAPI document', () => {
     );
     s.clock.advance(DAY);
     const d = await disputeIdFor(s, arbiters[0]!, c.contract.id);
-    for (const [i, a] of arbiters.entries())
+    // Two of three vote: the round runs to its deadline (all three would close it at once).
+    for (const [i, a] of arbiters.slice(0, 2).entries())
       expect((await vote(s, a, d, 10 * (i + 1))).status).toBe(204);
     await record('GET', D, call(s.url, 'GET', url('dispute'), { token: c.tokens.freelancer }));
     s.clock.advance(DAY);

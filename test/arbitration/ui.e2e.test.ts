@@ -42,6 +42,9 @@ const SCREENSHOTS = fileURLToPath(
   ),
 );
 mkdirSync(SCREENSHOTS, { recursive: true });
+/** Close-ups of the layout checks, never published. */
+const CROPS = fileURLToPath(new URL('../../test-results/screenshots/crops/', import.meta.url));
+mkdirSync(CROPS, { recursive: true });
 const HOUR = 3600;
 const SCRIPT_EVIDENCE =
   '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> The header is broken on mobile.';
@@ -52,6 +55,8 @@ let userDataDir: string;
 let evil: Server;
 let evilUrl = '';
 const uiResponses: { url: string; csp: string | null }[] = [];
+/** Console errors and uncaught exceptions of every arbiter page (a missing favicon is one). */
+const consoleErrors: { page: string; text: string }[] = [];
 
 beforeAll(async () => {
   if (BROWSER === null) return;
@@ -101,11 +106,33 @@ async function newArbiterPage(
   const context = await browser.newContext({ viewport: { width, height } });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push({ page: page.url(), text: m.text() });
+  });
+  page.on('pageerror', (e) => consoleErrors.push({ page: page.url(), text: e.message }));
   page.on('response', (r) => {
     if (r.url().startsWith(`${s.url}/arbiter`))
       uiResponses.push({ url: r.url(), csp: r.headers()['content-security-policy'] ?? null });
   });
   return { context, page };
+}
+
+/** How many lines the element's text occupies (a word broken letter by letter takes many). */
+async function lines(page: Page, selector: string): Promise<number[]> {
+  return page.$$eval(selector, (els) =>
+    els.map((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+    }),
+  );
+}
+
+/** Elements whose text takes more lines than it has words: a word was broken inside. */
+async function brokenWords(page: Page, selector: string): Promise<string[]> {
+  const counts = await lines(page, selector);
+  const texts = await page.locator(selector).allTextContents();
+  return texts.filter((t, i) => (counts[i] ?? 0) > t.trim().split(/\s+/).length);
 }
 
 /** Accepts the invite through the UI, then logs in with the keyboard only. */
@@ -142,9 +169,22 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
       for (const { page } of arbiters) {
         await page.getByText('No disputes are assigned to you.').waitFor();
       }
+      // A used invite link says so, before (instead of) the password form.
+      {
+        const again = await newArbiterPage();
+        await again.page.goto(invites[0]!.inviteUrl);
+        const state = again.page.locator('#invite-state');
+        await state.waitFor();
+        expect(await state.getAttribute('data-state')).toBe('used');
+        expect(await state.textContent()).toContain('already been used');
+        expect(await again.page.getByLabel('New password').count()).toBe(0);
+        await again.context.close();
+      }
       const c = await createContract(s, [
         {
           title: 'Responsive storefront',
+          description: 'A responsive storefront: catalogue, cart and checkout.',
+          acceptanceCriteria: ['Checkout works on a 390 px phone', 'The test suite passes'],
           outcome: 'share',
           amountSat: '2500000',
           dispute: {
@@ -226,6 +266,8 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
       const item = first.page.getByRole('link', { name: /Responsive storefront/ });
       await expect.poll(() => item.textContent()).toContain('evidence');
       expect(await item.textContent()).toContain('1h 0m left');
+      // Milestones are numbered from 1 for people.
+      expect(await item.textContent()).toContain('Milestone 1: Responsive storefront');
       await first.page.screenshot({ path: join(SCREENSHOTS, 'arbiter-queue.png'), fullPage: true });
 
       // Every arbiter reads the evidence: markup shown as text, nothing executed.
@@ -254,6 +296,23 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
         ]);
         expect(download.suggestedFilename()).toBe('phone-bug.txt');
         await page.getByText('Voting opens when the evidence phase ends').waitFor();
+        // The terms' scope, criteria numbered from 1; the rule is stated before anyone votes.
+        expect(await page.locator('#scope-description').textContent()).toBe(
+          'A responsive storefront: catalogue, cart and checkout.',
+        );
+        expect(await page.locator('#scope-criteria li').allTextContents()).toEqual([
+          'Checkout works on a 390 px phone',
+          'The test suite passes',
+        ]);
+        expect(await page.locator('#scope-criteria').getAttribute('start')).toBeNull();
+        const rule = (await page.locator('#vote-rule').textContent()) ?? '';
+        expect(rule).toContain('median');
+        expect(rule).toContain('lower of the two middle votes');
+        expect(rule).toContain('1,250,000 sat to the freelancer'); // the 50 % fallback
+        expect(await page.locator('#after-close').textContent()).toContain('No appeal is possible');
+        expect(await page.locator('h1').textContent()).toContain(
+          'Milestone 1: Responsive storefront',
+        );
       }
 
       // Evidence phase over: vote 40, 60, 70 through the form.
@@ -264,6 +323,10 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
         const share = page.getByLabel('Share of the milestone owed to the freelancer (%)');
         await share.fill(String(votes[i]));
         expect(await page.locator('#share-range').inputValue()).toBe(String(votes[i]));
+        const amounts = ['1,000,000', '1,500,000', '1,750,000'];
+        expect(await page.locator('#share-sats').textContent()).toBe(
+          `${amounts[i]} sat to the freelancer · ${['1,500,000', '1,000,000', '750,000'][i]} sat to the client`,
+        );
         // A rationale is required: the form does not submit without one.
         await page.getByRole('button', { name: 'Cast sealed vote' }).click();
         expect(
@@ -272,10 +335,16 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
             .evaluate((el) => (el as HTMLTextAreaElement).validity.valueMissing),
         ).toBe(true);
         expect(await page.locator('#my-vote').count()).toBe(0);
+        expect(await page.locator('#vote-rule').textContent()).toContain('median');
         await page
           .getByLabel(/Rationale/)
           .fill(`Rationale of arbiter ${i + 1}: award ${votes[i]} %.`);
         await page.getByRole('button', { name: 'Cast sealed vote' }).click();
+        if (i === votes.length - 1) {
+          // The last seated arbiter's vote closes the round at once (issue 13 §10).
+          await page.locator('#round-1-closed-early').waitFor();
+          break;
+        }
         await page
           .locator('#my-vote')
           .getByText(`Your current vote: ${votes[i]} % to the freelancer`)
@@ -304,10 +373,26 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
         'csrf_rejected',
       );
 
-      // The close: every vote with its rationale, the median, and the attestation verified here.
-      s.clock.advance(HOUR);
+      // The close (early: all three voted, the deadline is an hour away): every vote with its
+      // rationale and its satoshis, the median, what happens next, and the attestation verified here.
       await first.page.goto(`${s.url}/arbiter/#dispute/${disputeId}`);
       await first.page.locator('#round-1-outcome').getByText('60 % to the freelancer').waitFor();
+      expect(await first.page.locator('#round-1-sats').textContent()).toBe(
+        '1,500,000 sat to the freelancer · 1,000,000 sat to the client',
+      );
+      expect(await first.page.locator('table.votes td.vote').allTextContents()).toEqual(
+        expect.arrayContaining(['40 %1,000,000 sat', '60 %1,500,000 sat', '70 %1,750,000 sat']),
+      );
+      const after = (await first.page.locator('#after-close').textContent()) ?? '';
+      expect(after).toContain('settles on chain');
+      expect(after).toContain('No appeal is possible');
+      expect(await first.page.locator('#round-1-closed-early').textContent()).toContain(
+        'every seated arbiter had voted',
+      );
+      // At 1100 px no table header or arbiter name breaks.
+      expect(await lines(first.page, 'table.votes th')).toEqual([1, 1, 1]);
+      expect(await lines(first.page, 'table.votes td.name')).toEqual([1, 1, 1]);
+      await first.page.locator('table.votes').screenshot({ path: join(CROPS, 'wide-votes.png') });
       const main = (await first.page.locator('main').textContent()) ?? '';
       for (const [i, v] of votes.entries())
         expect(main).toContain(`Rationale of arbiter ${i + 1}: award ${v} %.`);
@@ -348,11 +433,46 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
         path: join(SCREENSHOTS, 'arbiter-dispute-phone.png'),
         fullPage: true,
       });
+      // Phone width: names on one line, "Log out" on one line, the header one row high, the phase
+      // badge a pill (wider than high, one line).
+      expect(await brokenWords(phone.page, 'table.votes td.name')).toEqual([]);
+      expect(await lines(phone.page, 'table.votes td.name')).toEqual([1, 1, 1]);
+      await phone.page.locator('table.votes').screenshot({ path: join(CROPS, 'phone-votes.png') });
+      await phone.page.locator('header.top').screenshot({ path: join(CROPS, 'phone-header.png') });
+      await phone.page.locator('#phase-h').screenshot({ path: join(CROPS, 'phone-phase.png') });
+      expect(await lines(phone.page, '#logout')).toEqual([1]);
+      expect((await phone.page.locator('header.top').boundingBox())!.height).toBeLessThan(60);
+      const badge = (await phone.page.locator('#phase-h .badge').boundingBox())!;
+      expect(badge.height).toBeLessThan(28);
+      expect(badge.width).toBeGreaterThan(badge.height * 1.5);
+      // The closed queue at phone width: one "closed" badge that keeps its size, the result beside.
+      await phone.page.goto(`${s.url}/arbiter/#queue`);
+      const closedItem = phone.page.getByRole('link', { name: /Responsive storefront/ });
+      await closedItem.waitFor();
+      const closedText = (await closedItem.textContent()) ?? '';
+      expect(closedText.match(/closed/g)).toHaveLength(1);
+      expect(closedText).toContain('Result: 60 % to the freelancer (1,500,000 sat)');
+      expect(await brokenWords(phone.page, 'ul.queue .title')).toEqual([]);
+      const qBadge = (await closedItem.locator('.badge').boundingBox())!;
+      const qRow = (await closedItem.boundingBox())!;
+      expect(qBadge.height).toBeLessThan(28);
+      expect(qBadge.width).toBeLessThan(qRow.width / 3);
+      await phone.page.screenshot({
+        path: join(SCREENSHOTS, 'arbiter-queue-phone.png'),
+        fullPage: true,
+      });
+      await closedItem.screenshot({ path: join(CROPS, 'phone-closed-queue-item.png') });
 
       // The CSP header was on every UI response the browser received.
       expect(uiResponses.length).toBeGreaterThan(20);
       for (const r of uiResponses)
         expect({ url: r.url, csp: r.csp }).toEqual({ url: r.url, csp: UI_CSP });
+      // The favicon is served (no 404, so no console error), and no page logged an error, except
+      // the forged cross-site POST's refusal, which is the point of that step.
+      expect(uiResponses.some((r) => r.url.endsWith('/arbiter/favicon.svg'))).toBe(true);
+      expect(
+        consoleErrors.filter((e) => !(e.page.startsWith(evilUrl) || e.page.endsWith('/vote'))),
+      ).toEqual([]);
     },
   );
 
@@ -411,10 +531,11 @@ describe.skipIf(BROWSER === null)('arbiter web UI in Chromium', () => {
     await page.keyboard.type('The logo was never delivered in vector form.');
     await tabTo((el) => el.text === 'Cast sealed vote');
     await page.keyboard.press('Enter');
-    await page.locator('#my-vote').getByText('Your current vote: rejected').waitFor();
-    s.clock.advance(HOUR);
-    await page.reload();
+    // Kay is the whole panel: the vote closes the round at once (issue 13 §10).
     await page.locator('#round-1-outcome').getByText('rejected').waitFor();
+    expect(await page.locator('#round-1-sats').textContent()).toBe(
+      '0 sat to the freelancer · 150,000 sat to the client',
+    );
     const verified = page.locator('#verify-result');
     await expect.poll(() => verified.getAttribute('data-verified')).toBe('true');
   });
