@@ -21,6 +21,10 @@ import { TokenIssuer } from './http/tokens.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { startScheduler, type Scheduler } from './scheduler.ts';
+import { BitcoinRpcClient } from '../src/chain/bitcoin-rpc-client.ts';
+import type { ChainBackend } from '../src/chain/chain-backend.ts';
+import { decodeAttestation } from '../src/dlc/oracle-codec.ts';
+import { Tower } from './tower/tower.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -28,6 +32,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Run the node-cron tick (default true). Tests drive `scheduler.tick()` themselves. */
   readonly cron?: boolean;
+  /** The tower's chain (tests: an in-process devnet). Default: `VERDICT_BITCOIN_RPC`, if set. */
+  readonly chain?: ChainBackend;
 }
 
 export interface RunningServer {
@@ -36,6 +42,8 @@ export interface RunningServer {
   readonly scheduler: Scheduler;
   /** True when this start created the keystore (the caller tells the operator to back it up). */
   readonly keystoreCreated: boolean;
+  /** Gives the tower its chain (`npm start`: the embedded devnet, started after the service). */
+  setTowerChain(chain: ChainBackend): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +89,39 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (known === undefined) db.transaction(() => stores.setMeta('oracle_public_key', pubkey))();
     else if (known !== pubkey) throw new KeyMismatchError(known, pubkey);
 
+    let towerChain: ChainBackend | null =
+      opts.chain ??
+      (config.bitcoinRpc === undefined
+        ? null
+        : new BitcoinRpcClient({
+            url: config.bitcoinRpc,
+            ...(config.bitcoinRpcCookie === undefined
+              ? {}
+              : { cookieFile: config.bitcoinRpcCookie }),
+          }));
+    const now = opts.now ?? systemClock;
+    const failpointAt = config.towerFailpoint;
+    const tower = config.tower
+      ? new Tower({
+          db,
+          chain: () => towerChain,
+          attestation: (eventId) => {
+            const row = stores.getAttestation(eventId);
+            return Promise.resolve(row === undefined ? null : decodeAttestation(row.tlv));
+          },
+          oraclePublicKey: engine.publicKey,
+          now,
+          logger,
+          bumpAfterBlocks: config.towerBumpAfterBlocks,
+          ...(failpointAt === undefined
+            ? {}
+            : {
+                failpoint: (at) => {
+                  if (at === failpointAt) process.kill(process.pid, 'SIGKILL');
+                },
+              }),
+        })
+      : undefined;
     const ctx: AppContext = {
       config,
       db,
@@ -89,8 +130,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       engine,
       tokens,
       metrics: new Metrics(),
-      now: opts.now ?? systemClock,
+      now,
       disputeResolver: fallbackDisputeResolver,
+      ...(tower === undefined ? {} : { tower }),
     };
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
     const app = createApp(ctx);
@@ -116,6 +158,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx,
       scheduler,
       keystoreCreated: created,
+      setTowerChain(chain) {
+        towerChain = chain;
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -258,7 +258,8 @@ describe('completion', () => {
         forgeries.push({ ...real, outcomes: flipped });
         // A signature byte changed.
         const sigs = real.signatures.map((s) => s.slice());
-        sigs[Math.min(i, sigs.length - 1)]![40] ^= 1;
+        const target = sigs[Math.min(i, sigs.length - 1)]!;
+        target[40] = target[40]! ^ 1;
         forgeries.push({ ...real, signatures: sigs });
         // Another oracle key (its own valid signatures on its own announcement).
         const foreign = createAnnouncement(otherOracle, {
