@@ -17,8 +17,10 @@ import { milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
 import {
   OracleClient,
   OracleTransportError,
+  TowerClient,
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
+import { enableTower, towerReports, type TowerReport } from '../../src/party/tower.ts';
 import { Party, type WatchAction } from '../../src/party/party.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
@@ -44,6 +46,10 @@ commands:
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
   cancel REF                  withdraw an offer not yet signed (its coins become spendable)
+  tower enable REF [--milestone N] [--tower URL]
+                              hand a watchtower (default: the oracle's) this party's signature
+                              of every CET, so it settles the attested CET (or the refund after
+                              its locktime) while nobody is online; needs VERDICT_PARTY_TOKEN
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
@@ -77,6 +83,7 @@ const FLAGS = {
   once: { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
   'scrypt-n': { type: 'string' },
+  tower: { type: 'string' },
 } as const;
 
 /** The environment this CLI reads, parsed once. */
@@ -337,14 +344,71 @@ export async function runDlc(
         }
         case 'status': {
           const rows = args[0] === undefined ? party.store.listContracts() : [contractRef()];
+          const towers = new Map<number, TowerReport[]>();
+          for (const r of rows) {
+            towers.set(
+              r.id,
+              await towerReports(
+                party,
+                r,
+                (url) => new TowerClient(url),
+                e.VERDICT_PARTY_TOKEN,
+              ),
+            );
+          }
+          const towerLine = (t: TowerReport): string =>
+            `\ttower ${t.towerUrl}: ${t.held ? 'holds it' : 'does not hold it'}` +
+            (t.state === null ? '' : `, ${t.state}`) +
+            (t.kind === null ? '' : ` ${t.kind}`) +
+            (t.txid === null ? '' : ` ${t.txid}`) +
+            (t.bumpNeeded ? ' (BUMP NEEDED)' : '') +
+            (t.fresh ? '' : ' (last known)');
           print(
             rows
               .map(
                 (r) =>
-                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}`,
+                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}` +
+                  (towers.get(r.id) ?? []).map((t) => `\n${towerLine(t)}`).join(''),
               )
               .join('\n') || 'no contracts',
-            { contracts: rows.map(summary) },
+            { contracts: rows.map((r) => ({ ...summary(r), towers: towers.get(r.id) ?? [] })) },
+          );
+          return 0;
+        }
+        case 'tower': {
+          if (args[0] !== 'enable') throw new UsageError('tower enable REF');
+          const ref = args[1];
+          if (ref === undefined) throw new UsageError('tower enable needs a contract reference');
+          const row = party.store.findContract(ref);
+          if (row === undefined) throw new UsageError(`no contract ${ref}`);
+          const towerUrl = values.tower ?? oracleUrl;
+          if (towerUrl === undefined) {
+            throw new UsageError('--tower URL, --oracle or VERDICT_ORACLE_URL is required');
+          }
+          if (e.VERDICT_PARTY_TOKEN === undefined) {
+            throw new UsageError('VERDICT_PARTY_TOKEN is required to upload to a tower');
+          }
+          let milestoneIndex: number | undefined;
+          if (values.milestone !== undefined) {
+            milestoneIndex = Number(values.milestone);
+            if (!Number.isInteger(milestoneIndex) || milestoneIndex < 0) {
+              throw new UsageError('--milestone must be a milestone index');
+            }
+          }
+          const r = await enableTower(party, row, new TowerClient(towerUrl), {
+            token: e.VERDICT_PARTY_TOKEN,
+            ...(milestoneIndex === undefined ? {} : { milestoneIndex }),
+          });
+          print(
+            `tower ${r.record.tower_url} holds contract ${row.id} (${r.cets} CET signatures, milestone ${r.record.milestone_index})`,
+            {
+              contract: row.id,
+              towerUrl: r.record.tower_url,
+              dlcContractId: r.record.dlc_contract_id,
+              milestoneIndex: r.record.milestone_index,
+              created: r.created,
+              cets: r.cets,
+            },
           );
           return 0;
         }
