@@ -348,12 +348,7 @@ export async function runDlc(
           for (const r of rows) {
             towers.set(
               r.id,
-              await towerReports(
-                party,
-                r,
-                (url) => new TowerClient(url),
-                e.VERDICT_PARTY_TOKEN,
-              ),
+              await towerReports(party, r, (url) => new TowerClient(url), e.VERDICT_PARTY_TOKEN),
             );
           }
           const towerLine = (t: TowerReport): string =>

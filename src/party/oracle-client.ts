@@ -223,7 +223,12 @@ export const towerStatusSchema = z.object({
       bumpNeeded: z.boolean(),
       detail: z.string().nullable(),
       broadcasts: z.array(
-        z.object({ txid: z.string(), height: z.number().int(), result: z.string(), at: z.number() }),
+        z.object({
+          txid: z.string(),
+          height: z.number().int(),
+          result: z.string(),
+          at: z.number(),
+        }),
       ),
     }),
   ),
@@ -265,7 +270,10 @@ export class TowerClient extends OracleClient {
       throw new TowerRefusedError(e.code, e.message);
     }
     if (r.status !== 200 && r.status !== 201) {
-      throw new OracleTransportError(`tower upload: HTTP ${r.status} ${JSON.stringify(r.body)}`, r.status);
+      throw new OracleTransportError(
+        `tower upload: HTTP ${r.status} ${JSON.stringify(r.body)}`,
+        r.status,
+      );
     }
     return z
       .object({ dlcContractId: z.string(), created: z.boolean(), cets: z.number().int() })
@@ -276,7 +284,10 @@ export class TowerClient extends OracleClient {
   async status(ref: RelayRef): Promise<TowerStatus> {
     const r = await this.call('GET', towerPath(ref), { token: ref.token });
     if (r.status !== 200) {
-      throw new OracleTransportError(`tower status: HTTP ${r.status} ${JSON.stringify(r.body)}`, r.status);
+      throw new OracleTransportError(
+        `tower status: HTTP ${r.status} ${JSON.stringify(r.body)}`,
+        r.status,
+      );
     }
     return towerStatusSchema.parse(r.body);
   }

@@ -95,7 +95,8 @@ function reportOf(rec: PartyTowerRow, status: TowerStatus | null, fresh: boolean
   const job = status?.jobs.find((j) => j.dlcContractId === rec.dlc_contract_id);
   return {
     towerUrl: rec.tower_url,
-    held: status === null ? true : status.uploads.some((u) => u.dlcContractId === rec.dlc_contract_id),
+    held:
+      status === null ? true : status.uploads.some((u) => u.dlcContractId === rec.dlc_contract_id),
     state: job?.state ?? null,
     kind: job?.kind ?? null,
     txid: job?.txid ?? null,
