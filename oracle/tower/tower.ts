@@ -368,6 +368,10 @@ export class Tower {
       actions.push({ dlcContractId: id, action: 'confirmed', txid });
       return actions;
     }
+    // Sent once per block at most: a node that has it keeps it; a new block is the moment to
+    // send again (evicted, or a node that restarted) and to see whether it is late.
+    const last = this.store.broadcasts(id).at(-1);
+    if (job.state === 'broadcast' && last !== undefined && last.height >= height) return actions;
     let result: string;
     try {
       await chain.sendRawTransaction(txHex);
