@@ -21,7 +21,7 @@ const uploadRow = z.object({
   event_id: z.string(),
   dlc_contract_id: z.string(),
   side: z.enum(['offer', 'accept']),
-  uploader_role: z.enum(['client', 'freelancer']),
+  uploader_role: z.enum(['client', 'freelancer', 'party']),
   offer_hex: z.string(),
   accept_hex: z.string(),
   sign_hex: z.string(),
@@ -69,7 +69,7 @@ export interface NewUpload {
   readonly eventId: string;
   readonly dlcContractId: string;
   readonly side: 'offer' | 'accept';
-  readonly uploaderRole: 'client' | 'freelancer';
+  readonly uploaderRole: 'client' | 'freelancer' | 'party';
   readonly offerHex: string;
   readonly acceptHex: string;
   readonly signHex: string;

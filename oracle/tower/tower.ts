@@ -59,7 +59,7 @@ export interface UploadInput {
   readonly contractId: string;
   readonly milestoneIndex: number;
   readonly eventId: string;
-  readonly uploaderRole: 'client' | 'freelancer';
+  readonly uploaderRole: 'client' | 'freelancer' | 'party';
   readonly side: TowerSide;
   readonly offerHex: string;
   readonly acceptHex: string;
@@ -371,7 +371,7 @@ export class Tower {
     // Sent once per block at most: a node that has it keeps it; a new block is the moment to
     // send again (evicted, or a node that restarted) and to see whether it is late.
     const last = this.store.broadcasts(id).at(-1);
-    if (job.state === 'broadcast' && last !== undefined && last.height >= height) return actions;
+    if (last !== undefined && last.height >= height) return actions;
     let result: string;
     try {
       await chain.sendRawTransaction(txHex);

@@ -57,7 +57,7 @@ options: --data-dir DIR, --rpc URL, --rpc-cookie FILE, --oracle URL, --oracle-ap
   --json, --help
 environment: VERDICT_PARTY_DIR, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE,
   VERDICT_BITCOIN_RPC (http://user:pass@host:port), VERDICT_BITCOIN_RPC_COOKIE, VERDICT_ORACLE_URL,
-  VERDICT_PARTY_TOKEN
+  VERDICT_PARTY_TOKEN, VERDICT_TOWER_TOKEN (a tower of one's own: verdict tower)
 
 terms FILE (JSON): { "eventId", "oraclePublicKey" (x-only hex), "outcome": "enum"|"share",
   "amountSat", "offererRole": "client"|"freelancer", "funding": "single"|"dual",
@@ -95,6 +95,8 @@ const envSchema = z.object({
   VERDICT_BITCOIN_RPC_COOKIE: z.string().min(1).optional(),
   VERDICT_ORACLE_URL: z.string().url().optional(),
   VERDICT_PARTY_TOKEN: z.string().min(1).optional(),
+  // A tower of one's own (`verdict tower`) takes its own bearer token instead of the party token.
+  VERDICT_TOWER_TOKEN: z.string().min(1).optional(),
 });
 
 /** The CLI's I/O; `progress` draws the progress bar (stderr). */
@@ -348,7 +350,16 @@ export async function runDlc(
           for (const r of rows) {
             towers.set(
               r.id,
-              await towerReports(party, r, (url) => new TowerClient(url), e.VERDICT_PARTY_TOKEN),
+              await towerReports(
+                party,
+                r,
+                (url) => new TowerClient(url),
+                // The oracle's tower takes the party token; a tower of one's own its own token.
+                (url) =>
+                  url === oracle?.baseUrl
+                    ? e.VERDICT_PARTY_TOKEN
+                    : (e.VERDICT_TOWER_TOKEN ?? e.VERDICT_PARTY_TOKEN),
+              ),
             );
           }
           const towerLine = (t: TowerReport): string =>
@@ -380,8 +391,12 @@ export async function runDlc(
           if (towerUrl === undefined) {
             throw new UsageError('--tower URL, --oracle or VERDICT_ORACLE_URL is required');
           }
-          if (e.VERDICT_PARTY_TOKEN === undefined) {
-            throw new UsageError('VERDICT_PARTY_TOKEN is required to upload to a tower');
+          const towerToken =
+            values.tower === undefined || values.tower === oracleUrl
+              ? e.VERDICT_PARTY_TOKEN
+              : (e.VERDICT_TOWER_TOKEN ?? e.VERDICT_PARTY_TOKEN);
+          if (towerToken === undefined) {
+            throw new UsageError('VERDICT_PARTY_TOKEN (or VERDICT_TOWER_TOKEN) is required');
           }
           let milestoneIndex: number | undefined;
           if (values.milestone !== undefined) {
@@ -391,7 +406,7 @@ export async function runDlc(
             }
           }
           const r = await enableTower(party, row, new TowerClient(towerUrl), {
-            token: e.VERDICT_PARTY_TOKEN,
+            token: towerToken,
             ...(milestoneIndex === undefined ? {} : { milestoneIndex }),
           });
           print(

@@ -115,10 +115,11 @@ export async function towerReports(
   party: Party,
   row: ContractRow,
   client: ((url: string) => TowerClient) | null,
-  token: string | undefined,
+  tokenFor: (towerUrl: string) => string | undefined,
 ): Promise<TowerReport[]> {
   const out: TowerReport[] = [];
   for (const rec of party.store.towerUploads(row.id)) {
+    const token = tokenFor(rec.tower_url);
     if (client !== null && token !== undefined) {
       try {
         const status = await client(rec.tower_url).status({

@@ -8,7 +8,7 @@ CREATE TABLE tower_uploads (
   event_id TEXT NOT NULL,
   dlc_contract_id TEXT NOT NULL,
   side TEXT NOT NULL CHECK (side IN ('offer', 'accept')),
-  uploader_role TEXT NOT NULL CHECK (uploader_role IN ('client', 'freelancer')),
+  uploader_role TEXT NOT NULL CHECK (uploader_role IN ('client', 'freelancer', 'party')),
   offer_hex TEXT NOT NULL,
   accept_hex TEXT NOT NULL,
   sign_hex TEXT NOT NULL,
