@@ -222,12 +222,7 @@ describe('a tower of one’s own', () => {
 
   it('takes the upload with its own token, follows the attestation, settles the CET', async () => {
     const rows = await fund(1);
-    const enable = async (
-      party: Party,
-      who: 'client' | 'freelancer',
-      row: ContractRow,
-      token: string,
-    ) => {
+    const enable = async (who: 'client' | 'freelancer', row: ContractRow, token: string) => {
       const out: string[] = [];
       const err: string[] = [];
       const code = await runDlc(
