@@ -42,8 +42,9 @@ function towerOf(ctx: AppContext): Tower {
 }
 
 export function registerTowerRoutes(app: Express, ctx: AppContext): void {
-  // The three DLC messages in hex plus 64 bytes of signature per CET.
-  const uploadJson = express.json({ limit: ctx.config.dlcMessageMaxBytes * 8 + 4096 });
+  // The three DLC messages and the CET signatures together, in hex: at most twice the size one
+  // DLC message may have (the default 1 MiB allows 2 MiB of bytes, 4 MiB of JSON).
+  const uploadJson = express.json({ limit: ctx.config.dlcMessageMaxBytes * 4 + 4096 });
 
   app.post(
     TOWER_ROUTES.towerUpload.path,

@@ -87,7 +87,7 @@ export async function startStandaloneTower(opts: StandaloneTowerOptions): Promis
     }
     next();
   };
-  app.post(TOWER_ROUTES.towerUpload.path, express.json({ limit: '64mb' }), auth, (req, res) => {
+  app.post(TOWER_ROUTES.towerUpload.path, express.json({ limit: '8mb' }), auth, (req, res) => {
     const p = paramsSchema.parse(req.params);
     const body = towerUploadInput.parse(req.body ?? {});
     // The event id comes from the contract's announcement: it must name this milestone.
