@@ -86,12 +86,14 @@ function coin(spk: Uint8Array, valueSat: bigint, serial: bigint): FundingInput {
   };
 }
 
+type TxOut = { amount: bigint; script: Uint8Array };
+
 function chainOf(inputs: readonly FundingInput[]): UtxoLookup {
   const out = new Map<string, { valueSat: bigint; scriptPubKey: Uint8Array }>();
   for (const input of inputs) {
     const { txid, vout } = fundingInputOutpoints([input])[0]!;
-    const o = RawTx.decode(input.prevTx).outputs[vout]!;
-    out.set(outpointKey(txid, vout), { valueSat: o.amount!, scriptPubKey: o.script! });
+    const o = (RawTx.decode(input.prevTx).outputs as TxOut[])[vout]!;
+    out.set(outpointKey(txid, vout), { valueSat: o.amount, scriptPubKey: o.script });
   }
   return out;
 }
@@ -217,10 +219,10 @@ describe('completion', () => {
           // Independently: the payouts of the attested outcome.
           const fl = freelancerPayout(c.kind, c.amountSat, outcome);
           const freelancerSpk = (c.offererRole === 'client' ? accepterSide : offererSide).payoutSpk;
-          const outs = RawTx.decode(tx.toBytes(true, true)).outputs;
+          const outs = RawTx.decode(tx.toBytes(true, true)).outputs as TxOut[];
           const paid = outs
-            .filter((o) => Buffer.from(o.script!).equals(Buffer.from(freelancerSpk)))
-            .reduce((s, o) => s + o.amount!, 0n);
+            .filter((o) => Buffer.from(o.script).equals(Buffer.from(freelancerSpk)))
+            .reduce((s, o) => s + o.amount, 0n);
           expect(paid).toBe(fl >= 1000n ? fl : 0n);
           expect(tx.id).toBe(contract.cets.cets[cetIndex]!.tx.id);
           // The witness signatures are valid for this CET and for no other.
