@@ -7,6 +7,7 @@ import { EventAnswers } from './http/event-answers.ts';
 import { notFoundHandler, registerRoutes } from './http/routes.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { writeRateLimit } from './http/write-limit.ts';
+import { registerTowerRoutes } from './tower/routes.ts';
 
 /** Builds the Express app from the context. No `listen`: the server entry and the tests do that. */
 export function createApp(ctx: AppContext): Express {
@@ -29,6 +30,8 @@ export function createApp(ctx: AppContext): Express {
   registerRoutes(app, ctx, eventAnswers);
   // Issue 7: CI attestation routes (oracle/ci).
   installCi(app, ctx);
+  // Issue 16: the watchtower's upload and status routes (oracle/tower).
+  registerTowerRoutes(app, ctx);
   app.use(notFoundHandler());
   app.use(errorHandler(ctx));
   return app;

@@ -70,7 +70,7 @@ const envSchema = z.object({
     return v;
   }),
   // Issue 8 (first run): `npm start` runs an embedded devnet chain on loopback for the parties
-  // (oracle/devnet.ts); the service itself never uses a chain. A block is mined every
+  // (oracle/devnet.ts); the service's tower broadcasts to it unless VERDICT_BITCOIN_RPC is set. A block is mined every
   // VERDICT_DEVNET_BLOCK_SEC seconds while the mempool holds transactions.
   // Issue 19: a directory on storage outside the data dir's backups and snapshots that receives a
   // copy of every attestation before it is answered (SECURITY.md "Restores, copies and
@@ -79,6 +79,16 @@ const envSchema = z.object({
   VERDICT_DEVNET: z.enum(['on', 'off']).default('on'),
   VERDICT_DEVNET_PORT: intFromEnv(0, 65535, 18443),
   VERDICT_DEVNET_BLOCK_SEC: intFromEnv(1, 3600, 5),
+  // Issue 16 (watchtower): the chain the tower broadcasts to. Unset: the embedded devnet when it
+  // runs (`npm start`), else none (uploads are taken, nothing is sent until a chain is set).
+  // http://user:pass@host:port, or the cookie file of Core's -rpccookiefile.
+  VERDICT_BITCOIN_RPC: z.url().optional(),
+  VERDICT_BITCOIN_RPC_COOKIE: optionalNonEmpty,
+  VERDICT_TOWER: z.enum(['on', 'off']).default('on'),
+  // Blocks after its first broadcast before an unconfirmed closing is reported "bump needed".
+  VERDICT_TOWER_BUMP_AFTER_BLOCKS: intFromEnv(1, 1000, 6),
+  // Test-only: the tower process SIGKILLs itself at this point (test/tower/crash.test.ts).
+  VERDICT_TOWER_FAILPOINT: z.enum(['after_choose', 'after_send']).optional(),
 });
 
 export interface Config {
@@ -105,6 +115,11 @@ export interface Config {
   readonly devnet: boolean;
   readonly devnetPort: number;
   readonly devnetBlockSec: number;
+  readonly bitcoinRpc: string | undefined;
+  readonly bitcoinRpcCookie: string | undefined;
+  readonly tower: boolean;
+  readonly towerBumpAfterBlocks: number;
+  readonly towerFailpoint: 'after_choose' | 'after_send' | undefined;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +183,11 @@ export function loadConfig(
     devnet: e.VERDICT_DEVNET === 'on',
     devnetPort: e.VERDICT_DEVNET_PORT,
     devnetBlockSec: e.VERDICT_DEVNET_BLOCK_SEC,
+    bitcoinRpc: e.VERDICT_BITCOIN_RPC,
+    bitcoinRpcCookie: e.VERDICT_BITCOIN_RPC_COOKIE,
+    tower: e.VERDICT_TOWER === 'on',
+    towerBumpAfterBlocks: e.VERDICT_TOWER_BUMP_AFTER_BLOCKS,
+    towerFailpoint: e.VERDICT_TOWER_FAILPOINT,
   });
 }
 

@@ -7,6 +7,7 @@ import type { TokenIssuer } from './http/tokens.ts';
 import type { Metrics } from './metrics.ts';
 import type { JsonValue } from './domain/canonical-json.ts';
 import type { Outcome } from './domain/outcomes.ts';
+import type { Tower } from './tower/tower.ts';
 
 /** What decides a dispute whose voting window has closed (the seam for the arbitration issue). */
 export type DisputeResolver = (
@@ -57,4 +58,6 @@ export interface AppContext {
    * views (a short panel is announced to them). Absent or null: nothing to say.
    */
   disputePanelOf?: (milestone: MilestoneRow) => DisputePanelInfo | null;
+  /** Issue 16: the watchtower (oracle/tower); the scheduler runs its pass on every tick. */
+  readonly tower?: Tower;
 }

@@ -1,7 +1,7 @@
 /**
  * The devnet that `npm start` runs beside the service (issue 8): an in-process regtest chain on
- * loopback, so that parties can try Verdict without a Bitcoin node. The oracle itself never uses
- * it (DESIGN.md "Chain access"); parties point `VERDICT_BITCOIN_RPC` at it, or at a real Core.
+ * loopback, so that parties can try Verdict without a Bitcoin node. The oracle uses it only for its
+ * watchtower (DESIGN.md "Chain access"); parties point `VERDICT_BITCOIN_RPC` at it, or at a real Core.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,6 +5,7 @@
  */
 import { CI_ERROR_STATUS } from './ci/error-codes.ts';
 import { ARBITRATION_ERROR_STATUS } from './arbitration/error-codes.ts';
+import { TOWER_ERROR_STATUS } from './tower/error-codes.ts';
 
 export const statusByCode = {
   invalid_json: 400,
@@ -38,6 +39,8 @@ export const statusByCode = {
   ...CI_ERROR_STATUS,
   // Issue 6: arbitration codes (accounts, sessions, disputes), defined beside the module.
   ...ARBITRATION_ERROR_STATUS,
+  // Issue 16: the watchtower's upload refusals, defined beside the module.
+  ...TOWER_ERROR_STATUS,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof statusByCode;

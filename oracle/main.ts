@@ -2,6 +2,7 @@
  * `npm start`: the server entry. Loads the config, starts the service, and stops it gracefully on
  * SIGTERM/SIGINT. Exit codes: 0 clean stop, 1 failure at start, 2 invalid configuration.
  */
+import { BitcoinRpcClient } from '../src/chain/bitcoin-rpc-client.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { DataDirLockedError } from './data-dir.ts';
@@ -45,6 +46,12 @@ async function main(): Promise<number> {
     try {
       devnet = await startEmbeddedDevnet(config, logger);
       devnetInfo = { url: devnet.url, cookieFile: devnet.cookieFile };
+      // Issue 16: with no VERDICT_BITCOIN_RPC, the tower broadcasts to the embedded devnet.
+      if (config.bitcoinRpc === undefined) {
+        running.setTowerChain(
+          new BitcoinRpcClient({ url: devnet.url, cookieFile: devnet.cookieFile }),
+        );
+      }
     } catch (e) {
       if (!(e instanceof DevnetUnavailableError)) {
         logger.fatal({ err: e }, 'could not start the devnet');

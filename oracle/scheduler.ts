@@ -1,10 +1,13 @@
 import cron from 'node-cron';
 import type { AppContext } from './context.ts';
 import { applyDueDeadlines } from './domain/milestones.ts';
+import type { TowerAction } from './tower/tower.ts';
 
 export interface Scheduler {
   /** Applies every due deadline now; returns how many decisions it made. */
   tick(): number;
+  /** One pass of the watchtower (issue 16): completes and broadcasts what became due. */
+  towerTick(): Promise<TowerAction[]>;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,15 @@ export function startScheduler(ctx: AppContext, opts: { cron: boolean }): Schedu
     if (n > 0) log.info({ decisions: n }, 'applied due deadlines');
     return n;
   };
+  const towerTick = async (): Promise<TowerAction[]> => {
+    if (ctx.tower === undefined) return [];
+    const actions = await ctx.tower.tick();
+    for (const a of actions) {
+      if (a.action === 'error') log.warn({ tower: a }, 'tower job failed');
+      else log.info({ tower: a }, 'tower');
+    }
+    return actions;
+  };
   tick();
   const task = opts.cron
     ? cron.schedule(
@@ -31,12 +43,16 @@ export function startScheduler(ctx: AppContext, opts: { cron: boolean }): Schedu
           } catch (err) {
             log.error({ err }, 'scheduler tick failed');
           }
+          // An attestation made by this tick (or by a request since the last one) is completed
+          // and broadcast by the tower in the same tick.
+          towerTick().catch((err: unknown) => log.error({ err }, 'tower pass failed'));
         },
         { noOverlap: true },
       )
     : undefined;
   return {
     tick,
+    towerTick,
     async stop() {
       if (task !== undefined) await task.stop();
     },

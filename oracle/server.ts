@@ -24,6 +24,10 @@ import { TokenIssuer } from './http/tokens.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { startScheduler, type Scheduler } from './scheduler.ts';
+import { BitcoinRpcClient } from '../src/chain/bitcoin-rpc-client.ts';
+import type { ChainBackend } from '../src/chain/chain-backend.ts';
+import { decodeAttestation } from '../src/dlc/oracle-codec.ts';
+import { Tower } from './tower/tower.ts';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -31,6 +35,8 @@ export interface StartOptions {
   readonly now?: () => number;
   /** Run the node-cron tick (default true). Tests drive `scheduler.tick()` themselves. */
   readonly cron?: boolean;
+  /** The tower's chain (tests: an in-process devnet). Default: `VERDICT_BITCOIN_RPC`, if set. */
+  readonly chain?: ChainBackend;
 }
 
 export interface RunningServer {
@@ -41,6 +47,8 @@ export interface RunningServer {
   readonly keystoreCreated: boolean;
   /** Issue 19: what the start-up reconciliation found (quarantine, restored signatures). */
   readonly continuity: ContinuityReport;
+  /** Gives the tower its chain (`npm start`: the embedded devnet, started after the service). */
+  setTowerChain(chain: ChainBackend): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +111,38 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       );
     const engine = createAttestationEngine(mnemonic, signing.journal);
 
+    let towerChain: ChainBackend | null =
+      opts.chain ??
+      (config.bitcoinRpc === undefined
+        ? null
+        : new BitcoinRpcClient({
+            url: config.bitcoinRpc,
+            ...(config.bitcoinRpcCookie === undefined
+              ? {}
+              : { cookieFile: config.bitcoinRpcCookie }),
+          }));
+    const failpointAt = config.towerFailpoint;
+    const tower = config.tower
+      ? new Tower({
+          db,
+          chain: () => towerChain,
+          attestation: (eventId) => {
+            const row = stores.getAttestation(eventId);
+            return Promise.resolve(row === undefined ? null : decodeAttestation(row.tlv));
+          },
+          oraclePublicKey: engine.publicKey,
+          now: clock,
+          logger,
+          bumpAfterBlocks: config.towerBumpAfterBlocks,
+          ...(failpointAt === undefined
+            ? {}
+            : {
+                failpoint: (at) => {
+                  if (at === failpointAt) process.kill(process.pid, 'SIGKILL');
+                },
+              }),
+        })
+      : undefined;
     const ctx: AppContext = {
       config,
       db,
@@ -113,6 +153,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       metrics: new Metrics(),
       now: clock,
       disputeResolver: fallbackDisputeResolver,
+      ...(tower === undefined ? {} : { tower }),
     };
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
     const app = createApp(ctx);
@@ -139,6 +180,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       scheduler,
       keystoreCreated: created,
       continuity: signing.report,
+      setTowerChain(chain) {
+        towerChain = chain;
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -7,6 +7,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { CI_ROUTES } from '../ci/route-table.ts';
 import { ARBITRATION_ROUTES } from '../arbitration/route-table.ts';
+import { TOWER_ROUTES } from '../tower/route-table.ts';
 import type { AppContext } from '../context.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import type { Principal } from './tokens.ts';
@@ -57,6 +58,8 @@ export const ROUTES = {
   // Issue 6: the operator's arbiter admin routes and the parties' dispute routes (the arbiters'
   // own cookie-session routes under /arbiter are registered by `installArbitration`, outside this table).
   ...ARBITRATION_ROUTES,
+  // Issue 16: the watchtower's upload and status of a milestone.
+  ...TOWER_ROUTES,
 } as const satisfies Record<string, RouteRule>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -11,7 +11,7 @@ interface HttpishError {
 }
 
 /** Maps anything thrown by a route to an `AppError`; unknown failures become `internal_error`. */
-function toAppError(err: unknown): AppError {
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) {
     return new AppError('invalid_request', 'the request does not match the schema', {

@@ -11,6 +11,7 @@ import { deliverInput, disputeInput } from '../domain/milestones.ts';
 import { createContractInput } from '../domain/terms.ts';
 import { ROUTES, type RouteName } from './access.ts';
 import { REQUEST_EXAMPLES } from './examples.ts';
+import { towerStatusView, towerUploadInput, towerUploadView } from '../tower/api.ts';
 import * as S from './schemas.ts';
 
 type Schema = z.ZodType;
@@ -170,6 +171,23 @@ export const OPERATIONS: readonly Op[] = [
     body: dlcMessageInput,
     ok: { status: 201, schema: S.dlcMessageView },
     errors: [400, 401, 403, 404, 409, 413],
+  },
+  // Issue 16: the watchtower (oracle/tower).
+  {
+    route: 'towerUpload',
+    path: `${M}/tower`,
+    summary:
+      "Hand the tower this party's signature of every CET of the milestone's DLC (checked against the rebuilt CETs and the announcement before anything is stored)",
+    body: towerUploadInput,
+    ok: { status: 201, schema: towerUploadView },
+    errors: [400, 401, 403, 404, 413, 422, 503],
+  },
+  {
+    route: 'towerStatus',
+    path: `${M}/tower`,
+    summary: 'Whether the tower holds the milestone, what it broadcast and when, and the txid',
+    ok: { status: 200, schema: towerStatusView },
+    errors: [401, 403, 404, 503],
   },
   {
     route: 'dlcGet',

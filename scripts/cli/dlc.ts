@@ -24,8 +24,10 @@ import {
 import {
   OracleClient,
   OracleTransportError,
+  TowerClient,
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
+import { enableTower, towerReports, type TowerReport } from '../../src/party/tower.ts';
 import { Party, type WatchAction } from '../../src/party/party.ts';
 import { resolvePartyDir, termsFileOf } from '../../src/party/party-dir.ts';
 import type { ContractRow } from '../../src/party/store.ts';
@@ -60,6 +62,10 @@ commands:
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
   cancel REF                  withdraw an offer not yet signed (its coins become spendable)
+  tower enable REF [--milestone N] [--tower URL]
+                              hand a watchtower (default: the oracle's) this party's signature
+                              of every CET, so it settles the attested CET (or the refund after
+                              its locktime) while nobody is online; needs VERDICT_PARTY_TOKEN
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
@@ -69,7 +75,7 @@ options: --rpc URL, --rpc-cookie FILE, --oracle URL, --oracle-api verdict|kormir
   --json, --help
 environment: VERDICT_PARTY, VERDICT_PARTY_DIR, VERDICT_HOME, VERDICT_PARTY_PASSPHRASE or VERDICT_PARTY_PASSPHRASE_FILE,
   VERDICT_BITCOIN_RPC (http://user:pass@host:port), VERDICT_BITCOIN_RPC_COOKIE, VERDICT_ORACLE_URL,
-  VERDICT_PARTY_TOKEN
+  VERDICT_PARTY_TOKEN, VERDICT_TOWER_TOKEN (a tower of one's own: verdict tower)
 
 terms FILE (JSON): { "eventId", "oraclePublicKey" (x-only hex), "outcome": "enum"|"share",
   "amountSat", "offererRole": "client"|"freelancer", "funding": "single"|"dual",
@@ -103,6 +109,7 @@ const FLAGS = {
   'until-closed': { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
   'scrypt-n': { type: 'string' },
+  tower: { type: 'string' },
 } as const;
 
 /** The parts of a contract's canonical terms (`GET /v1/contracts/:id/terms`) a party's DLC needs. */
@@ -128,6 +135,8 @@ const envSchema = z.object({
   VERDICT_BITCOIN_RPC_COOKIE: z.string().min(1).optional(),
   VERDICT_ORACLE_URL: z.string().url().optional(),
   VERDICT_PARTY_TOKEN: z.string().min(1).optional(),
+  // A tower of one's own (`verdict tower`) takes its own bearer token instead of the party token.
+  VERDICT_TOWER_TOKEN: z.string().min(1).optional(),
 });
 
 /** The CLI's I/O; `progress` draws the progress bar (stderr). */
@@ -435,14 +444,79 @@ export async function runDlc(
             const scope = milestoneTermsSchema.safeParse(JSON.parse(one.terms_json));
             if (scope.success) for (const line of describeMilestone(scope.data)) io.out(line);
           }
+          const towers = new Map<number, TowerReport[]>();
+          for (const r of rows) {
+            towers.set(
+              r.id,
+              await towerReports(
+                party,
+                r,
+                (url) => new TowerClient(url),
+                // The oracle's tower takes the party token; a tower of one's own its own token.
+                (url) =>
+                  url === oracle?.baseUrl
+                    ? e.VERDICT_PARTY_TOKEN
+                    : (e.VERDICT_TOWER_TOKEN ?? e.VERDICT_PARTY_TOKEN),
+              ),
+            );
+          }
+          const towerLine = (t: TowerReport): string =>
+            `\ttower ${t.towerUrl}: ${t.held ? 'holds it' : 'does not hold it'}` +
+            (t.state === null ? '' : `, ${t.state}`) +
+            (t.kind === null ? '' : ` ${t.kind}`) +
+            (t.txid === null ? '' : ` ${t.txid}`) +
+            (t.bumpNeeded ? ' (BUMP NEEDED)' : '') +
+            (t.fresh ? '' : ' (last known)');
           print(
             rows
               .map(
                 (r) =>
-                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}`,
+                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}` +
+                  (towers.get(r.id) ?? []).map((t) => `\n${towerLine(t)}`).join(''),
               )
               .join('\n') || 'no contracts',
-            { contracts: rows.map(summary) },
+            { contracts: rows.map((r) => ({ ...summary(r), towers: towers.get(r.id) ?? [] })) },
+          );
+          return 0;
+        }
+        case 'tower': {
+          if (args[0] !== 'enable') throw new UsageError('tower enable REF');
+          const ref = args[1];
+          if (ref === undefined) throw new UsageError('tower enable needs a contract reference');
+          const row = party.store.findContract(ref);
+          if (row === undefined) throw new UsageError(`no contract ${ref}`);
+          const towerUrl = values.tower ?? oracleUrl;
+          if (towerUrl === undefined) {
+            throw new UsageError('--tower URL, --oracle or VERDICT_ORACLE_URL is required');
+          }
+          const towerToken =
+            values.tower === undefined || values.tower === oracleUrl
+              ? e.VERDICT_PARTY_TOKEN
+              : (e.VERDICT_TOWER_TOKEN ?? e.VERDICT_PARTY_TOKEN);
+          if (towerToken === undefined) {
+            throw new UsageError('VERDICT_PARTY_TOKEN (or VERDICT_TOWER_TOKEN) is required');
+          }
+          let milestoneIndex: number | undefined;
+          if (values.milestone !== undefined) {
+            milestoneIndex = Number(values.milestone);
+            if (!Number.isInteger(milestoneIndex) || milestoneIndex < 0) {
+              throw new UsageError('--milestone must be a milestone index');
+            }
+          }
+          const r = await enableTower(party, row, new TowerClient(towerUrl), {
+            token: towerToken,
+            ...(milestoneIndex === undefined ? {} : { milestoneIndex }),
+          });
+          print(
+            `tower ${r.record.tower_url} holds contract ${row.id} (${r.cets} CET signatures, milestone ${r.record.milestone_index})`,
+            {
+              contract: row.id,
+              towerUrl: r.record.tower_url,
+              dlcContractId: r.record.dlc_contract_id,
+              milestoneIndex: r.record.milestone_index,
+              created: r.created,
+              cets: r.cets,
+            },
           );
           return 0;
         }

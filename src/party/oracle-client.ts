@@ -97,6 +97,15 @@ export class OracleClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
+  /** One HTTP exchange (for subclasses: the tower client). */
+  protected call(
+    method: 'GET' | 'POST',
+    path: string,
+    opts: { token?: string; body?: unknown } = {},
+  ): Promise<{ status: number; body: unknown }> {
+    return this.request(method, path, opts);
+  }
+
   private async request(
     method: 'GET' | 'POST',
     path: string,
@@ -195,6 +204,107 @@ export class OracleClient {
     if (r.status === 404) return null;
     return hexToBytes(relayMessage.parse(this.expectOk(r, `relay ${kind}`)).hex);
   }
+}
+
+/** What a tower reports for a milestone (issue 16; the tower's `GET .../tower`). */
+export const towerStatusSchema = z.object({
+  held: z.boolean(),
+  chain: z.boolean(),
+  uploads: z.array(
+    z.object({
+      dlcContractId: z.string(),
+      side: z.enum(['offer', 'accept']),
+      uploaderRole: z.string(),
+      cets: z.number().int(),
+      uploadedAt: z.number().int(),
+    }),
+  ),
+  jobs: z.array(
+    z.object({
+      dlcContractId: z.string(),
+      state: z.string(),
+      kind: z.enum(['cet', 'refund']).nullable(),
+      txid: z.string().nullable(),
+      outcome: z.string().nullable(),
+      fundingTxid: z.string(),
+      refundLocktime: z.number().int(),
+      firstBroadcastHeight: z.number().int().nullable(),
+      confirmedHeight: z.number().int().nullable(),
+      bumpNeeded: z.boolean(),
+      detail: z.string().nullable(),
+      broadcasts: z.array(
+        z.object({
+          txid: z.string(),
+          height: z.number().int(),
+          result: z.string(),
+          at: z.number(),
+        }),
+      ),
+    }),
+  ),
+});
+export type TowerStatus = z.infer<typeof towerStatusSchema>;
+
+/** The body of a tower upload (the tower's `POST .../tower`). */
+export interface TowerUploadBody {
+  readonly side: 'offer' | 'accept';
+  readonly offerHex: string;
+  readonly acceptHex: string;
+  readonly signHex: string;
+  readonly cetSignaturesHex: string;
+}
+
+/** A tower's answer to an upload that it refused (its typed error code). */
+export class TowerRefusedError extends Error {
+  override readonly name = 'TowerRefusedError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** A tower (the oracle's own, or a `verdict tower` of the party's choice) over HTTP. */
+export class TowerClient extends OracleClient {
+  /** Hands the tower this party's signatures for a milestone's DLC. */
+  async upload(
+    ref: RelayRef,
+    body: TowerUploadBody,
+  ): Promise<{ dlcContractId: string; created: boolean; cets: number }> {
+    const r = await this.call('POST', towerPath(ref), { token: ref.token, body });
+    if (r.status === 422) {
+      const e = errorBody.parse(r.body).error;
+      throw new TowerRefusedError(e.code, e.message);
+    }
+    if (r.status !== 200 && r.status !== 201) {
+      throw new OracleTransportError(
+        `tower upload: HTTP ${r.status} ${JSON.stringify(r.body)}`,
+        r.status,
+      );
+    }
+    return z
+      .object({ dlcContractId: z.string(), created: z.boolean(), cets: z.number().int() })
+      .parse(r.body);
+  }
+
+  /** What the tower holds for the milestone and what it did. */
+  async status(ref: RelayRef): Promise<TowerStatus> {
+    const r = await this.call('GET', towerPath(ref), { token: ref.token });
+    if (r.status !== 200) {
+      throw new OracleTransportError(
+        `tower status: HTTP ${r.status} ${JSON.stringify(r.body)}`,
+        r.status,
+      );
+    }
+    return towerStatusSchema.parse(r.body);
+  }
+}
+
+function towerPath(ref: RelayRef): string {
+  return `/v1/contracts/${encodeURIComponent(ref.contractId)}/milestones/${ref.milestoneIndex}/tower`;
 }
 
 /** Where a milestone's DLC messages travel on the relay, and the party's bearer token. */

@@ -89,6 +89,22 @@ const MIGRATIONS: readonly string[] = [
      OR OLD.state IN ('settled', 'refunded', 'cancelled')
   BEGIN SELECT RAISE(ABORT, 'contract state cannot move backwards'); END;
   `,
+  // Issue 16: the towers this party handed a contract to (its CET signatures), and the last
+  // status each reported. Added as a second migration: older data dirs gain the table on open.
+  `
+  CREATE TABLE tower_uploads (
+    id INTEGER PRIMARY KEY,
+    contract INTEGER NOT NULL REFERENCES contracts(id),
+    tower_url TEXT NOT NULL,
+    milestone_contract_id TEXT NOT NULL,
+    milestone_index INTEGER NOT NULL,
+    dlc_contract_id TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL,
+    status_json TEXT,
+    status_at INTEGER,
+    UNIQUE (contract, tower_url)
+  ) STRICT;
+  `,
 ];
 
 const contractRow = z.object({
@@ -121,6 +137,19 @@ const eventRow = z.object({
   at: z.number().int(),
 });
 export type ContractEventRow = z.infer<typeof eventRow>;
+
+const towerUploadRow = z.object({
+  id: z.number().int(),
+  contract: z.number().int(),
+  tower_url: z.string(),
+  milestone_contract_id: z.string(),
+  milestone_index: z.number().int(),
+  dlc_contract_id: z.string(),
+  uploaded_at: z.number().int(),
+  status_json: z.string().nullable(),
+  status_at: z.number().int().nullable(),
+});
+export type PartyTowerRow = z.infer<typeof towerUploadRow>;
 
 /** Fields that may be set together with a state change. */
 export interface ContractUpdate {
@@ -303,6 +332,48 @@ export class PartyStore {
       )
       .all(id)
       .map((r) => eventRow.parse(r));
+  }
+
+  /** Records (or refreshes) that a tower holds this contract's signatures. */
+  recordTowerUpload(params: {
+    contract: number;
+    towerUrl: string;
+    milestoneContractId: string;
+    milestoneIndex: number;
+    dlcContractId: string;
+  }): PartyTowerRow {
+    const now = this.now();
+    this.db
+      .prepare(
+        `INSERT INTO tower_uploads (contract, tower_url, milestone_contract_id, milestone_index,
+           dlc_contract_id, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (contract, tower_url) DO UPDATE SET uploaded_at = excluded.uploaded_at`,
+      )
+      .run(
+        params.contract,
+        params.towerUrl,
+        params.milestoneContractId,
+        params.milestoneIndex,
+        params.dlcContractId,
+        now,
+      );
+    const row = this.towerUploads(params.contract).find((r) => r.tower_url === params.towerUrl);
+    if (row === undefined) throw new Error('tower upload row missing');
+    return row;
+  }
+
+  /** Stores the last status a tower reported (JSON as the tower sent it). */
+  recordTowerStatus(id: number, statusJson: string): void {
+    this.db
+      .prepare('UPDATE tower_uploads SET status_json = ?, status_at = ? WHERE id = ?')
+      .run(statusJson, this.now(), id);
+  }
+
+  towerUploads(contract: number): PartyTowerRow[] {
+    return this.db
+      .prepare('SELECT * FROM tower_uploads WHERE contract = ? ORDER BY id')
+      .all(contract)
+      .map((r) => towerUploadRow.parse(r));
   }
 
   /** Outpoints (`txid:vout`) reserved by contracts that are not closed yet. */

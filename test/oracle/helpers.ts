@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { loadConfig } from '../../oracle/config.ts';
 import { startServer, type RunningServer } from '../../oracle/server.ts';
 import type * as S from '../../oracle/http/schemas.ts';
+import type { ChainBackend } from '../../src/chain/chain-backend.ts';
 
 export type CreatedContract = z.infer<typeof S.createdContract>;
 export type ContractView = z.infer<typeof S.contractView>;
@@ -54,12 +55,22 @@ export function tempDataDir(): string {
 }
 
 export async function startTestServer(
-  opts: { env?: Record<string, string>; clock?: TestClock; dataDir?: string } = {},
+  opts: {
+    env?: Record<string, string>;
+    clock?: TestClock;
+    dataDir?: string;
+    /** The tower's chain (issue 16). */
+    chain?: ChainBackend;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const clock = opts.clock ?? new TestClock();
   const config = loadConfig({ ...TEST_ENV, VERDICT_DATA_DIR: dataDir, ...opts.env });
-  const running = await startServer(config, { now: clock.now, cron: false });
+  const running = await startServer(config, {
+    now: clock.now,
+    cron: false,
+    ...(opts.chain === undefined ? {} : { chain: opts.chain }),
+  });
   return {
     url: running.url,
     ctx: running.ctx,
@@ -68,6 +79,7 @@ export async function startTestServer(
     continuity: running.continuity,
     clock,
     dataDir,
+    setTowerChain: (chain) => running.setTowerChain(chain),
     close: () => running.close(),
     async dispose() {
       await running.close();

@@ -235,3 +235,10 @@ export async function decide(
   await post(world, c, index, 'propose', c.tokens.freelancer, { outcome });
   await post(world, c, index, 'accept-proposal', c.tokens.client, { outcome });
 }
+
+/** The world's devnet, for tests that need devnet-only calls (they do not run on a Core node). */
+export function devnetOf(world: World): Devnet {
+  if (world.devnet === undefined)
+    throw new Error('this test needs the devnet (VERDICT_TEST_BITCOIN_RPC is set)');
+  return world.devnet;
+}
