@@ -11,6 +11,8 @@ export const statusByCode = {
   invalid_request: 400,
   invalid_outcome: 400,
   invalid_dlc_message: 400,
+  // Issue 19 §9: the deadline plus the windows would end past the announcement's u32 maturity.
+  maturity_out_of_range: 400,
   unauthorized: 401,
   invalid_token: 401,
   forbidden: 403,

@@ -116,11 +116,22 @@ export class TermsError extends Error {
   constructor(
     message: string,
     readonly path: string,
+    /** Set where the failure has its own error code (otherwise `invalid_request`). */
+    readonly code?: 'maturity_out_of_range',
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'TermsError';
   }
 }
+
+/**
+ * The latest event maturity the service announces (issue 19 §9). The announcement's
+ * `event_maturity_epoch` is a u32, and the parties' refund locktime (an nLockTime, also a u32)
+ * comes after it by a margin (7 days by default, `src/party/milestone-terms.ts`): one year of
+ * headroom below 2^32 - 1 leaves any sane margin room.
+ */
+export const MAX_EVENT_MATURITY_EPOCH_SEC = 2 ** 32 - 1 - 366 * DAY;
 
 function outcomeOrDefault(
   kind: OutcomeKind,
@@ -206,6 +217,17 @@ export function buildTerms(
         appealAllowed: m.dispute.appealAllowed,
       },
     };
+    // Issue 19 §9: the deadline plus every window that feeds the maturity must fit in the
+    // announcement's u32 (a far deadline with long windows used to overflow it: a 500).
+    const maturityEpochSec = eventMaturityEpochSec(terms);
+    if (maturityEpochSec > MAX_EVENT_MATURITY_EPOCH_SEC) {
+      throw new TermsError(
+        `the delivery deadline plus the review, evidence and voting windows (twice with an appeal) ends at ${maturityEpochSec}, past the latest event maturity ${MAX_EVENT_MATURITY_EPOCH_SEC}: bring the deadline closer or the windows shorter`,
+        at,
+        'maturity_out_of_range',
+        { maturityEpochSec, maxMaturityEpochSec: MAX_EVENT_MATURITY_EPOCH_SEC },
+      );
+    }
     return m.ci === undefined ? terms : { ...terms, ci: m.ci };
   });
   return {
