@@ -13,18 +13,22 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  unlinkSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { generateOracleMnemonic } from '../src/crypto/oracle-keys.ts';
 import { openKeystore, sealMnemonic, type KeystoreFile } from '../src/crypto/keystore.ts';
+import { acquireProcessLock, ProcessLockHeldError } from '../src/party/process-lock.ts';
 import type { Config } from './config.ts';
+
+/** The pid-file lock of the versions before issue 19 §10. */
+const LEGACY_LOCK_FILE = 'verdict.lock';
 
 export const paths = (dataDir: string) => ({
   db: join(dataDir, 'verdict.db'),
-  lock: join(dataDir, 'verdict.lock'),
+  lock: join(dataDir, 'verdict.lock.db'),
   keystore: join(dataDir, 'oracle.keystore.json'),
   passphrase: join(dataDir, 'keystore.pass'),
   jwtSecret: join(dataDir, 'jwt.secret'),
@@ -61,61 +65,36 @@ export function writeFileAtomic(
 export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,
-    readonly pid: number,
+    /** The holder's pid as it recorded it (informational; undefined when unreadable). */
+    readonly pid: number | undefined,
   ) {
     super(
-      `the data dir ${dataDir} is in use by another Verdict process (pid ${pid}); stop it first`,
+      `the data dir ${dataDir} is in use by another Verdict process${pid === undefined ? '' : ` (pid ${pid})`}; stop it first`,
     );
     this.name = 'DataDirLockedError';
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Takes the data dir's exclusive lock: a lock file created with O_EXCL holding our pid. A lock
- * left by a dead process (kill -9, power loss) is taken over; a live holder makes this throw
- * {@link DataDirLockedError}. Returns the release function.
+ * Takes the data dir's exclusive lock (issue 19 §10): an OS-released lock on `<dataDir>/verdict.lock.db`
+ * (see `src/party/process-lock.ts` for why SQLite's POSIX lock and not a pid file). A holder killed
+ * with SIGKILL, or a container whose PID 1 restarts, leaves nothing to take over; a live holder
+ * makes this throw {@link DataDirLockedError}. Only the service and the CLI commands that write the
+ * data dir take it; read-only commands open the database beside a running service. Returns the
+ * release function.
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  const lockPath = paths(dataDir).lock;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(
-        lockPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-        0o600,
-      );
-      writeSync(fd, `${process.pid}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(lockPath, 'utf8').trim() === String(process.pid)) unlinkSync(lockPath);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new DataDirLockedError(dataDir, pid);
-      }
-      unlinkSync(lockPath); // stale: its process is gone
-    }
+  let release: () => void;
+  try {
+    release = acquireProcessLock(paths(dataDir).lock);
+  } catch (e) {
+    if (e instanceof ProcessLockHeldError) throw new DataDirLockedError(dataDir, e.holderPid);
+    throw e;
   }
-  throw new Error(`could not take the lock ${lockPath}`);
+  // The pid file of versions before issue 19: its holder (if any) never takes the new lock, and
+  // nothing decides by it any more. Removed under the new lock, so no racer can be confused by it.
+  rmSync(join(dataDir, LEGACY_LOCK_FILE), { force: true });
+  return release;
 }
 
 export interface Passphrase {
