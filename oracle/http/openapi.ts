@@ -68,15 +68,16 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'events',
     path: '/v1/events',
-    summary: 'List events (keyset pagination: pass nextCursor as cursor)',
+    summary:
+      'List events (keyset pagination: pass nextCursor as cursor). The public sees each status as announced or attested and may filter by status=attested only; the operator token sees and filters by the milestone state.',
     ok: { status: 200, schema: S.eventList },
-    errors: [400],
+    errors: [400, 401, 403],
   },
   {
     route: 'event',
     path: '/v1/events/{eventId}',
     summary:
-      'One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded.',
+      "One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded. The status is announced or attested, except for the contract's parties and the operator (their token), who see the milestone state.",
     ok: { status: 200, schema: S.eventView },
     errors: [404],
   },
@@ -105,15 +106,23 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'terms',
     path: '/v1/contracts/{id}/terms',
-    summary: 'The canonical terms and their SHA-256',
+    summary: "The canonical terms and their SHA-256 (the contract's parties and the operator)",
     ok: { status: 200, schema: S.termsView },
-    errors: [404],
+    errors: [401, 403, 404],
   },
   {
     route: 'log',
     path: '/v1/contracts/{id}/log',
-    summary: 'The hash-chained audit log',
+    summary: "The hash-chained audit log with its content (the contract's parties and the operator)",
     ok: { status: 200, schema: S.auditLogView },
+    errors: [401, 403, 404],
+  },
+  {
+    route: 'logChain',
+    path: '/v1/contracts/{id}/log/chain',
+    summary:
+      "The audit log's hash chain without its content (seq, prevHash, hash): anyone can check that it still extends a head hash they kept",
+    ok: { status: 200, schema: S.auditChainView },
     errors: [404],
   },
   {

@@ -60,6 +60,15 @@ export const announcementJson = rustDlcAnnouncement
 export const attestationJson = rustDlcAttestation.extend({ hex }).meta({ id: 'AttestationJson' });
 
 export const milestoneStatus = z.enum(['open', 'delivered', 'disputed', 'attested']);
+/**
+ * An event's status as the public sees it (issue 19 §11): whether it is attested, nothing about
+ * deliveries or disputes. The contract's parties and the operator get the milestone's state.
+ */
+export const publicEventStatus = z.enum(['announced', 'attested']);
+const eventStatus = z.union([milestoneStatus, publicEventStatus]).meta({
+  description:
+    "`announced` or `attested` for the public; the milestone's state (`open`, `delivered`, `disputed`, `attested`) for the contract's parties and the operator",
+});
 
 export const oracleInfo = z
   .object({
@@ -102,7 +111,7 @@ export const eventView = z
     eventId: z.string(),
     contractId: z.string(),
     milestoneIndex: z.number().int(),
-    status: milestoneStatus,
+    status: eventStatus,
     maturityEpochSec: z.number().int(),
     announcementHex: hex,
     announcement: announcementJson,
@@ -114,7 +123,7 @@ export const eventView = z
 export const eventSummary = z
   .object({
     eventId: z.string(),
-    status: milestoneStatus,
+    status: eventStatus,
     maturityEpochSec: z.number().int(),
     announcementHex: hex,
     attestationHex: hex.optional(),
@@ -190,6 +199,24 @@ export const termsView = z
 export const auditLogView = z
   .object({ contractId: z.string(), headHash: hex, entries: z.array(auditEntrySchema) })
   .meta({ id: 'AuditLog' });
+
+/**
+ * The public face of a contract's audit log (issue 19 §11): the hash chain without its content,
+ * so that anyone who kept a head hash can check that the log still extends it.
+ */
+export const auditChainView = z
+  .object({
+    contractId: z.string(),
+    headHash: hex,
+    entries: z.array(
+      z.object({
+        seq: z.number().int().min(0),
+        prevHash: z.string().regex(/^[0-9a-f]{64}$/),
+        hash: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    ),
+  })
+  .meta({ id: 'AuditChain' });
 
 export const decisionView = z
   .object({ milestone: milestoneView, attestation: attestationView, created: z.boolean() })

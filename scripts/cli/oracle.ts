@@ -21,8 +21,8 @@ import {
 } from '../../oracle/data-dir.ts';
 import { openDatabaseReadonly } from '../../oracle/db/open.ts';
 import { Stores } from '../../oracle/db/stores.ts';
-import { verifyAuditChain } from '../../oracle/domain/audit-log.ts';
-import { auditLogView } from '../../oracle/http/schemas.ts';
+import { verifyAuditChain, verifyAuditLinks } from '../../oracle/domain/audit-log.ts';
+import { auditChainView, auditLogView } from '../../oracle/http/schemas.ts';
 import { TokenIssuer } from '../../oracle/http/tokens.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 
@@ -38,7 +38,9 @@ commands:
                             print an operator token (Authorization: Bearer <token>); default 1 day
   verify-log <contract-id> [--url URL]
                             fetch a contract's audit log (default http://127.0.0.1:8080) and
-                            verify its hash chain
+                            verify its hash chain: every hash, from the content, with
+                            VERDICT_TOKEN (a party or operator token); the links of the public
+                            chain without it
 
 The data dir and the keystore passphrase come from the environment as for the server
 (VERDICT_DATA_DIR, VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE; without
@@ -212,11 +214,23 @@ function adminToken(config: Config, io: CliIo, ttlSec: number, subject: string):
   return 0;
 }
 
-async function verifyLog(contractId: string, url: string, io: CliIo): Promise<number> {
+/**
+ * Issue 19 §11: with a party or operator token (VERDICT_TOKEN) the whole log is fetched and every
+ * hash recomputed; without one, the public hash chain is fetched and its links checked.
+ */
+async function verifyLog(
+  contractId: string,
+  url: string,
+  token: string | undefined,
+  io: CliIo,
+): Promise<number> {
   if (!/^[0-9a-f]{16}$/.test(contractId)) throw new UsageError(`not a contract id: ${contractId}`);
+  const path = `/v1/contracts/${contractId}/log${token === undefined ? '/chain' : ''}`;
   let body: unknown;
   try {
-    const res = await fetch(`${url.replace(/\/$/, '')}/v1/contracts/${contractId}/log`);
+    const res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
     body = await res.json();
     if (!res.ok) {
       io.err(`verdict: ${res.status} ${JSON.stringify(body)}`);
@@ -226,25 +240,40 @@ async function verifyLog(contractId: string, url: string, io: CliIo): Promise<nu
     io.err(`verdict: cannot fetch the log: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
-  const parsed = auditLogView.safeParse(body);
-  if (!parsed.success) {
-    io.err(`verdict: the answer is not an audit log: ${parsed.error.message}`);
-    return 1;
+  let verdict: ReturnType<typeof verifyAuditChain>;
+  let served: string;
+  if (token === undefined) {
+    const parsed = auditChainView.safeParse(body);
+    if (!parsed.success) {
+      io.err(`verdict: the answer is not an audit chain: ${parsed.error.message}`);
+      return 1;
+    }
+    verdict = verifyAuditLinks(parsed.data.entries);
+    served = parsed.data.headHash;
+  } else {
+    const parsed = auditLogView.safeParse(body);
+    if (!parsed.success) {
+      io.err(`verdict: the answer is not an audit log: ${parsed.error.message}`);
+      return 1;
+    }
+    verdict = verifyAuditChain(parsed.data.entries, contractId);
+    served = parsed.data.headHash;
   }
-  const verdict = verifyAuditChain(parsed.data.entries, contractId);
   if (!verdict.ok) {
     io.err(
       `verdict: the audit log of ${contractId} does NOT verify at seq ${verdict.seq}: ${verdict.reason}`,
     );
     return 1;
   }
-  if (verdict.headHash !== parsed.data.headHash) {
-    io.err(
-      `verdict: the served head hash ${parsed.data.headHash} is not the chain's ${verdict.headHash}`,
-    );
+  if (verdict.headHash !== served) {
+    io.err(`verdict: the served head hash ${served} is not the chain's ${verdict.headHash}`);
     return 1;
   }
   io.out(`ok: ${verdict.entries} entries, head ${verdict.headHash}`);
+  if (token === undefined)
+    io.err(
+      'checked the public hash chain (links only); set VERDICT_TOKEN to a party or operator token to recompute every hash from the content',
+    );
   return 0;
 }
 
@@ -306,7 +335,13 @@ export async function run(
         expectArgs(1);
         const url = z.url().safeParse(flags.values.url ?? 'http://127.0.0.1:8080');
         if (!url.success) throw new UsageError('--url must be a URL');
-        return await verifyLog(positionals[0] ?? '', url.data, io);
+        const token = env['VERDICT_TOKEN'];
+        return await verifyLog(
+          positionals[0] ?? '',
+          url.data,
+          token === undefined || token === '' ? undefined : token,
+          io,
+        );
       }
       default:
         throw new UsageError(`unknown command "${command}"`);
