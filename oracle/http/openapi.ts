@@ -226,6 +226,7 @@ const named: Record<string, Schema> = {
   Milestone: S.milestoneView,
   Terms: S.termsView,
   AuditLog: S.auditLogView,
+  AuditChain: S.auditChainView,
   Decision: S.decisionView,
   DeliverRequest: deliverInput,
   OutcomeRequest: outcomeInput,
@@ -311,6 +312,9 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
       responses,
     };
     if (rule.allow !== 'public') operation['security'] = [{ bearer: [] }];
+    // Issue 19 §11: public, but a party or operator token sees the milestone state.
+    else if (op.route === 'event' || op.route === 'events')
+      operation['security'] = [{}, { bearer: [] }];
     if (op.body !== undefined) {
       operation['requestBody'] = {
         required: true,
