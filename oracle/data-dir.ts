@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   constants,
   existsSync,
@@ -14,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,6 +38,62 @@ export const paths = (dataDir: string) => ({
 
 export function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+}
+
+/** The data dir or a file in it has a mode that lets others read it, and chmod failed. */
+export class DataDirModeError extends Error {
+  constructor(path: string, mode: number, wanted: number, cause: string) {
+    super(
+      `${path} has mode 0${(mode & 0o777).toString(8)} and cannot be made 0${wanted.toString(8)} (${cause}): it holds password hashes, sealed votes, evidence and secrets; fix its owner or mode (chmod 0${wanted.toString(8)}) and start again`,
+    );
+    this.name = 'DataDirModeError';
+  }
+}
+
+function enforceMode(path: string, wanted: number): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if ((st.mode & 0o777) === wanted) return;
+  try {
+    chmodSync(path, wanted);
+  } catch (e) {
+    throw new DataDirModeError(
+      path,
+      st.mode,
+      wanted,
+      (e as NodeJS.ErrnoException).code ?? String(e),
+    );
+  }
+  const now = statSync(path).mode & 0o777;
+  if (now !== wanted)
+    throw new DataDirModeError(path, now, wanted, 'the file system ignores chmod');
+}
+
+/**
+ * Issue 19 §12a: a data dir that already existed (a volume mounted 0755, a copy made with the
+ * umask's 0644) keeps its mode, and `verdict.db` holds password hashes, sealed votes and evidence.
+ * The service makes the dir 0700 and the database with its WAL and shared-memory files, the
+ * keystore and the secrets 0600 at every start, or refuses to start ({@link DataDirModeError}).
+ */
+export function enforceDataDirModes(dataDir: string): void {
+  enforceMode(dataDir, 0o700);
+  const p = paths(dataDir);
+  for (const f of [
+    p.db,
+    `${p.db}-wal`,
+    `${p.db}-shm`,
+    `${p.db}-journal`,
+    p.keystore,
+    p.jwtSecret,
+    p.passphrase,
+    p.lock,
+  ])
+    enforceMode(f, 0o600);
 }
 
 /** Writes `data` to `path` with mode 0600: temp file, fsync, rename, fsync of the directory. */

@@ -33,6 +33,10 @@ export const statusByCode = {
   event_already_attested: 409,
   dlc_message_out_of_order: 409,
   payload_too_large: 413,
+  // Issue 19 §12b: answered by the server's `clientError` listener, before Express.
+  malformed_request: 400,
+  request_timeout: 408,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   internal_error: 500,
   // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.

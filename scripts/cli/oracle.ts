@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../../oracle/config.ts';
 import {
   acquireDataDirLock,
   createKeystore,
+  enforceDataDirModes,
   ensureDataDir,
   keystoreExists,
   loadOrCreateJwtSecret,
@@ -74,6 +75,7 @@ function withLock<T>(config: Config, f: () => T): T {
   ensureDataDir(config.dataDir);
   const release = acquireDataDirLock(config.dataDir);
   try {
+    enforceDataDirModes(config.dataDir);
     return f();
   } finally {
     release();
