@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identityKey } from '../arbitration/panel.ts';
 import { ciPolicySchema } from '../ci/policy.ts';
 import { canonicalJson, sha256Hex, type JsonValue } from './canonical-json.ts';
 import { normalizeOutcome, type Outcome, type OutcomeKind } from './outcomes.ts';
@@ -173,7 +174,9 @@ export function buildTerms(
       if (new Set(arbiters).size !== arbiters.length) {
         throw new TermsError('an arbiter is listed twice', `${at}.dispute.panel.arbiters`);
       }
-      if (arbiters.includes(input.client.id) || arbiters.includes(input.freelancer.id)) {
+      // Issue 19 §12d: compared as the panel's conflict check compares (NFKC + case folding).
+      const partyKeys = new Set([identityKey(input.client.id), identityKey(input.freelancer.id)]);
+      if (arbiters.some((a) => partyKeys.has(identityKey(a)))) {
         throw new TermsError('a party cannot sit on its own panel', `${at}.dispute.panel.arbiters`);
       }
     }
