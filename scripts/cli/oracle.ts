@@ -2,11 +2,11 @@
  * `verdict oracle <command>`: the operator's commands for the oracle's key and data dir.
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { oracleKeysFromMnemonic } from '../../src/crypto/oracle-keys.ts';
-import { sealMnemonic } from '../../src/crypto/keystore.ts';
+import { openKeystore, sealMnemonic } from '../../src/crypto/keystore.ts';
 import { ConfigError, loadConfig, type Config } from '../../oracle/config.ts';
 import {
   acquireDataDirLock,
@@ -34,6 +34,11 @@ commands:
   backup                    print the mnemonic of the existing keystore (keep it offline)
   restore [--force]         rebuild the keystore from a mnemonic read from stdin (never argv);
                             --force replaces an existing keystore
+  rekey [--new-passphrase-file FILE]
+                            re-seal the keystore under a new passphrase: read from FILE, else
+                            VERDICT_NEW_KEYSTORE_PASSPHRASE, else the first line of stdin (never
+                            argv); the current one comes from the environment as for the server.
+                            The new keystore is verified, then replaces the old one atomically
   info [--json]             data dir, oracle public key, keystore and database state
   admin-token [--ttl-sec N] [--subject S]
                             print an operator token (Authorization: Bearer <token>); default 1 day
@@ -166,6 +171,73 @@ async function restore(config: Config, io: CliIo, force: boolean): Promise<numbe
       },
     );
     io.err(`restored the keystore of oracle key ${pub} into ${paths(config.dataDir).keystore}`);
+    return 0;
+  });
+}
+
+/**
+ * Issue 19 §12c: re-seals the keystore under a new passphrase. Under the data dir's lock (the
+ * service must be stopped), the old keystore is opened with the current passphrase, its key
+ * checked against the database's, the mnemonic sealed under the new passphrase, and the new file
+ * opened again with it and compared; only then does it replace the old one by temp file + fsync +
+ * rename (`writeFileAtomic`): at every instant the data dir holds one complete keystore, the old
+ * one until the new one is durable. No copy under the old passphrase is kept: a rekey is often
+ * done because that passphrase leaked.
+ */
+async function rekey(
+  config: Config,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  newPassphraseFile: string | undefined,
+): Promise<number> {
+  if (!keystoreExists(config.dataDir)) {
+    io.err(`verdict: no keystore in ${config.dataDir}; nothing to re-seal`);
+    return 1;
+  }
+  let next: string;
+  if (newPassphraseFile !== undefined)
+    next = readFileSync(newPassphraseFile, 'utf8').replace(/\r?\n$/, '');
+  else if (env['VERDICT_NEW_KEYSTORE_PASSPHRASE'] !== undefined)
+    next = env['VERDICT_NEW_KEYSTORE_PASSPHRASE'];
+  else next = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
+  if (next.length < 8) {
+    io.err('verdict: the new passphrase must be at least 8 characters');
+    return 1;
+  }
+  return withLock(config, () => {
+    const current = resolvePassphrase(config);
+    if (next === current.value) {
+      io.err('verdict: the new passphrase is the current one; nothing to do');
+      return 1;
+    }
+    const mnemonic = openKeystoreFile(config.dataDir, current.value);
+    const pub = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+    const dbPath = paths(config.dataDir).db;
+    if (existsSync(dbPath)) {
+      const db = openDatabaseReadonly(dbPath);
+      try {
+        const known = new Stores(db).getMeta('oracle_public_key');
+        if (known !== undefined && known !== pub) {
+          io.err(
+            `verdict: the keystore holds key ${pub}, but the database belongs to key ${known}; refusing`,
+          );
+          return 1;
+        }
+      } finally {
+        db.close();
+      }
+    }
+    const sealed = sealMnemonic(mnemonic, next, { scryptN: config.scryptN });
+    // Verified before it replaces anything: a keystore that does not open is never written.
+    if (openKeystore(JSON.parse(JSON.stringify(sealed)) as unknown, next) !== mnemonic)
+      throw new Error('the re-sealed keystore does not open to the same mnemonic; nothing changed');
+    writeKeystoreFile(config.dataDir, sealed, { replace: true });
+    io.err(`re-sealed the keystore of oracle key ${pub} under the new passphrase`);
+    io.err(
+      current.fromDataDir
+        ? `the old passphrase file ${paths(config.dataDir).passphrase} no longer opens it: delete it and start the service with VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE`
+        : 'start the service with the new passphrase (VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE)',
+    );
     return 0;
   });
 }
@@ -304,6 +376,7 @@ export async function run(
       'ttl-sec': { type: 'string' },
       subject: { type: 'string' },
       url: { type: 'string' },
+      'new-passphrase-file': { type: 'string' },
     });
     if (flags.values.help === true) {
       io.out(ORACLE_USAGE);
@@ -324,6 +397,9 @@ export async function run(
       case 'restore':
         expectArgs(0);
         return await restore(config, io, flags.values.force === true);
+      case 'rekey':
+        expectArgs(0);
+        return await rekey(config, io, env, flags.values['new-passphrase-file']);
       case 'info':
         expectArgs(0);
         return info(config, io, flags.values.json === true);
