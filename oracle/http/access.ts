@@ -39,7 +39,11 @@ export const ROUTES = {
   contract: { method: 'GET', path: '/v1/contracts/:id', allow: ['client', 'freelancer', 'admin'] },
   // Issue 19 §11: the terms (names, amounts, scope) and the audit log's content are the parties'
   // and the operator's; the public gets the log's hash chain, without content.
-  terms: { method: 'GET', path: '/v1/contracts/:id/terms', allow: ['client', 'freelancer', 'admin'] },
+  terms: {
+    method: 'GET',
+    path: '/v1/contracts/:id/terms',
+    allow: ['client', 'freelancer', 'admin'],
+  },
   log: { method: 'GET', path: '/v1/contracts/:id/log', allow: ['client', 'freelancer', 'admin'] },
   logChain: { method: 'GET', path: '/v1/contracts/:id/log/chain', allow: 'public' },
   deliver: { method: 'POST', path: `${MILESTONE}/deliver`, allow: ['freelancer'] },

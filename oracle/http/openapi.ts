@@ -69,7 +69,7 @@ export const OPERATIONS: readonly Op[] = [
     route: 'events',
     path: '/v1/events',
     summary:
-      'List events (keyset pagination: pass nextCursor as cursor). The public sees each status as announced or attested and may filter by status=attested only; the operator token sees and filters by the milestone state.',
+      'List events (keyset pagination: pass nextCursor as cursor). The public sees each status as open (not attested yet) or attested and may filter by status=attested only; the operator token sees and filters by the milestone state.',
     ok: { status: 200, schema: S.eventList },
     errors: [400, 401, 403],
   },
@@ -77,7 +77,7 @@ export const OPERATIONS: readonly Op[] = [
     route: 'event',
     path: '/v1/events/{eventId}',
     summary:
-      "One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded. The status is announced or attested, except for the contract's parties and the operator (their token), who see the milestone state.",
+      "One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded. The status is open (not attested yet) or attested, except for the contract's parties and the operator (their token), who see the milestone state.",
     ok: { status: 200, schema: S.eventView },
     errors: [404],
   },
@@ -113,7 +113,8 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'log',
     path: '/v1/contracts/{id}/log',
-    summary: "The hash-chained audit log with its content (the contract's parties and the operator)",
+    summary:
+      "The hash-chained audit log with its content (the contract's parties and the operator)",
     ok: { status: 200, schema: S.auditLogView },
     errors: [401, 403, 404],
   },

@@ -180,7 +180,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   route('events', (req, res) => {
     const q = eventsQuery.parse(req.query);
     // Issue 19 §11: the milestone states (delivered, disputed) are the parties' and the
-    // operator's; the public list says announced or attested, and filters by nothing else.
+    // operator's; the public list says open (not attested yet) or attested, and filters by attested only.
     const full = principalOf(res)?.kind === 'admin';
     if (!full && q.status !== undefined && q.status !== 'attested')
       throw new ForbiddenError(
@@ -228,7 +228,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     })();
     if (wantsAttestation && att === undefined)
       throw new NotFoundError('not_attested', 'the event is not attested yet');
-    // Issue 19 §11: the milestone's state for its parties and the operator, announced/attested
+    // Issue 19 §11: the milestone's state for its parties and the operator, open/attested
     // for everyone else. Only the public answer is cached (the fast path serves tokenless GETs).
     const full = !wantsAttestation && seesContract(principalOf(res), m.contract_id);
     const body = serializeBody(

@@ -61,13 +61,13 @@ export const attestationJson = rustDlcAttestation.extend({ hex }).meta({ id: 'At
 
 export const milestoneStatus = z.enum(['open', 'delivered', 'disputed', 'attested']);
 /**
- * An event's status as the public sees it (issue 19 §11): whether it is attested, nothing about
- * deliveries or disputes. The contract's parties and the operator get the milestone's state.
+ * An event's `status` (issue 19 §11): the milestone's state for the contract's parties and the
+ * operator; for everyone else `open` (not attested yet) or `attested`, nothing about deliveries
+ * or disputes.
  */
-export const publicEventStatus = z.enum(['announced', 'attested']);
-const eventStatus = z.union([milestoneStatus, publicEventStatus]).meta({
+const eventStatus = milestoneStatus.meta({
   description:
-    "`announced` or `attested` for the public; the milestone's state (`open`, `delivered`, `disputed`, `attested`) for the contract's parties and the operator",
+    "For the public `open` (not attested yet) or `attested`; for the contract's parties and the operator (their token) the milestone's state: `open`, `delivered`, `disputed` or `attested`",
 });
 
 export const oracleInfo = z

@@ -47,11 +47,15 @@ function announcementJsonOf(ann: AnnouncementRow): z.infer<typeof S.announcement
 
 /**
  * What an event's status says to whom (issue 19 §11): the milestone's state to the contract's
- * parties and the operator (`full`), only announced/attested to everyone else.
+ * parties and the operator (`full`), only `open` (not attested yet) or `attested` to everyone else: no
+ * delivery or dispute shows.
  */
-function statusFor(state: MilestoneRow['state'], full: boolean): z.infer<typeof S.eventView>['status'] {
+function statusFor(
+  state: MilestoneRow['state'],
+  full: boolean,
+): z.infer<typeof S.eventView>['status'] {
   if (full) return state;
-  return state === 'attested' ? 'attested' : 'announced';
+  return state === 'attested' ? 'attested' : 'open';
 }
 
 export function eventViewOf(

@@ -28,7 +28,6 @@ const SAME: readonly (readonly [string, string, string])[] = [
 
 describe('identity comparison (issue 19 §12d)', () => {
   it.each(SAME)('%s: %j is %j', (_what, a, b) => {
-
     expect(
       isConflicted(arbiter(a), [{ role: 'client', identifiers: [b] }]),
       'linked identity vs party',
@@ -41,7 +40,6 @@ describe('identity comparison (issue 19 §12d)', () => {
     ['bob', 'rob'],
     ['dev12', 'dev13'],
   ])('%j and %j stay different', (a, b) => {
-
     expect(isConflicted(arbiter(a), [{ role: 'client', identifiers: [b] }])).toBe(false);
   });
 

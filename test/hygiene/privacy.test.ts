@@ -133,11 +133,11 @@ describe('privacy of terms and audit log (issue 19 §11)', () => {
     expect(verifyAuditLinks(broken)).toMatchObject({ ok: false, seq: 1 });
   });
 
-  it('events: announced/attested for the public, the milestone state for its parties and the operator', async () => {
+  it('events: open/attested for the public, the milestone state for its parties and the operator', async () => {
     const path = `/v1/events/${encodeURIComponent(eventIdOf(c))}`;
     for (let i = 0; i < 2; i++) {
       // Twice: the second anonymous read is served by the cache's fast path.
-      expect(expectOk(await call<EventView>(s.url, 'GET', path)).status).toBe('announced');
+      expect(expectOk(await call<EventView>(s.url, 'GET', path)).status).toBe('open');
     }
     for (const token of [c.tokens.client, c.tokens.freelancer, admin]) {
       const r = await call<EventView>(s.url, 'GET', path, { token });
@@ -147,12 +147,12 @@ describe('privacy of terms and audit log (issue 19 §11)', () => {
     // Another contract's party is the public here.
     expect(
       expectOk(await call<EventView>(s.url, 'GET', path, { token: other.tokens.client })).status,
-    ).toBe('announced');
+    ).toBe('open');
     // And the cache did not keep a party's answer for the public.
-    expect(expectOk(await call<EventView>(s.url, 'GET', path)).status).toBe('announced');
+    expect(expectOk(await call<EventView>(s.url, 'GET', path)).status).toBe('open');
 
     const list = expectOk(await call<EventList>(s.url, 'GET', '/v1/events?limit=500'));
-    expect(new Set(list.events.map((e) => e.status))).toEqual(new Set(['announced', 'attested']));
+    expect(new Set(list.events.map((e) => e.status))).toEqual(new Set(['open', 'attested']));
     for (const status of ['open', 'delivered', 'disputed'])
       expectError(await call(s.url, 'GET', `/v1/events?status=${status}`), 403, 'forbidden');
     expectOk(await call(s.url, 'GET', '/v1/events?status=attested'));

@@ -78,9 +78,7 @@ describe('GET /v1/events/:eventId, cached', () => {
     const ev = d.contract.milestones[0]!.eventId;
     const path = `/v1/events/${eventPath(ev)}`;
     const open = await raw(path);
-    // The public sees announced/attested (issue 19 §11); the milestone state is checked below
-    // with the freelancer's token.
-    expect((JSON.parse(open.body.toString()) as EventView).status).toBe('announced');
+    expect((JSON.parse(open.body.toString()) as EventView).status).toBe('open');
     expect(await raw(path)).toEqual(open);
     expectOk(
       await call(s.url, 'POST', milestoneUrl(d.contract.id, 0, 'deliver'), {
@@ -89,7 +87,8 @@ describe('GET /v1/events/:eventId, cached', () => {
       }),
     );
     const delivered = await raw(path);
-    expect((JSON.parse(delivered.body.toString()) as EventView).status).toBe('announced');
+    // The public sees open/attested only (issue 19 §11); the state with the freelancer's token.
+    expect((JSON.parse(delivered.body.toString()) as EventView).status).toBe('open');
     expect(await raw(path)).toEqual(delivered);
     const own = await raw(path, { headers: { authorization: `Bearer ${d.tokens.freelancer}` } });
     expect((JSON.parse(own.body.toString()) as EventView).status).toBe('delivered');
