@@ -180,7 +180,8 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   route('events', (req, res) => {
     const q = eventsQuery.parse(req.query);
     // Issue 19 §11: the milestone states (delivered, disputed) are the parties' and the
-    // operator's; the public list says open (not attested yet) or attested, and filters by attested only.
+    // operator's; the public list says open (not attested yet) or attested, and filters by
+    // attested only.
     const full = principalOf(res)?.kind === 'admin';
     if (!full && q.status !== undefined && q.status !== 'attested')
       throw new ForbiddenError(
