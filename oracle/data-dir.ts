@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   constants,
   existsSync,
@@ -13,18 +14,23 @@ import {
   openSync,
   readFileSync,
   renameSync,
-  unlinkSync,
+  rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { generateOracleMnemonic } from 'verdict/crypto';
 import { openKeystore, sealMnemonic, type KeystoreFile } from 'verdict/crypto';
+import { acquireProcessLock, ProcessLockHeldError } from '../src/party/process-lock.ts';
 import type { Config } from './config.ts';
+
+/** The pid-file lock of the versions before issue 19 §10. */
+const LEGACY_LOCK_FILE = 'verdict.lock';
 
 export const paths = (dataDir: string) => ({
   db: join(dataDir, 'verdict.db'),
-  lock: join(dataDir, 'verdict.lock'),
+  lock: join(dataDir, 'verdict.lock.db'),
   keystore: join(dataDir, 'oracle.keystore.json'),
   passphrase: join(dataDir, 'keystore.pass'),
   jwtSecret: join(dataDir, 'jwt.secret'),
@@ -33,6 +39,62 @@ export const paths = (dataDir: string) => ({
 
 export function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+}
+
+/** The data dir or a file in it has a mode that lets others read it, and chmod failed. */
+export class DataDirModeError extends Error {
+  constructor(path: string, mode: number, wanted: number, cause: string) {
+    super(
+      `${path} has mode 0${(mode & 0o777).toString(8)} and cannot be made 0${wanted.toString(8)} (${cause}): it holds password hashes, sealed votes, evidence and secrets; fix its owner or mode (chmod 0${wanted.toString(8)}) and start again`,
+    );
+    this.name = 'DataDirModeError';
+  }
+}
+
+function enforceMode(path: string, wanted: number): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if ((st.mode & 0o777) === wanted) return;
+  try {
+    chmodSync(path, wanted);
+  } catch (e) {
+    throw new DataDirModeError(
+      path,
+      st.mode,
+      wanted,
+      (e as NodeJS.ErrnoException).code ?? String(e),
+    );
+  }
+  const now = statSync(path).mode & 0o777;
+  if (now !== wanted)
+    throw new DataDirModeError(path, now, wanted, 'the file system ignores chmod');
+}
+
+/**
+ * Issue 19 §12a: a data dir that already existed (a volume mounted 0755, a copy made with the
+ * umask's 0644) keeps its mode, and `verdict.db` holds password hashes, sealed votes and evidence.
+ * The service makes the dir 0700 and the database with its WAL and shared-memory files, the
+ * keystore and the secrets 0600 at every start, or refuses to start ({@link DataDirModeError}).
+ */
+export function enforceDataDirModes(dataDir: string): void {
+  enforceMode(dataDir, 0o700);
+  const p = paths(dataDir);
+  for (const f of [
+    p.db,
+    `${p.db}-wal`,
+    `${p.db}-shm`,
+    `${p.db}-journal`,
+    p.keystore,
+    p.jwtSecret,
+    p.passphrase,
+    p.lock,
+  ])
+    enforceMode(f, 0o600);
 }
 
 /** Writes `data` to `path` with mode 0600: temp file, fsync, rename, fsync of the directory. */
@@ -62,61 +124,36 @@ export function writeFileAtomic(
 export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,
-    readonly pid: number,
+    /** The holder's pid as it recorded it (informational; undefined when unreadable). */
+    readonly pid: number | undefined,
   ) {
     super(
-      `the data dir ${dataDir} is in use by another Verdict process (pid ${pid}); stop it first`,
+      `the data dir ${dataDir} is in use by another Verdict process${pid === undefined ? '' : ` (pid ${pid})`}; stop it first`,
     );
     this.name = 'DataDirLockedError';
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Takes the data dir's exclusive lock: a lock file created with O_EXCL holding our pid. A lock
- * left by a dead process (kill -9, power loss) is taken over; a live holder makes this throw
- * {@link DataDirLockedError}. Returns the release function.
+ * Takes the data dir's exclusive lock (issue 19 §10): an OS-released lock on `<dataDir>/verdict.lock.db`
+ * (see `src/party/process-lock.ts` for why SQLite's POSIX lock and not a pid file). A holder killed
+ * with SIGKILL, or a container whose PID 1 restarts, leaves nothing to take over; a live holder
+ * makes this throw {@link DataDirLockedError}. Only the service and the CLI commands that write the
+ * data dir take it; read-only commands open the database beside a running service. Returns the
+ * release function.
  */
 export function acquireDataDirLock(dataDir: string): () => void {
-  const lockPath = paths(dataDir).lock;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(
-        lockPath,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-        0o600,
-      );
-      writeSync(fd, `${process.pid}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        try {
-          if (readFileSync(lockPath, 'utf8').trim() === String(process.pid)) unlinkSync(lockPath);
-        } catch {
-          // Already gone: nothing to release.
-        }
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new DataDirLockedError(dataDir, pid);
-      }
-      unlinkSync(lockPath); // stale: its process is gone
-    }
+  let release: () => void;
+  try {
+    release = acquireProcessLock(paths(dataDir).lock);
+  } catch (e) {
+    if (e instanceof ProcessLockHeldError) throw new DataDirLockedError(dataDir, e.holderPid);
+    throw e;
   }
-  throw new Error(`could not take the lock ${lockPath}`);
+  // The pid file of versions before issue 19: its holder (if any) never takes the new lock, and
+  // nothing decides by it any more. Removed under the new lock, so no racer can be confused by it.
+  rmSync(join(dataDir, LEGACY_LOCK_FILE), { force: true });
+  return release;
 }
 
 export interface Passphrase {

@@ -12,6 +12,8 @@ export const statusByCode = {
   invalid_request: 400,
   invalid_outcome: 400,
   invalid_dlc_message: 400,
+  // Issue 19 §9: the deadline plus the windows would end past the announcement's u32 maturity.
+  maturity_out_of_range: 400,
   unauthorized: 401,
   invalid_token: 401,
   forbidden: 403,
@@ -33,6 +35,10 @@ export const statusByCode = {
   event_quarantined: 409,
   dlc_message_out_of_order: 409,
   payload_too_large: 413,
+  // Issue 19 §12b: answered by the server's `clientError` listener, before Express.
+  malformed_request: 400,
+  request_timeout: 408,
+  headers_too_large: 431,
   unsupported_media_type: 415,
   internal_error: 500,
   // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.

@@ -5,11 +5,11 @@
 import { BitcoinRpcClient } from '../src/chain/bitcoin-rpc-client.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { DataDirLockedError } from './data-dir.ts';
+import { DataDirLockedError, DataDirModeError } from './data-dir.ts';
 import { DevnetUnavailableError, startEmbeddedDevnet, type EmbeddedDevnet } from './devnet.ts';
 import { firstRunMessage, type FirstRunInfo } from './first-run.ts';
 import { createLogger } from './logger.ts';
-import { startServer } from './server.ts';
+import { plainHttpExposureWarning, startServer } from './server.ts';
 
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -27,11 +27,14 @@ async function main(): Promise<number> {
     throw e;
   }
   const logger = createLogger(config);
+  // Issue 19 §12e: on stderr as well as in the log, where an operator starting it will see it.
+  const exposure = plainHttpExposureWarning(config);
+  if (exposure !== undefined) say(`verdict: WARNING: ${exposure}`);
   let running;
   try {
     running = await startServer(config, { logger });
   } catch (e) {
-    if (e instanceof DataDirLockedError) {
+    if (e instanceof DataDirLockedError || e instanceof DataDirModeError) {
       say(`verdict: ${e.message}`);
       return 1;
     }

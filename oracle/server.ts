@@ -3,10 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
+import { onClientError } from './http/client-error.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import {
   acquireDataDirLock,
+  enforceDataDirModes,
   ensureDataDir,
   loadOrCreateJwtSecret,
   openOrCreateKeystore,
@@ -63,6 +65,23 @@ export class KeyMismatchError extends Error {
 
 const systemClock = () => Math.floor(Date.now() / 1000);
 
+function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * Issue 19 §12e: the service speaks plain HTTP. Listening beyond loopback with no sign of a TLS
+ * proxy in front (neither an https `VERDICT_PUBLIC_URL` nor a `VERDICT_TRUST_PROXY`) sends tokens,
+ * passwords and session cookies in the clear: say so at every start.
+ */
+export function plainHttpExposureWarning(config: Config): string | undefined {
+  if (isLoopbackHost(config.host)) return undefined;
+  if (config.publicUrl?.toLowerCase().startsWith('https://') === true) return undefined;
+  if (config.trustProxy !== undefined) return undefined;
+  return `listening on ${config.host} over plain HTTP with no TLS proxy configured: party tokens, operator tokens, arbiter passwords and session cookies cross the network in the clear. Put a TLS-terminating proxy in front and set VERDICT_PUBLIC_URL=https://… and VERDICT_TRUST_PROXY, or listen on 127.0.0.1`;
+}
+
 /**
  * Slow clients cannot hold connections (issue 9 §2): the headers must arrive within 10 s and the
  * whole request (a DLC message is at most 16 MiB) within 60 s; both are checked every second.
@@ -84,10 +103,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let db: ReturnType<typeof openDatabase> | undefined;
   let journal: SigningJournal | undefined;
   try {
+    enforceDataDirModes(config.dataDir);
     const passphrase = resolvePassphrase(config);
     const { mnemonic, created } = openOrCreateKeystore(config, passphrase, logger);
     const tokens = new TokenIssuer(loadOrCreateJwtSecret(config.dataDir), config.tokenTtlSec);
     db = openDatabase(paths(config.dataDir).db);
+    // Again: opening created the WAL and shared-memory files (SQLite gives them the db's mode).
+    enforceDataDirModes(config.dataDir);
     const stores = new Stores(db);
     const pubkey = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
     const known = stores.getMeta('oracle_public_key');
@@ -159,6 +181,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const app = createApp(ctx);
     const server = await new Promise<Server>((resolve, reject) => {
       const s = createServer(HTTP_LIMITS, app);
+      s.on('clientError', onClientError);
       s.once('error', reject);
       s.listen(config.port, config.host, () => {
         s.off('error', reject);
@@ -168,6 +191,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     server.keepAliveTimeout = 5000;
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const exposure = plainHttpExposureWarning(config);
+    if (exposure !== undefined) logger.warn({ host: config.host }, exposure);
     logger.info(
       { url, oraclePublicKey: pubkey, dataDir: config.dataDir },
       'verdict oracle listening',

@@ -20,17 +20,34 @@ export interface PartyIdentity {
   readonly identifiers: readonly string[];
 }
 
-function normalise(s: string): string {
-  return s.normalize('NFC').trim().toLowerCase();
+const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+/**
+ * The key two identities are compared by (issue 19 §12d): Unicode's NFKC_Casefold, as closely as
+ * JavaScript allows. NFKC folds compatibility forms (fullwidth `ＡＬＩＣＥ`, ligatures `ﬁ`,
+ * superscripts), invisible default-ignorable characters (zero-width space and joiners, soft
+ * hyphen) are dropped, and upper-then-lower case stands in for full case folding (`ß` → `ss`,
+ * final `ς` → `σ`, which `toLowerCase` alone misses); NFKC again after the case change. Where it
+ * differs from true case folding it conflates more, never less: for a conflict check a false
+ * match costs a seat, a missed one an impartial panel.
+ */
+export function identityKey(s: string): string {
+  return s
+    .normalize('NFKC')
+    .replace(DEFAULT_IGNORABLE, '')
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC')
+    .trim();
 }
 
 /** True when the arbiter is, or is linked to, one of the parties. */
 export function isConflicted(arbiter: PoolArbiter, parties: readonly PartyIdentity[]): boolean {
   const partyIds = new Set(
-    parties.flatMap((p) => p.identifiers.map(normalise)).filter((s) => s.length > 0),
+    parties.flatMap((p) => p.identifiers.map(identityKey)).filter((s) => s.length > 0),
   );
   const own = [arbiter.id, arbiter.username, arbiter.displayName, ...arbiter.linkedIdentities];
-  return own.some((s) => partyIds.has(normalise(s)));
+  return own.some((s) => partyIds.has(identityKey(s)));
 }
 
 export interface PanelResult {

@@ -117,3 +117,21 @@ export function verifyAuditChain(
   }
   return { ok: true, entries: entries.length, headHash: prev };
 }
+
+/**
+ * Checks the public hash chain (issue 19 §11: seq, prevHash and hash, no content): every seq in
+ * order and every link. It cannot recompute the hashes; that needs the content, which the
+ * parties and the operator verify with {@link verifyAuditChain}. What it proves: a head hash
+ * kept earlier is still in the chain, so the entries up to it were not rewritten.
+ */
+export function verifyAuditLinks(
+  entries: readonly { readonly seq: number; readonly prevHash: string; readonly hash: string }[],
+): ChainVerdict {
+  let prev = GENESIS_HASH;
+  for (const [i, e] of entries.entries()) {
+    if (e.seq !== i) return { ok: false, seq: e.seq, reason: `expected seq ${i}` };
+    if (e.prevHash !== prev) return { ok: false, seq: e.seq, reason: 'prevHash does not link' };
+    prev = e.hash;
+  }
+  return { ok: true, entries: entries.length, headHash: prev };
+}

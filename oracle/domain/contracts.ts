@@ -3,7 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { decodeAnnouncement } from '../../src/dlc/oracle-codec.ts';
 import type { AppContext } from '../context.ts';
 import type { ContractRow } from '../db/stores.ts';
-import { InvalidRequestError, NotFoundError } from '../errors.ts';
+import { AppError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { appendAudit } from './audit-log.ts';
 import { Lru } from './lru.ts';
 import {
@@ -40,7 +40,11 @@ export function createContract(
   try {
     terms = buildTerms(input, contractId, bytesToHex(ctx.engine.publicKey));
   } catch (e) {
-    if (e instanceof TermsError) throw new InvalidRequestError(e.message, { path: e.path });
+    if (e instanceof TermsError) {
+      if (e.code !== undefined)
+        throw new AppError(e.code, e.message, { path: e.path, ...e.details });
+      throw new InvalidRequestError(e.message, { path: e.path });
+    }
     throw e;
   }
   for (const m of terms.milestones) {

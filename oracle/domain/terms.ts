@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identityKey } from '../arbitration/panel.ts';
 import { ciPolicySchema } from '../ci/policy.ts';
 import { canonicalJson, sha256Hex, type JsonValue } from './canonical-json.ts';
 import { normalizeOutcome, type Outcome, type OutcomeKind } from './outcomes.ts';
@@ -143,11 +144,22 @@ export class TermsError extends Error {
   constructor(
     message: string,
     readonly path: string,
+    /** Set where the failure has its own error code (otherwise `invalid_request`). */
+    readonly code?: 'maturity_out_of_range',
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'TermsError';
   }
 }
+
+/**
+ * The latest event maturity the service announces (issue 19 §9). The announcement's
+ * `event_maturity_epoch` is a u32, and the parties' refund locktime (an nLockTime, also a u32)
+ * comes after it by a margin (7 days by default, `src/party/milestone-terms.ts`): one year of
+ * headroom below 2^32 - 1 leaves any sane margin room.
+ */
+export const MAX_EVENT_MATURITY_EPOCH_SEC = 2 ** 32 - 1 - 366 * DAY;
 
 function outcomeOrDefault(
   kind: OutcomeKind,
@@ -189,7 +201,9 @@ export function buildTerms(
       if (new Set(arbiters).size !== arbiters.length) {
         throw new TermsError('an arbiter is listed twice', `${at}.dispute.panel.arbiters`);
       }
-      if (arbiters.includes(input.client.id) || arbiters.includes(input.freelancer.id)) {
+      // Issue 19 §12d: compared as the panel's conflict check compares (NFKC + case folding).
+      const partyKeys = new Set([identityKey(input.client.id), identityKey(input.freelancer.id)]);
+      if (arbiters.some((a) => partyKeys.has(identityKey(a)))) {
         throw new TermsError('a party cannot sit on its own panel', `${at}.dispute.panel.arbiters`);
       }
     }
@@ -233,6 +247,17 @@ export function buildTerms(
         appealAllowed: m.dispute.appealAllowed,
       },
     };
+    // Issue 19 §9: the deadline plus every window that feeds the maturity must fit in the
+    // announcement's u32 (a far deadline with long windows used to overflow it: a 500).
+    const maturityEpochSec = eventMaturityEpochSec(terms);
+    if (maturityEpochSec > MAX_EVENT_MATURITY_EPOCH_SEC) {
+      throw new TermsError(
+        `the delivery deadline plus the review, evidence and voting windows (twice with an appeal) ends at ${maturityEpochSec}, past the latest event maturity ${MAX_EVENT_MATURITY_EPOCH_SEC}: bring the deadline closer or the windows shorter`,
+        at,
+        'maturity_out_of_range',
+        { maturityEpochSec, maxMaturityEpochSec: MAX_EVENT_MATURITY_EPOCH_SEC },
+      );
+    }
     return {
       ...terms,
       ...(m.description === undefined ? {} : { description: m.description }),

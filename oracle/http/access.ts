@@ -39,8 +39,15 @@ export const ROUTES = {
   event: { method: 'GET', path: '/v1/events/*eventPath', allow: 'public' },
   createContract: { method: 'POST', path: '/v1/contracts', allow: 'creator' },
   contract: { method: 'GET', path: '/v1/contracts/:id', allow: ['client', 'freelancer', 'admin'] },
-  terms: { method: 'GET', path: '/v1/contracts/:id/terms', allow: 'public' },
-  log: { method: 'GET', path: '/v1/contracts/:id/log', allow: 'public' },
+  // Issue 19 §11: the terms (names, amounts, scope) and the audit log's content are the parties'
+  // and the operator's; the public gets the log's hash chain, without content.
+  terms: {
+    method: 'GET',
+    path: '/v1/contracts/:id/terms',
+    allow: ['client', 'freelancer', 'admin'],
+  },
+  log: { method: 'GET', path: '/v1/contracts/:id/log', allow: ['client', 'freelancer', 'admin'] },
+  logChain: { method: 'GET', path: '/v1/contracts/:id/log/chain', allow: 'public' },
   deliver: { method: 'POST', path: `${MILESTONE}/deliver`, allow: ['freelancer'] },
   accept: { method: 'POST', path: `${MILESTONE}/accept`, allow: ['client'] },
   propose: { method: 'POST', path: `${MILESTONE}/propose`, allow: PARTIES },
@@ -85,6 +92,15 @@ function bearer(req: Request): string | undefined {
 /** The caller's principal, set by `authorize` (undefined for an anonymous call of a public route). */
 export function principalOf(res: Response): Principal | undefined {
   return (res.locals as { principal?: Principal }).principal;
+}
+
+/**
+ * Whether the caller may see a contract's private state (issue 19 §11): the operator, or a party
+ * token of that contract. Public routes that answer differently for them use this.
+ */
+export function seesContract(principal: Principal | undefined, contractId: string): boolean {
+  if (principal === undefined) return false;
+  return principal.kind === 'admin' || principal.contractId === contractId;
 }
 
 export function authorize(ctx: AppContext, rule: RouteRule) {

@@ -13,8 +13,10 @@ export function serializeBody(body: unknown): SerializedBody {
 }
 
 /** The `Cache-Control` of a cached answer. */
-export function cacheControlOf(immutable: boolean): string {
-  return immutable ? 'public, max-age=31536000, immutable' : 'public, no-cache';
+export function cacheControlOf(immutable: boolean, isPrivate = false): string {
+  // `private`: an answer for a token holder (issue 19 §11) that no shared cache may keep.
+  const scope = isPrivate ? 'private' : 'public';
+  return immutable ? `${scope}, max-age=31536000, immutable` : `${scope}, no-cache`;
 }
 
 /**
@@ -26,7 +28,7 @@ export function sendCached(
   req: Request,
   res: Response,
   body: unknown,
-  opts: { immutable: boolean },
+  opts: { immutable: boolean; private?: boolean },
 ): void {
   sendSerialized(req, res, serializeBody(body), opts);
 }
@@ -36,11 +38,11 @@ export function sendSerialized(
   req: Request,
   res: Response,
   body: SerializedBody,
-  opts: { immutable: boolean },
+  opts: { immutable: boolean; private?: boolean },
 ): void {
   const { bytes, etag } = body;
   res.setHeader('ETag', etag);
-  res.setHeader('Cache-Control', cacheControlOf(opts.immutable));
+  res.setHeader('Cache-Control', cacheControlOf(opts.immutable, opts.private === true));
   const inm = req.headers['if-none-match'];
   if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag)) {
     res.status(304).end();

@@ -77,15 +77,16 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'events',
     path: '/v1/events',
-    summary: 'List events (keyset pagination: pass nextCursor as cursor)',
+    summary:
+      'List events (keyset pagination: pass nextCursor as cursor). The public sees each status as open (not attested yet) or attested and may filter by status=attested only; the operator token sees and filters by the milestone state.',
     ok: { status: 200, schema: S.eventList },
-    errors: [400],
+    errors: [400, 401, 403],
   },
   {
     route: 'event',
     path: '/v1/events/{eventId}',
     summary:
-      'One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded.',
+      "One event: announcement hex + JSON, status, attestation hex when attested. The id may be URL-encoded. The status is open (not attested yet) or attested, except for the contract's parties and the operator (their token), who see the milestone state.",
     ok: { status: 200, schema: S.eventView },
     errors: [404],
   },
@@ -114,15 +115,24 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'terms',
     path: '/v1/contracts/{id}/terms',
-    summary: 'The canonical terms and their SHA-256',
+    summary: "The canonical terms and their SHA-256 (the contract's parties and the operator)",
     ok: { status: 200, schema: S.termsView },
-    errors: [404],
+    errors: [401, 403, 404],
   },
   {
     route: 'log',
     path: '/v1/contracts/{id}/log',
-    summary: 'The hash-chained audit log',
+    summary:
+      "The hash-chained audit log with its content (the contract's parties and the operator)",
     ok: { status: 200, schema: S.auditLogView },
+    errors: [401, 403, 404],
+  },
+  {
+    route: 'logChain',
+    path: '/v1/contracts/{id}/log/chain',
+    summary:
+      "The audit log's hash chain without its content (seq, prevHash, hash): anyone can check that it still extends a head hash they kept",
+    ok: { status: 200, schema: S.auditChainView },
     errors: [404],
   },
   {
@@ -246,6 +256,7 @@ const namedOutputs: Record<string, Schema> = {
   Milestone: S.milestoneView,
   Terms: S.termsView,
   AuditLog: S.auditLogView,
+  AuditChain: S.auditChainView,
   MilestoneAction: S.milestoneActionView,
   DlcMessage: S.dlcMessageView,
   KormirEventData: S.kormirEventData,
@@ -337,6 +348,9 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
       responses,
     };
     if (rule.allow !== 'public') operation['security'] = [{ bearer: [] }];
+    // Issue 19 §11: public, but a party or operator token sees the milestone state.
+    else if (op.route === 'event' || op.route === 'events')
+      operation['security'] = [{}, { bearer: [] }];
     if (op.body !== undefined) {
       operation['requestBody'] = {
         required: true,

@@ -25,7 +25,7 @@ import {
 import { ENUM_OUTCOMES, SHARE_DESCRIPTOR } from '../domain/outcomes.ts';
 import { createContractInput, termsToJson } from '../domain/terms.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
-import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
+import { authorize, principalOf, ROUTES, seesContract, type RouteName } from './access.ts';
 import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
@@ -183,12 +183,21 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
 
   route('events', (req, res) => {
     const q = eventsQuery.parse(req.query);
+    // Issue 19 §11: the milestone states (delivered, disputed) are the parties' and the
+    // operator's; the public list says open (not attested yet) or attested, and filters by
+    // attested only.
+    const full = principalOf(res)?.kind === 'admin';
+    if (!full && q.status !== undefined && q.status !== 'attested')
+      throw new ForbiddenError(
+        'forbidden',
+        'only the operator lists events by milestone state; the public filter is status=attested',
+      );
     const limit = q.limit ?? 50;
     const rows = ctx.stores.eventsPage(q.cursor ?? 0, limit + 1, q.status);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     res.json({
-      events: page.map(eventSummaryOf),
+      events: page.map((r) => eventSummaryOf(r, full)),
       nextCursor:
         rows.length > limit && last !== undefined ? encodeCursor(last.milestone_id) : null,
     });
@@ -198,7 +207,8 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   // reads of cached answers are served by its fast path before they reach this route.
   route('event', (req, res) => {
     const path = eventPathOf(req.params);
-    const hit = eventAnswers.current(path);
+    // The cache holds public answers: a caller with a token may be owed the full one.
+    const hit = principalOf(res) === undefined ? eventAnswers.current(path) : undefined;
     if (hit !== undefined) {
       sendSerialized(req, res, hit.body, { immutable: hit.immutable });
       return;
@@ -223,11 +233,18 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     })();
     if (wantsAttestation && att === undefined)
       throw new NotFoundError('not_attested', 'the event is not attested yet');
+    // Issue 19 §11: the milestone's state for its parties and the operator, open/attested
+    // for everyone else. Only the public answer is cached (the fast path serves tokenless GETs).
+    const full = !wantsAttestation && seesContract(principalOf(res), m.contract_id);
     const body = serializeBody(
       wantsAttestation && att !== undefined
         ? attestationViewOf(mt.outcome, att)
-        : eventViewOf(m, mt.outcome, ann, att),
+        : eventViewOf(m, mt.outcome, ann, att, full),
     );
+    if (full) {
+      sendSerialized(req, res, body, { immutable: false, private: true });
+      return;
+    }
     eventAnswers.set(path, { eventId, state: m.state, body, immutable: wantsAttestation });
     sendSerialized(req, res, body, { immutable: wantsAttestation });
   });
@@ -283,12 +300,11 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
       req,
       res,
       { termsHash: row.terms_hash, canonicalJson: row.terms_json, terms: termsToJson(terms) },
-      { immutable: true },
+      { immutable: true, private: true },
     );
   });
 
-  route('log', (req, res) => {
-    const id = contractIdOf(req.params);
+  const verifiedLog = (id: string) => {
     getContract(ctx, id);
     const entries = ctx.stores.auditOfContract(id).map(auditRowToEntry);
     const verdict = verifyAuditChain(entries, id);
@@ -296,7 +312,24 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
       throw new Error(
         `audit log of ${id} does not verify at seq ${verdict.seq}: ${verdict.reason}`,
       );
-    res.json({ contractId: id, headHash: verdict.headHash, entries });
+    return { entries, headHash: verdict.headHash };
+  };
+  route('log', (req, res) => {
+    const id = contractIdOf(req.params);
+    const { entries, headHash } = verifiedLog(id);
+    res.set('Cache-Control', 'private, no-store');
+    res.json({ contractId: id, headHash, entries });
+  });
+  // Issue 19 §11: the chain alone (no time, actor, action or details), for anyone to check that
+  // the log still extends a head hash they kept; the parties verify the content with `log`.
+  route('logChain', (req, res) => {
+    const id = contractIdOf(req.params);
+    const { entries, headHash } = verifiedLog(id);
+    res.json({
+      contractId: id,
+      headHash,
+      entries: entries.map((e) => ({ seq: e.seq, prevHash: e.prevHash, hash: e.hash })),
+    });
   });
 
   // ---- milestone actions

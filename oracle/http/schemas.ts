@@ -60,6 +60,15 @@ export const announcementJson = rustDlcAnnouncement
 export const attestationJson = rustDlcAttestation.extend({ hex }).meta({ id: 'AttestationJson' });
 
 export const milestoneStatus = z.enum(['open', 'delivered', 'disputed', 'attested']);
+/**
+ * An event's `status` (issue 19 §11): the milestone's state for the contract's parties and the
+ * operator; for everyone else `open` (not attested yet) or `attested`, nothing about deliveries
+ * or disputes.
+ */
+const eventStatus = milestoneStatus.meta({
+  description:
+    "For the public `open` (not attested yet) or `attested`; for the contract's parties and the operator (their token) the milestone's state: `open`, `delivered`, `disputed` or `attested`",
+});
 
 export const oracleInfo = z
   .object({
@@ -102,7 +111,7 @@ export const eventView = z
     eventId: z.string(),
     contractId: z.string(),
     milestoneIndex: z.number().int(),
-    status: milestoneStatus,
+    status: eventStatus,
     maturityEpochSec: z.number().int(),
     announcementHex: hex,
     announcement: announcementJson,
@@ -114,7 +123,7 @@ export const eventView = z
 export const eventSummary = z
   .object({
     eventId: z.string(),
-    status: milestoneStatus,
+    status: eventStatus,
     maturityEpochSec: z.number().int(),
     announcementHex: hex,
     attestationHex: hex.optional(),
@@ -226,6 +235,28 @@ export const milestoneActionView = z
     created: z.boolean().optional(),
   })
   .meta({ id: 'MilestoneAction' });
+
+/**
+ * The public face of a contract's audit log (issue 19 §11): the hash chain without its content,
+ * so that anyone who kept a head hash can check that the log still extends it.
+ */
+export const auditChainView = z
+  .object({
+    contractId: z.string(),
+    headHash: hex,
+    entries: z.array(
+      z.object({
+        seq: z.number().int().min(0),
+        prevHash: z.string().regex(/^[0-9a-f]{64}$/),
+        hash: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    ),
+  })
+  .meta({ id: 'AuditChain' });
+
+export const decisionView = z
+  .object({ milestone: milestoneView, attestation: attestationView, created: z.boolean() })
+  .meta({ id: 'Decision' });
 
 export const dlcMessageView = z
   .object({

@@ -46,17 +46,31 @@ function announcementJsonOf(ann: AnnouncementRow): z.infer<typeof S.announcement
   return json;
 }
 
+/**
+ * What an event's status says to whom (issue 19 §11): the milestone's state to the contract's
+ * parties and the operator (`full`), only `open` (not attested yet) or `attested` to everyone else: no
+ * delivery or dispute shows.
+ */
+function statusFor(
+  state: MilestoneRow['state'],
+  full: boolean,
+): z.infer<typeof S.eventView>['status'] {
+  if (full) return state;
+  return state === 'attested' ? 'attested' : 'open';
+}
+
 export function eventViewOf(
   m: MilestoneRow,
   kind: MilestoneTerms['outcome'],
   ann: AnnouncementRow,
   att: AttestationRow | undefined,
+  full: boolean,
 ): z.infer<typeof S.eventView> {
   const view: z.infer<typeof S.eventView> = {
     eventId: ann.event_id,
     contractId: m.contract_id,
     milestoneIndex: m.idx,
-    status: m.state,
+    status: statusFor(m.state, full),
     maturityEpochSec: ann.maturity_epoch_sec,
     announcementHex: bytesToHex(ann.tlv),
     announcement: announcementJsonOf(ann),
@@ -68,10 +82,10 @@ export function eventViewOf(
   return view;
 }
 
-export function eventSummaryOf(r: EventListRow): z.infer<typeof S.eventSummary> {
+export function eventSummaryOf(r: EventListRow, full: boolean): z.infer<typeof S.eventSummary> {
   const s: z.infer<typeof S.eventSummary> = {
     eventId: r.event_id,
-    status: r.state,
+    status: statusFor(r.state, full),
     maturityEpochSec: r.maturity_epoch_sec,
     announcementHex: bytesToHex(r.tlv),
   };

@@ -6,11 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { oracleKeysFromMnemonic } from 'verdict/crypto';
-import { sealMnemonic } from 'verdict/crypto';
+import { openKeystore, sealMnemonic } from 'verdict/crypto';
 import { ConfigError, loadConfig, type Config } from '../../oracle/config.ts';
 import {
   acquireDataDirLock,
   createKeystore,
+  enforceDataDirModes,
   ensureDataDir,
   keystoreExists,
   loadOrCreateJwtSecret,
@@ -27,8 +28,8 @@ import {
 } from '../../oracle/domain/continuity.ts';
 import type { SigningJournal } from '../../oracle/domain/signing-journal.ts';
 import { Stores } from '../../oracle/db/stores.ts';
-import { verifyAuditChain } from '../../oracle/domain/audit-log.ts';
-import { auditLogView } from '../../oracle/http/schemas.ts';
+import { verifyAuditChain, verifyAuditLinks } from '../../oracle/domain/audit-log.ts';
+import { auditChainView, auditLogView } from '../../oracle/http/schemas.ts';
 import { TokenIssuer } from '../../oracle/http/tokens.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
 
@@ -39,6 +40,11 @@ commands:
   backup                    print the mnemonic of the existing keystore (keep it offline)
   restore [--force]         rebuild the keystore from a mnemonic read from stdin (never argv);
                             --force replaces an existing keystore
+  rekey [--new-passphrase-file FILE]
+                            re-seal the keystore under a new passphrase: read from FILE, else
+                            VERDICT_NEW_KEYSTORE_PASSPHRASE, else the first line of stdin (never
+                            argv); the current one comes from the environment as for the server.
+                            The new keystore is verified, then replaces the old one atomically
   info [--json]             data dir, oracle public key, keystore and database state
   admin-token [--ttl-sec N] [--subject S]
                             print an operator token (Authorization: Bearer <token>); default 1 day
@@ -53,7 +59,9 @@ commands:
                             --yes, says what it risks and changes nothing
   verify-log <contract-id> [--url URL]
                             fetch a contract's audit log (default http://127.0.0.1:8080) and
-                            verify its hash chain
+                            verify its hash chain: every hash, from the content, with
+                            VERDICT_TOKEN (a party or operator token); the links of the public
+                            chain without it
 
 The data dir and the keystore passphrase come from the environment as for the server
 (VERDICT_DATA_DIR, VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE; without
@@ -87,6 +95,7 @@ function withLock<T>(config: Config, f: () => T): T {
   ensureDataDir(config.dataDir);
   const release = acquireDataDirLock(config.dataDir);
   try {
+    enforceDataDirModes(config.dataDir);
     return f();
   } finally {
     release();
@@ -177,6 +186,73 @@ async function restore(config: Config, io: CliIo, force: boolean): Promise<numbe
       },
     );
     io.err(`restored the keystore of oracle key ${pub} into ${paths(config.dataDir).keystore}`);
+    return 0;
+  });
+}
+
+/**
+ * Issue 19 §12c: re-seals the keystore under a new passphrase. Under the data dir's lock (the
+ * service must be stopped), the old keystore is opened with the current passphrase, its key
+ * checked against the database's, the mnemonic sealed under the new passphrase, and the new file
+ * opened again with it and compared; only then does it replace the old one by temp file + fsync +
+ * rename (`writeFileAtomic`): at every instant the data dir holds one complete keystore, the old
+ * one until the new one is durable. No copy under the old passphrase is kept: a rekey is often
+ * done because that passphrase leaked.
+ */
+async function rekey(
+  config: Config,
+  io: CliIo,
+  env: NodeJS.ProcessEnv,
+  newPassphraseFile: string | undefined,
+): Promise<number> {
+  if (!keystoreExists(config.dataDir)) {
+    io.err(`verdict: no keystore in ${config.dataDir}; nothing to re-seal`);
+    return 1;
+  }
+  let next: string;
+  if (newPassphraseFile !== undefined)
+    next = readFileSync(newPassphraseFile, 'utf8').replace(/\r?\n$/, '');
+  else if (env['VERDICT_NEW_KEYSTORE_PASSPHRASE'] !== undefined)
+    next = env['VERDICT_NEW_KEYSTORE_PASSPHRASE'];
+  else next = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
+  if (next.length < 8) {
+    io.err('verdict: the new passphrase must be at least 8 characters');
+    return 1;
+  }
+  return withLock(config, () => {
+    const current = resolvePassphrase(config);
+    if (next === current.value) {
+      io.err('verdict: the new passphrase is the current one; nothing to do');
+      return 1;
+    }
+    const mnemonic = openKeystoreFile(config.dataDir, current.value);
+    const pub = bytesToHex(oracleKeysFromMnemonic(mnemonic).publicKey);
+    const dbPath = paths(config.dataDir).db;
+    if (existsSync(dbPath)) {
+      const db = openDatabaseReadonly(dbPath);
+      try {
+        const known = new Stores(db).getMeta('oracle_public_key');
+        if (known !== undefined && known !== pub) {
+          io.err(
+            `verdict: the keystore holds key ${pub}, but the database belongs to key ${known}; refusing`,
+          );
+          return 1;
+        }
+      } finally {
+        db.close();
+      }
+    }
+    const sealed = sealMnemonic(mnemonic, next, { scryptN: config.scryptN });
+    // Verified before it replaces anything: a keystore that does not open is never written.
+    if (openKeystore(JSON.parse(JSON.stringify(sealed)) as unknown, next) !== mnemonic)
+      throw new Error('the re-sealed keystore does not open to the same mnemonic; nothing changed');
+    writeKeystoreFile(config.dataDir, sealed, { replace: true });
+    io.err(`re-sealed the keystore of oracle key ${pub} under the new passphrase`);
+    io.err(
+      current.fromDataDir
+        ? `the old passphrase file ${paths(config.dataDir).passphrase} no longer opens it: delete it and start the service with VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE`
+        : 'start the service with the new passphrase (VERDICT_KEYSTORE_PASSPHRASE or VERDICT_KEYSTORE_PASSPHRASE_FILE)',
+    );
     return 0;
   });
 }
@@ -359,11 +435,23 @@ function adminToken(config: Config, io: CliIo, ttlSec: number, subject: string):
   return 0;
 }
 
-async function verifyLog(contractId: string, url: string, io: CliIo): Promise<number> {
+/**
+ * Issue 19 §11: with a party or operator token (VERDICT_TOKEN) the whole log is fetched and every
+ * hash recomputed; without one, the public hash chain is fetched and its links checked.
+ */
+async function verifyLog(
+  contractId: string,
+  url: string,
+  token: string | undefined,
+  io: CliIo,
+): Promise<number> {
   if (!/^[0-9a-f]{16}$/.test(contractId)) throw new UsageError(`not a contract id: ${contractId}`);
+  const path = `/v1/contracts/${contractId}/log${token === undefined ? '/chain' : ''}`;
   let body: unknown;
   try {
-    const res = await fetch(`${url.replace(/\/$/, '')}/v1/contracts/${contractId}/log`);
+    const res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
     body = await res.json();
     if (!res.ok) {
       io.err(`verdict: ${res.status} ${JSON.stringify(body)}`);
@@ -373,25 +461,40 @@ async function verifyLog(contractId: string, url: string, io: CliIo): Promise<nu
     io.err(`verdict: cannot fetch the log: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
-  const parsed = auditLogView.safeParse(body);
-  if (!parsed.success) {
-    io.err(`verdict: the answer is not an audit log: ${parsed.error.message}`);
-    return 1;
+  let verdict: ReturnType<typeof verifyAuditChain>;
+  let served: string;
+  if (token === undefined) {
+    const parsed = auditChainView.safeParse(body);
+    if (!parsed.success) {
+      io.err(`verdict: the answer is not an audit chain: ${parsed.error.message}`);
+      return 1;
+    }
+    verdict = verifyAuditLinks(parsed.data.entries);
+    served = parsed.data.headHash;
+  } else {
+    const parsed = auditLogView.safeParse(body);
+    if (!parsed.success) {
+      io.err(`verdict: the answer is not an audit log: ${parsed.error.message}`);
+      return 1;
+    }
+    verdict = verifyAuditChain(parsed.data.entries, contractId);
+    served = parsed.data.headHash;
   }
-  const verdict = verifyAuditChain(parsed.data.entries, contractId);
   if (!verdict.ok) {
     io.err(
       `verdict: the audit log of ${contractId} does NOT verify at seq ${verdict.seq}: ${verdict.reason}`,
     );
     return 1;
   }
-  if (verdict.headHash !== parsed.data.headHash) {
-    io.err(
-      `verdict: the served head hash ${parsed.data.headHash} is not the chain's ${verdict.headHash}`,
-    );
+  if (verdict.headHash !== served) {
+    io.err(`verdict: the served head hash ${served} is not the chain's ${verdict.headHash}`);
     return 1;
   }
   io.out(`ok: ${verdict.entries} entries, head ${verdict.headHash}`);
+  if (token === undefined)
+    io.err(
+      'checked the public hash chain (links only); set VERDICT_TOKEN to a party or operator token to recompute every hash from the content',
+    );
   return 0;
 }
 
@@ -423,6 +526,7 @@ export async function run(
       from: { type: 'string' },
       all: { type: 'boolean' },
       yes: { type: 'boolean' },
+      'new-passphrase-file': { type: 'string' },
     });
     if (flags.values.help === true) {
       io.out(ORACLE_USAGE);
@@ -443,6 +547,9 @@ export async function run(
       case 'restore':
         expectArgs(0);
         return await restore(config, io, flags.values.force === true);
+      case 'rekey':
+        expectArgs(0);
+        return await rekey(config, io, env, flags.values['new-passphrase-file']);
       case 'info':
         expectArgs(0);
         return info(config, io, flags.values.json === true);
@@ -476,7 +583,13 @@ export async function run(
         expectArgs(1);
         const url = z.url().safeParse(flags.values.url ?? 'http://127.0.0.1:8080');
         if (!url.success) throw new UsageError('--url must be a URL');
-        return await verifyLog(positionals[0] ?? '', url.data, io);
+        const token = env['VERDICT_TOKEN'];
+        return await verifyLog(
+          positionals[0] ?? '',
+          url.data,
+          token === undefined || token === '' ? undefined : token,
+          io,
+        );
       }
       default:
         throw new UsageError(`unknown command "${command}"`);

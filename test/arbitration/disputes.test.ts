@@ -67,6 +67,7 @@ async function expectLogVerifies(contractId: string): Promise<AuditEntry[]> {
       s.url,
       'GET',
       `/v1/contracts/${contractId}/log`,
+      { token: adminToken(s) },
     ),
   );
   const verdict = verifyAuditChain(log.entries, contractId);
@@ -110,7 +111,13 @@ describe('disputes', () => {
           }),
         ),
       ),
-      JSON.stringify(expectOk(await call(s.url, 'GET', `/v1/contracts/${c.contract.id}/log`))),
+      JSON.stringify(
+        expectOk(
+          await call(s.url, 'GET', `/v1/contracts/${c.contract.id}/log`, {
+            token: c.tokens.client,
+          }),
+        ),
+      ),
       JSON.stringify(
         expectOk(
           await call(s.url, 'GET', `/v1/contracts/${c.contract.id}`, { token: c.tokens.client }),

@@ -103,7 +103,9 @@ describe('CI attestation (issue 7)', () => {
     await expectAttestationVerifies(s, c.eventIds[0] ?? '', 100n);
 
     // The audit log records the CI result and the decision, and its chain verifies.
-    const log = await call<{ entries: unknown[] }>(s.url, 'GET', `/v1/contracts/${c.id}/log`);
+    const log = await call<{ entries: unknown[] }>(s.url, 'GET', `/v1/contracts/${c.id}/log`, {
+      token: c.tokens.client,
+    });
     const entries = log.body.entries.map((e) => auditEntrySchema.parse(e));
     expect(entries.map((e) => e.action)).toEqual(
       expect.arrayContaining(['delivered', 'ci_result', 'decided']),

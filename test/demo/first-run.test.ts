@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
+import { acquireDataDirLock } from '../../oracle/data-dir.ts';
 import { firstRunMessage } from '../../oracle/first-run.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,7 +120,8 @@ describe('npm start (first run)', () => {
 
     s.proc.kill('SIGTERM');
     expect(await s.exited).toBe(0);
-    expect(existsSync(join(dataDir, 'verdict.lock'))).toBe(false);
+    // The lock went with the process (issue 19 §10): taking it now succeeds.
+    acquireDataDirLock(dataDir)();
     expect(existsSync(join(dataDir, 'devnet', 'devnet-chain.json'))).toBe(true);
 
     // A second start opens the same key and chain: nothing is created, the message says so.

@@ -574,7 +574,7 @@ export async function runCrashTest(opts: CrashRunOptions): Promise<CrashRunRepor
       violate(`acknowledged contract ${c.id} not readable after restart: ${r.status}`);
       return;
     }
-    const lr = await http('GET', `/v1/contracts/${c.id}/log`);
+    const lr = await http('GET', `/v1/contracts/${c.id}/log`, { token: c.client });
     if (lr.status !== 200) {
       violate(`audit log of ${c.id}: ${lr.status} ${JSON.stringify(lr.body)}`);
       return;

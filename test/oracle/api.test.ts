@@ -76,7 +76,9 @@ describe('OpenAPI document', () => {
     await checked('GET', '/v1/events', '/v1/events?limit=1');
     await checked('GET', '/v1/events/{eventId}', `/v1/events/${eventPath(m0!.eventId)}`);
     await checked('GET', '/v1/contracts/{id}', `/v1/contracts/${id}`, { token: c.tokens.client });
-    await checked('GET', '/v1/contracts/{id}/terms', `/v1/contracts/${id}/terms`);
+    await checked('GET', '/v1/contracts/{id}/terms', `/v1/contracts/${id}/terms`, {
+      token: c.tokens.client,
+    });
     await checked('POST', `${M}/deliver`, milestoneUrl(id, 0, 'deliver'), {
       token: c.tokens.freelancer,
       body: { commitSha: 'f'.repeat(40), note: 'v1' },
@@ -95,7 +97,13 @@ describe('OpenAPI document', () => {
       '/v1/events/{eventId}/attestation',
       `/v1/events/${eventPath(m1!.eventId)}/attestation`,
     );
-    await checked('GET', '/v1/contracts/{id}/log', `/v1/contracts/${id}/log`);
+    await checked('GET', '/v1/contracts/{id}/log', `/v1/contracts/${id}/log`, {
+      token: c.tokens.freelancer,
+    });
+    await checked('GET', '/v1/contracts/{id}/log/chain', `/v1/contracts/${id}/log/chain`);
+    await checked('GET', '/v1/events/{eventId}', `/v1/events/${eventPath(m0!.eventId)}`, {
+      token: c.tokens.client,
+    });
     await checked('GET', '/pubkey', '/pubkey');
     await checked('GET', '/list-events', '/list-events');
     await checked('GET', '/announcement/{eventId}', `/announcement/${m0!.eventId}`);
@@ -176,12 +184,25 @@ describe('error paths', () => {
       'contract_not_found',
     );
     expectError(
-      await checked('GET', '/v1/contracts/{id}/terms', '/v1/contracts/zz/terms'),
+      await checked('GET', '/v1/contracts/{id}/terms', '/v1/contracts/zz/terms', {
+        token: admin,
+      }),
       404,
       'contract_not_found',
     );
     expectError(
-      await checked('GET', '/v1/contracts/{id}/log', '/v1/contracts/0000000000000000/log'),
+      await checked('GET', '/v1/contracts/{id}/log', '/v1/contracts/0000000000000000/log', {
+        token: admin,
+      }),
+      404,
+      'contract_not_found',
+    );
+    expectError(
+      await checked(
+        'GET',
+        '/v1/contracts/{id}/log/chain',
+        '/v1/contracts/0000000000000000/log/chain',
+      ),
       404,
       'contract_not_found',
     );

@@ -77,9 +77,21 @@ describe('verdict oracle', () => {
       expect(tok.code).toBe(0);
       expect(s.ctx.tokens.verify(tok.out)).toMatchObject({ kind: 'admin' });
       const c = await createContract(s);
+      // Without a token: the public hash chain's links (issue 19 §11).
       const ok = await oracle(['verify-log', c.contract.id, '--url', s.url], env);
       expect(ok.code, ok.err).toBe(0);
       expect(ok.out).toMatch(/^ok: 1 entries, head [0-9a-f]{64}$/);
+      expect(ok.err).toContain('public hash chain (links only)');
+      // With a party or operator token: every hash recomputed from the content.
+      for (const token of [c.tokens.freelancer, tok.out]) {
+        const full = await oracle(['verify-log', c.contract.id, '--url', s.url], {
+          ...env,
+          VERDICT_TOKEN: token,
+        });
+        expect(full.code, full.err).toBe(0);
+        expect(full.out).toBe(ok.out);
+        expect(full.err).toBe('');
+      }
       expect((await oracle(['verify-log', '0000000000000000', '--url', s.url], env)).code).toBe(1);
       expect((await oracle(['verify-log', 'zz', '--url', s.url], env)).code).toBe(2);
     } finally {

@@ -87,7 +87,13 @@ describe('GET /v1/events/:eventId, cached', () => {
       }),
     );
     const delivered = await raw(path);
-    expect((JSON.parse(delivered.body.toString()) as EventView).status).toBe('delivered');
+    // The public sees open/attested only (issue 19 §11); the state with the freelancer's token.
+    expect((JSON.parse(delivered.body.toString()) as EventView).status).toBe('open');
+    expect(await raw(path)).toEqual(delivered);
+    const own = await raw(path, { headers: { authorization: `Bearer ${d.tokens.freelancer}` } });
+    expect((JSON.parse(own.body.toString()) as EventView).status).toBe('delivered');
+    expect(Object.fromEntries(own.headers)['cache-control']).toBe('private, no-cache');
+    // The party's answer was not cached for the public.
     expect(await raw(path)).toEqual(delivered);
     expectError(await call(s.url, 'GET', `${path}/attestation`), 404, 'not_attested');
     expectOk(
@@ -125,9 +131,12 @@ describe('GET /v1/events/:eventId, cached', () => {
     const bad = await raw(path, { headers: { authorization: 'Bearer garbage' } });
     expect(bad.status).toBe(401);
     expectSecurityHeaders(bad.headers);
-    expect(await raw(path, { headers: { authorization: `Bearer ${c.tokens.client}` } })).toEqual(
-      ok,
-    );
+    // Another contract's party gets the public answer; the contract's own party its private one.
+    const stranger = (await createContract(s)).tokens.client;
+    expect(await raw(path, { headers: { authorization: `Bearer ${stranger}` } })).toEqual(ok);
+    const own = await raw(path, { headers: { authorization: `Bearer ${c.tokens.client}` } });
+    expect(own.status).toBe(200);
+    expect(Object.fromEntries(own.headers)['cache-control']).toBe('private, no-cache');
     const missing = await raw('/v1/events/verdict%2Fnope%2F0%2F0');
     expect(missing.status).toBe(404);
     expectSecurityHeaders(missing.headers);

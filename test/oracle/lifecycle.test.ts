@@ -42,8 +42,13 @@ async function deliver(c: CreatedContract, index = 0): Promise<MilestoneView> {
   return r.milestone;
 }
 
+/** The event as the operator sees it: with the milestone's state (issue 19 §11). */
 async function event(eventId: string): Promise<EventView> {
-  return expectOk(await call<EventView>(s.url, 'GET', `/v1/events/${eventPath(eventId)}`));
+  return expectOk(
+    await call<EventView>(s.url, 'GET', `/v1/events/${eventPath(eventId)}`, {
+      token: s.ctx.tokens.issueAdminToken(600),
+    }),
+  );
 }
 
 /** Reads the attestation, checks it against the announcement with both libraries, returns it. */
@@ -59,7 +64,11 @@ async function attestedOutcome(eventId: string): Promise<AttestationView> {
 }
 
 async function expectLogVerifies(contractId: string): Promise<AuditLogView> {
-  const log = expectOk(await call<AuditLogView>(s.url, 'GET', `/v1/contracts/${contractId}/log`));
+  const log = expectOk(
+    await call<AuditLogView>(s.url, 'GET', `/v1/contracts/${contractId}/log`, {
+      token: s.ctx.tokens.issueAdminToken(600),
+    }),
+  );
   expect(verifyAuditChain(log.entries, contractId)).toMatchObject({
     ok: true,
     headHash: log.headHash,
@@ -82,6 +91,7 @@ describe('milestone lifecycle', () => {
         s.url,
         'GET',
         `/v1/contracts/${c.contract.id}/terms`,
+        { token: c.tokens.freelancer },
       ),
     );
     for (const m of c.contract.milestones) {

@@ -156,7 +156,9 @@ describe('the server process', () => {
       const eventId = c.contract.milestones[0]!.eventId;
       const ev = expectOk(await call<EventView>(b.url, 'GET', `/v1/events/${eventPath(eventId)}`));
       const log = expectOk(
-        await call<AuditLogView>(b.url, 'GET', `/v1/contracts/${c.contract.id}/log`),
+        await call<AuditLogView>(b.url, 'GET', `/v1/contracts/${c.contract.id}/log`, {
+          token: c.tokens.client,
+        }),
       );
       expect(verifyAuditChain(log.entries, c.contract.id).ok).toBe(true);
       const decisions = log.entries.filter((e) => e.action === 'decided');
