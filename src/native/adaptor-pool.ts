@@ -217,6 +217,14 @@ export class AdaptorWorkerPool {
     while (this.workers.length < this.size) this.spawn();
   }
 
+  /** Resolves once every worker started so far has loaded (for measuring the start-up). */
+  async ready(): Promise<void> {
+    while (this.workers.some((w) => !w.ready)) {
+      if (this.closed) throw this.failure ?? new Error('adaptor worker pool closed');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /**
    * Runs `bodies` (chunks of one batch) on the workers and on this thread together: this thread
    * takes the next chunk still queued whenever it is free, workers take the others as they
@@ -357,9 +365,17 @@ export class AdaptorWorkerPool {
 
 let sharedPool: AdaptorWorkerPool | undefined;
 
-/** The process-wide default pool (one worker per core, best backend), created on first use. */
+/**
+ * The process-wide default pool (best backend), created on first use: one worker per core but
+ * one (the calling thread takes part in {@link AdaptorWorkerPool.createShared}), at least one,
+ * at most 8. Its workers start once per process and stay (idle, they do not keep it alive).
+ */
 export function sharedAdaptorPool(): AdaptorWorkerPool {
-  if (!sharedPool || sharedPool.isClosed()) sharedPool = new AdaptorWorkerPool();
+  if (!sharedPool || sharedPool.isClosed()) {
+    sharedPool = new AdaptorWorkerPool({
+      size: Math.max(1, Math.min(8, availableParallelism() - 1)),
+    });
+  }
   return sharedPool;
 }
 
