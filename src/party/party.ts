@@ -153,8 +153,7 @@ function mayNeedPool(offer: OfferDlc): boolean {
     if (part.descriptor.kind === 'numeric') return true;
     const { announcements, threshold } = oraclesOf(part.oracleInfo);
     if (threshold < 1 || threshold > announcements.length) return false; // refused later
-    count +=
-      part.descriptor.payouts.length * oracleSubsets(announcements.length, threshold).length;
+    count += part.descriptor.payouts.length * oracleSubsets(announcements.length, threshold).length;
   }
   return count >= POOL_MIN_SIGNATURES;
 }
