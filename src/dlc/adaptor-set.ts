@@ -198,10 +198,22 @@ export function assertAdaptorSignatures(
     onProgress,
     scheme,
   );
+  throwIfInvalid(result, items.length, signatures.length);
+}
+
+/**
+ * Throws the {@link InvalidCetAdaptorSignaturesError} of a failed
+ * {@link verifyAdaptorSignatures} result (nothing for `ok`).
+ */
+export function throwIfInvalid(
+  result: ReturnType<typeof verifyAdaptorSignatures>,
+  expected: number,
+  got: number,
+): void {
   if (result.ok) return;
   if (result.reason === 'count') {
     throw new InvalidCetAdaptorSignaturesError(
-      `expected ${items.length} CET adaptor signatures, got ${signatures.length}`,
+      `expected ${expected} CET adaptor signatures, got ${got}`,
       result.index,
     );
   }
@@ -209,4 +221,37 @@ export function assertAdaptorSignatures(
     `CET adaptor signature ${result.index} does not verify`,
     result.index,
   );
+}
+
+/**
+ * Where a contract's adaptor signatures are created and verified when not on the calling thread
+ * (the `*Async` functions of `protocol.ts`; `src/native` `adaptorRunner()` spreads them over a
+ * worker pool). Same bytes for the same randomness and the same errors as
+ * {@link createAdaptorSignatures} and {@link assertAdaptorSignatures}.
+ */
+export interface AdaptorRunner {
+  create(
+    fundingSecretKey: Uint8Array,
+    items: readonly AdaptorSigningItem[],
+    onProgress?: ProgressCallback,
+  ): Promise<Uint8Array[]>;
+  /** @throws InvalidCetAdaptorSignaturesError (the first failing index, or a wrong count) */
+  assertValid(
+    counterpartyFundingPubkey: Uint8Array,
+    items: readonly AdaptorSigningItem[],
+    signatures: readonly Uint8Array[],
+    onProgress?: ProgressCallback,
+  ): Promise<void>;
+}
+
+/** An {@link AdaptorRunner} on the calling thread with `scheme` (what the sync functions do). */
+export function inlineAdaptorRunner(scheme: EcdsaAdaptor = nobleEcdsaAdaptor): AdaptorRunner {
+  return {
+    create: (key, items, onProgress) =>
+      Promise.resolve(createAdaptorSignatures(key, items, onProgress, scheme)),
+    assertValid: (pubkey, items, signatures, onProgress) => {
+      assertAdaptorSignatures(pubkey, items, signatures, onProgress, scheme);
+      return Promise.resolve();
+    },
+  };
 }

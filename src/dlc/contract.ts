@@ -16,10 +16,11 @@
  * Not supported: numeric multi-oracle contracts with an allowed difference (`oracle_params`;
  * dlcspecs MultiOracle.md): {@link UnsupportedContractError}.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { Transaction } from '@scure/btc-signer';
 import { attestationPoint, precomputeDigitPoints } from '../crypto/attestation-points.ts';
 import type { HashConvention } from '../crypto/hash.ts';
-import { addPoints, decodePoint, encodePoint, type SecpPoint } from '../crypto/secp.ts';
+import { decodePoint, encodePoint, type SecpPoint } from '../crypto/secp.ts';
 import { cetsForNumeric } from './cet-compression.ts';
 import {
   cetsForEnum,
@@ -31,7 +32,7 @@ import {
 } from './contract-descriptor.ts';
 import { decodeAnnouncement, encodeAnnouncement } from './oracle-codec.ts';
 import type { OracleAnnouncement } from './oracle-types.ts';
-import { buildCet, cetSighash } from './transactions.ts';
+import { buildCet, cetSighashFn } from './transactions.ts';
 import { CONTRACT_RULES, DecodeError, WireReader, WireWriter } from './wire.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -203,6 +204,34 @@ export function validateContractInfo(info: ContractInfo): void {
 // ---------------------------------------------------------------------------------------------
 // The layout: CETs and adaptor points
 
+/**
+ * The point arithmetic of {@link contractLayout}: per-digit and enum-outcome attestation points
+ * and their sums. The default is @noble/curves ({@link nobleLayoutPoints}, the reference);
+ * `src/native` has one over libsecp256k1. Every backend gives the same encoded points (a point
+ * is a group element: the encoding of a sum does not depend on how it was added up).
+ */
+export interface LayoutPointOps<P> {
+  /** `points[i][j]` of `precomputeDigitPoints` (position i, j-th outcome there). */
+  digitPoints(a: OracleAnnouncement, convention: HashConvention): readonly (readonly P[])[];
+  /** The attestation point of an enum outcome (its announcement's single nonce). */
+  enumPoint(a: OracleAnnouncement, outcome: string, convention: HashConvention): P;
+  /** `a + b`; either may be {@link zero}, and so may the result. */
+  add(a: P, b: P): P;
+  /** The point at infinity. */
+  readonly zero: P;
+  /** 33-byte compressed encoding. @throws RangeError at infinity */
+  encode(p: P): Uint8Array;
+}
+
+/** {@link LayoutPointOps} over @noble/curves: the reference. */
+export const nobleLayoutPoints: LayoutPointOps<SecpPoint> = {
+  digitPoints: (a, convention) => precomputeDigitPoints(a, convention).points,
+  enumPoint: (a, outcome, convention) => enumOutcomePoint(a, outcome, convention),
+  add: (a, b) => a.add(b),
+  zero: secp256k1.Point.ZERO,
+  encode: encodePoint,
+};
+
 /** DLC-NOTES.md §4: `S(o) = lift_x(R) + e·lift_x(P)` of an enum announcement's single nonce. */
 function enumOutcomePoint(
   a: OracleAnnouncement,
@@ -222,8 +251,21 @@ function enumOutcomePoint(
  * dlcspecs protocol-v1 vectors).
  * @throws as {@link validateContractInfo}
  */
-export function contractLayout(info: ContractInfo, convention: HashConvention): ContractLayout {
+export function contractLayout(
+  info: ContractInfo,
+  convention: HashConvention,
+  points: LayoutPointOps<unknown> = nobleLayoutPoints,
+): ContractLayout {
+  return layoutWith(info, convention, points);
+}
+
+function layoutWith<P>(
+  info: ContractInfo,
+  convention: HashConvention,
+  ops: LayoutPointOps<P>,
+): ContractLayout {
   validateContractInfo(info);
+  const sum = (terms: readonly P[]): P => terms.reduce((acc, p) => ops.add(acc, p), ops.zero);
   const cets: ContractCet[] = [];
   const adaptorPoints: AdaptorPointEntry[] = [];
   const push = (
@@ -231,7 +273,7 @@ export function contractLayout(info: ContractInfo, convention: HashConvention): 
     partIndex: number,
     match: AdaptorMatch,
     oracleIndices: readonly number[],
-    point: SecpPoint,
+    point: P,
   ): void => {
     adaptorPoints.push({
       adaptorIndex: adaptorPoints.length,
@@ -239,7 +281,7 @@ export function contractLayout(info: ContractInfo, convention: HashConvention): 
       partIndex,
       match,
       oracleIndices,
-      point: encodePoint(point),
+      point: ops.encode(point),
     });
   };
 
@@ -257,17 +299,22 @@ export function contractLayout(info: ContractInfo, convention: HashConvention): 
           offerPayout,
           acceptPayout: info.totalCollateral - offerPayout,
         });
-        const perOracle = announcements.map((a) => enumOutcomePoint(a, outcome, convention));
+        const perOracle = announcements.map((a) => ops.enumPoint(a, outcome, convention));
         for (const subset of subsets) {
-          const sum = addPoints(subset.map((j) => perOracle[j] as SecpPoint));
-          push(cetIndex, partIndex, { kind: 'enum', outcome }, subset, sum);
+          push(
+            cetIndex,
+            partIndex,
+            { kind: 'enum', outcome },
+            subset,
+            sum(subset.map((j) => perOracle[j] as P)),
+          );
         }
       }
       return;
     }
     // Numeric: every oracle has a digits event with the descriptor's base and nbDigits
     // (validated above); its per-digit points are computed once.
-    const digitPoints = announcements.map((a) => precomputeDigitPoints(a, convention));
+    const digitPoints = announcements.map((a) => ops.digitPoints(a, convention));
     const first = announcements[0]!.event.descriptor;
     if (first.kind !== 'digits') throw new InvalidContractInfoError('numeric part on enum event');
     const ranges = numericRangePayouts(d, info.totalCollateral);
@@ -281,14 +328,39 @@ export function contractLayout(info: ContractInfo, convention: HashConvention): 
         acceptPayout: info.totalCollateral - r.offerPayout,
       });
     });
+    // Σ_i S_{j,i}(prefix_i) per oracle j, then the sum over each subset. The prefixes come in
+    // order, so consecutive ones share a head: its partial sums (per oracle) are kept and only
+    // the differing tail is added (a trie walk: about one addition per prefix and oracle).
+    const partial: P[][] = digitPoints.map(() => []);
+    let previous: readonly number[] = [];
     for (const { cetIndex, prefix } of cetsForNumeric(ranges, first.base, d.nbDigits)) {
-      // Σ_i S_{j,i}(prefix_i) per oracle j, then the sum over each subset.
-      const perOracle = digitPoints.map((dp) =>
-        addPoints(prefix.map((digit, i) => dp.points[i]![digit]!)),
-      );
+      let shared = 0;
+      while (
+        shared < previous.length &&
+        shared < prefix.length &&
+        previous[shared] === prefix[shared]
+      ) {
+        shared++;
+      }
+      const perOracle = digitPoints.map((dp, j) => {
+        const sums = partial[j]!;
+        sums.length = shared;
+        for (let i = shared; i < prefix.length; i++) {
+          const term = dp[i]?.[prefix[i]!];
+          if (term === undefined) throw new RangeError(`digit ${prefix[i]} out of range at ${i}`);
+          sums.push(ops.add(i === 0 ? ops.zero : sums[i - 1]!, term));
+        }
+        return sums[prefix.length - 1]!;
+      });
+      previous = prefix;
       for (const subset of subsets) {
-        const sum = addPoints(subset.map((j) => perOracle[j] as SecpPoint));
-        push(cetBase + cetIndex, partIndex, { kind: 'numeric', prefix }, subset, sum);
+        push(
+          cetBase + cetIndex,
+          partIndex,
+          { kind: 'numeric', prefix },
+          subset,
+          sum(subset.map((j) => perOracle[j] as P)),
+        );
       }
     }
   });
@@ -313,9 +385,14 @@ export interface BuildContractCetsParams {
   readonly offerPayoutSerialId: bigint;
   readonly acceptPayoutSerialId: bigint;
   readonly cetLocktime: number;
+  /** Point arithmetic of the adaptor points (default {@link nobleLayoutPoints}; same result). */
+  readonly points?: LayoutPointOps<unknown>;
 }
 
-/** A CET with its unsigned transaction and BIP143 sighash. */
+/**
+ * A CET with its unsigned transaction and BIP143 sighash. The sighash is computed up front; the
+ * transaction object is built on first read (only execution and watching need it).
+ */
 export interface BuiltCet extends ContractCet {
   readonly tx: Transaction;
   readonly sighash: Uint8Array;
@@ -333,20 +410,31 @@ export interface ContractCets {
  * `cet_adaptor_signatures`.
  */
 export function buildContractCets(params: BuildContractCetsParams): ContractCets {
-  const layout = contractLayout(params.contractInfo, params.convention);
+  const layout = contractLayout(params.contractInfo, params.convention, params.points);
+  // One BIP143 preimage for all CETs, only hashOutputs differs (transactions.ts, same digest as
+  // cetSighash(buildCet(…))); the Transaction object is built when first read.
+  const sighashOf = cetSighashFn(params);
   const cets = layout.cets.map((cet): BuiltCet => {
-    const tx = buildCet({
-      fundingTxid: params.fundingTxid,
-      fundOutputIndex: params.fundOutputIndex,
-      offerPayout: cet.offerPayout,
-      acceptPayout: cet.acceptPayout,
-      offerPayoutSpk: params.offerPayoutSpk,
-      acceptPayoutSpk: params.acceptPayoutSpk,
-      offerPayoutSerialId: params.offerPayoutSerialId,
-      acceptPayoutSerialId: params.acceptPayoutSerialId,
-      cetLocktime: params.cetLocktime,
-    });
-    return { ...cet, tx, sighash: cetSighash(tx, params.fundingScript, params.fundOutputValue) };
+    const sighash = sighashOf(cet.offerPayout, cet.acceptPayout);
+    let tx: Transaction | undefined;
+    return {
+      ...cet,
+      sighash,
+      get tx(): Transaction {
+        tx ??= buildCet({
+          fundingTxid: params.fundingTxid,
+          fundOutputIndex: params.fundOutputIndex,
+          offerPayout: cet.offerPayout,
+          acceptPayout: cet.acceptPayout,
+          offerPayoutSpk: params.offerPayoutSpk,
+          acceptPayoutSpk: params.acceptPayoutSpk,
+          offerPayoutSerialId: params.offerPayoutSerialId,
+          acceptPayoutSerialId: params.acceptPayoutSerialId,
+          cetLocktime: params.cetLocktime,
+        });
+        return tx;
+      },
+    };
   });
   return { cets, adaptorPoints: layout.adaptorPoints };
 }

@@ -23,6 +23,7 @@
  * has no change output (`fees.ts` `contractFees`).
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Transaction } from '@scure/btc-signer';
 import type { EcdsaAdaptor } from '../crypto/ecdsa-adaptor.ts';
@@ -31,6 +32,7 @@ import {
   adaptorSigningItems,
   assertAdaptorSignatures,
   createAdaptorSignatures,
+  type AdaptorRunner,
   type AdaptorSigningItem,
   type ProgressCallback,
 } from './adaptor-set.ts';
@@ -42,6 +44,7 @@ import {
   validateContractInfo,
   type ContractCets,
   type ContractInfo,
+  type LayoutPointOps,
 } from './contract.ts';
 import { serializeContractDescriptor, type ContractDescriptor } from './contract-descriptor.ts';
 import { computeContractId } from './contract-id.ts';
@@ -57,7 +60,14 @@ import {
   isWitnessProgram,
   type FundingInput,
 } from './funding-input.ts';
-import { PROTOCOL_VERSION, type AcceptDlc, type OfferDlc, type SignDlc } from './messages.ts';
+import {
+  encodeAcceptDlc,
+  encodeOfferDlc,
+  PROTOCOL_VERSION,
+  type AcceptDlc,
+  type OfferDlc,
+  type SignDlc,
+} from './messages.ts';
 import type { OracleAttestation } from './oracle-types.ts';
 import {
   buildFundingTransaction,
@@ -219,16 +229,80 @@ export interface DlcContract {
 }
 
 /**
+ * Contracts derived recently in this process, by {@link contractKey}: a party derives the same
+ * contract in accept and again in finalize (offerer: in sign, then for execution and watching),
+ * and building 1,024 CETs with their sighashes and adaptor points is most of the non-signature
+ * work of a setup. Small: a process sets up a few contracts at a time.
+ */
+const DERIVED_CACHE_SIZE = 8;
+const derived = new Map<string, Omit<DlcContract, 'offer' | 'accept'>>();
+
+/**
+ * What a derived contract depends on, hashed: both messages as on the wire with the accept's
+ * signatures blanked (they are not inputs of the derivation), and the hashing convention. `null`
+ * when the messages do not encode (then nothing is cached).
+ */
+function contractKey(
+  offer: OfferDlc,
+  accept: AcceptDlc,
+  convention: HashConvention,
+): string | null {
+  let offerBytes: Uint8Array;
+  let acceptBytes: Uint8Array;
+  try {
+    offerBytes = encodeOfferDlc(offer);
+    acceptBytes = encodeAcceptDlc({
+      ...accept,
+      cetAdaptorSignatures: [],
+      refundSignature: new Uint8Array(64),
+    });
+  } catch {
+    return null;
+  }
+  const h = sha256.create();
+  h.update(new TextEncoder().encode(`${convention}\n${offerBytes.length}\n`));
+  h.update(offerBytes);
+  h.update(acceptBytes);
+  return bytesToHex(h.digest());
+}
+
+/** Forgets the contracts derived so far (tests, benchmarks: a cold derivation). */
+export function clearDerivedContracts(): void {
+  derived.clear();
+}
+
+/**
  * Builds the funding transaction, CETs, refund transaction and contract id from an offer and an
- * accept (their signatures are not looked at).
+ * accept (their signatures are not looked at). The same offer and accept (same fields, any
+ * signatures) give the same contract: the last few are kept, so a party builds each CET and its
+ * sighash once per contract. `points`: the point arithmetic of the adaptor points (default the
+ * noble reference; node callers pass `src/native` `layoutPointOps()`; same result).
  * @throws InsufficientFundsError, DustChangeError, DuplicateSerialIdError, InvalidFundingInputError
  */
 export function deriveContract(
   offer: OfferDlc,
   accept: AcceptDlc,
   convention: HashConvention,
+  points?: LayoutPointOps<unknown>,
 ): DlcContract {
-  const funding = buildFundingTransaction({
+  const key = contractKey(offer, accept, convention);
+  const hit = key === null ? undefined : derived.get(key);
+  if (hit !== undefined) {
+    derived.delete(key!); // most recently used last
+    derived.set(key!, hit);
+    return { ...hit, offer, accept };
+  }
+  const contract = buildContract(offer, accept, convention, points);
+  if (key !== null) {
+    const { offer: _o, accept: _a, ...rest } = contract;
+    derived.set(key, rest);
+    if (derived.size > DERIVED_CACHE_SIZE) derived.delete(derived.keys().next().value!);
+  }
+  return contract;
+}
+
+function fundingOf(offer: OfferDlc, accept: AcceptDlc): FundingTransaction {
+  return buildFundingTransaction({
     offer: {
       fundingPubkey: offer.fundingPubkey,
       collateral: offer.offerCollateral,
@@ -250,6 +324,24 @@ export function deriveContract(
     fundOutputSerialId: offer.fundOutputSerialId,
     feeRatePerVb: offer.feeRatePerVb,
   });
+}
+
+/**
+ * The contract id of an offer and an accept: the funding transaction alone, no CETs.
+ * @throws as {@link deriveContract}
+ */
+export function deriveContractId(offer: OfferDlc, accept: AcceptDlc): Uint8Array {
+  const funding = fundingOf(offer, accept);
+  return computeContractId(funding.txid, funding.fundOutputIndex, offer.temporaryContractId);
+}
+
+function buildContract(
+  offer: OfferDlc,
+  accept: AcceptDlc,
+  convention: HashConvention,
+  points: LayoutPointOps<unknown> | undefined,
+): DlcContract {
+  const funding = fundingOf(offer, accept);
   const common = {
     fundingTxid: funding.txid,
     fundOutputIndex: funding.fundOutputIndex,
@@ -265,6 +357,7 @@ export function deriveContract(
     fundOutputValue: funding.fundOutputValue,
     fundingScript: funding.fundingScript,
     cetLocktime: offer.cetLocktime,
+    ...(points === undefined ? {} : { points }),
   });
   const refundTx = buildRefund({
     ...common,
@@ -517,6 +610,8 @@ export interface AcceptOfferParams {
   readonly onProgress?: ProgressCallback;
   /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
   readonly scheme?: EcdsaAdaptor;
+  /** Adaptor-point arithmetic; default pure JS (node: `src/native` `layoutPointOps()`). */
+  readonly points?: LayoutPointOps<unknown>;
 }
 
 /**
@@ -527,6 +622,45 @@ export function acceptOffer(params: AcceptOfferParams): {
   accept: AcceptDlc;
   contract: DlcContract;
 } {
+  const { unsigned, contract } = prepareAccept(params);
+  const sigs = createAdaptorSignatures(
+    params.side.fundingSecretKey,
+    contract.adaptorItems,
+    params.onProgress,
+    params.scheme,
+  );
+  return completeAccept(unsigned, contract, sigs, params.side);
+}
+
+/** {@link acceptOffer} with the adaptor signatures created by `runner` (e.g. a worker pool). */
+export async function acceptOfferAsync(
+  params: AcceptOfferParams & { readonly runner: AdaptorRunner },
+): Promise<{ accept: AcceptDlc; contract: DlcContract }> {
+  const { unsigned, contract } = prepareAccept(params);
+  const sigs = await params.runner.create(
+    params.side.fundingSecretKey,
+    contract.adaptorItems,
+    params.onProgress,
+  );
+  return completeAccept(unsigned, contract, sigs, params.side);
+}
+
+function completeAccept(
+  unsigned: AcceptDlc,
+  contract: DlcContract,
+  cetAdaptorSignatures: Uint8Array[],
+  side: PartySide,
+): { accept: AcceptDlc; contract: DlcContract } {
+  const accept: AcceptDlc = {
+    ...unsigned,
+    cetAdaptorSignatures,
+    refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
+  };
+  return { accept, contract: { ...contract, accept } };
+}
+
+/** Everything of {@link acceptOffer} before the adaptor signatures. */
+function prepareAccept(params: AcceptOfferParams): { unsigned: AcceptDlc; contract: DlcContract } {
   const { offer, terms, side } = params;
   validateOffer(offer, terms, params.utxos);
   assertStandardSpks('accept', side.payoutSpk, side.changeSpk);
@@ -549,18 +683,7 @@ export function acceptOffer(params: AcceptOfferParams): {
     negotiationFields: null,
     tlvs: [],
   };
-  const contract = deriveContract(offer, unsigned, terms.convention);
-  const accept: AcceptDlc = {
-    ...unsigned,
-    cetAdaptorSignatures: createAdaptorSignatures(
-      side.fundingSecretKey,
-      contract.adaptorItems,
-      params.onProgress,
-      params.scheme,
-    ),
-    refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
-  };
-  return { accept, contract: { ...contract, accept } };
+  return { unsigned, contract: deriveContract(offer, unsigned, terms.convention, params.points) };
 }
 
 export interface SignAcceptParams {
@@ -574,6 +697,8 @@ export interface SignAcceptParams {
   readonly onProgress?: ProgressCallback;
   /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
   readonly scheme?: EcdsaAdaptor;
+  /** Adaptor-point arithmetic; default pure JS (node: `src/native` `layoutPointOps()`). */
+  readonly points?: LayoutPointOps<unknown>;
 }
 
 /**
@@ -581,7 +706,33 @@ export interface SignAcceptParams {
  * scripts, the accept's inputs on chain, the funding transaction's amounts and fees, the refund
  * signature and every CET adaptor signature. Returns the contract both parties now share.
  */
-export function verifyAccept(params: {
+export function verifyAccept(params: VerifyAcceptParams): DlcContract {
+  const contract = checkAccept(params);
+  assertAdaptorSignatures(
+    params.accept.fundingPubkey,
+    contract.adaptorItems,
+    params.accept.cetAdaptorSignatures,
+    params.onProgress,
+    params.scheme,
+  );
+  return contract;
+}
+
+/** {@link verifyAccept} with the adaptor signatures verified by `runner`. */
+export async function verifyAcceptAsync(
+  params: VerifyAcceptParams & { readonly runner: AdaptorRunner },
+): Promise<DlcContract> {
+  const contract = checkAccept(params);
+  await params.runner.assertValid(
+    params.accept.fundingPubkey,
+    contract.adaptorItems,
+    params.accept.cetAdaptorSignatures,
+    params.onProgress,
+  );
+  return contract;
+}
+
+export interface VerifyAcceptParams {
   readonly offer: OfferDlc;
   readonly accept: AcceptDlc;
   readonly convention: HashConvention;
@@ -589,7 +740,12 @@ export function verifyAccept(params: {
   readonly onProgress?: ProgressCallback;
   /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
   readonly scheme?: EcdsaAdaptor;
-}): DlcContract {
+  /** Adaptor-point arithmetic; default pure JS (node: `src/native` `layoutPointOps()`). */
+  readonly points?: LayoutPointOps<unknown>;
+}
+
+/** Everything of {@link verifyAccept} but the adaptor signatures. */
+function checkAccept(params: VerifyAcceptParams): DlcContract {
   const { offer, accept } = params;
   if (accept.protocolVersion !== PROTOCOL_VERSION) {
     throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
@@ -612,15 +768,8 @@ export function verifyAccept(params: {
   }
   assertStandardSpks('accept', accept.payoutSpk, accept.changeSpk);
   assertFundingInputsAvailable(accept.fundingInputs, params.utxos);
-  const contract = deriveContract(offer, accept, params.convention);
+  const contract = deriveContract(offer, accept, params.convention, params.points);
   assertRefundSignature(contract, accept.refundSignature, accept.fundingPubkey);
-  assertAdaptorSignatures(
-    accept.fundingPubkey,
-    contract.adaptorItems,
-    accept.cetAdaptorSignatures,
-    params.onProgress,
-    params.scheme,
-  );
   return contract;
 }
 
@@ -635,20 +784,44 @@ export function signAccept(params: SignAcceptParams): { sign: SignDlc; contract:
     throw new TypeError('side.fundingSecretKey is not the key of this offer');
   }
   const contract = verifyAccept(params);
-  const sign: SignDlc = {
+  const sigs = createAdaptorSignatures(
+    side.fundingSecretKey,
+    contract.adaptorItems,
+    params.onProgress,
+    params.scheme,
+  );
+  return { sign: signDlcOf(contract, sigs, side), contract };
+}
+
+/**
+ * {@link signAccept} with the adaptor signatures verified, then created, by `runner` (e.g. a
+ * worker pool): nothing is signed before every check has passed.
+ */
+export async function signAcceptAsync(
+  params: SignAcceptParams & { readonly runner: AdaptorRunner },
+): Promise<{ sign: SignDlc; contract: DlcContract }> {
+  const { offer, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), offer.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this offer');
+  }
+  const contract = await verifyAcceptAsync(params);
+  const sigs = await params.runner.create(
+    side.fundingSecretKey,
+    contract.adaptorItems,
+    params.onProgress,
+  );
+  return { sign: signDlcOf(contract, sigs, side), contract };
+}
+
+function signDlcOf(contract: DlcContract, sigs: Uint8Array[], side: PartySide): SignDlc {
+  return {
     protocolVersion: PROTOCOL_VERSION,
     contractId: contract.contractId,
-    cetAdaptorSignatures: createAdaptorSignatures(
-      side.fundingSecretKey,
-      contract.adaptorItems,
-      params.onProgress,
-      params.scheme,
-    ),
+    cetAdaptorSignatures: sigs,
     refundSignature: signLowR(contract.refundSighash, side.fundingSecretKey),
     fundingSignatures: signFundingInputs(contract, 'offer', side),
     tlvs: [],
   };
-  return { sign, contract };
 }
 
 export interface FinalizeSignParams {
@@ -661,13 +834,43 @@ export interface FinalizeSignParams {
   readonly onProgress?: ProgressCallback;
   /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
   readonly scheme?: EcdsaAdaptor;
+  /** Adaptor-point arithmetic; default pure JS (node: `src/native` `layoutPointOps()`). */
+  readonly points?: LayoutPointOps<unknown>;
 }
 
 /**
  * Checks a `sign_dlc` against the offer and accept, without signing: protocol version, contract
  * id, the refund signature, every CET adaptor signature and the offerer's funding witnesses.
  */
-export function verifySign(params: {
+export function verifySign(params: VerifySignParams): DlcContract {
+  const contract = checkSignBefore(params);
+  assertAdaptorSignatures(
+    params.offer.fundingPubkey,
+    contract.adaptorItems,
+    params.sign.cetAdaptorSignatures,
+    params.onProgress,
+    params.scheme,
+  );
+  checkSignAfter(contract, params.sign);
+  return contract;
+}
+
+/** {@link verifySign} with the adaptor signatures verified by `runner`. */
+export async function verifySignAsync(
+  params: VerifySignParams & { readonly runner: AdaptorRunner },
+): Promise<DlcContract> {
+  const contract = checkSignBefore(params);
+  await params.runner.assertValid(
+    params.offer.fundingPubkey,
+    contract.adaptorItems,
+    params.sign.cetAdaptorSignatures,
+    params.onProgress,
+  );
+  checkSignAfter(contract, params.sign);
+  return contract;
+}
+
+export interface VerifySignParams {
   readonly offer: OfferDlc;
   readonly accept: AcceptDlc;
   readonly sign: SignDlc;
@@ -675,23 +878,26 @@ export function verifySign(params: {
   readonly onProgress?: ProgressCallback;
   /** Adaptor-signature backend; default pure JS (node: `src/native` `ecdsaAdaptor()`, issue 10). */
   readonly scheme?: EcdsaAdaptor;
-}): DlcContract {
+  /** Adaptor-point arithmetic; default pure JS (node: `src/native` `layoutPointOps()`). */
+  readonly points?: LayoutPointOps<unknown>;
+}
+
+/** {@link verifySign} up to the adaptor signatures: version, contract id, refund signature. */
+function checkSignBefore(params: VerifySignParams): DlcContract {
   const { offer, accept, sign } = params;
   if (sign.protocolVersion !== PROTOCOL_VERSION) {
     throw new DlcProtocolError('unsupported_protocol_version', 'unsupported protocol_version');
   }
-  const contract = deriveContract(offer, accept, params.convention);
+  const contract = deriveContract(offer, accept, params.convention, params.points);
   if (!bytesEqual(sign.contractId, contract.contractId)) {
     throw new ContractTermsMismatchError('sign_dlc is for another contract id');
   }
   assertRefundSignature(contract, sign.refundSignature, offer.fundingPubkey);
-  assertAdaptorSignatures(
-    offer.fundingPubkey,
-    contract.adaptorItems,
-    sign.cetAdaptorSignatures,
-    params.onProgress,
-    params.scheme,
-  );
+  return contract;
+}
+
+/** {@link verifySign} after the adaptor signatures: the offerer's funding witnesses. */
+function checkSignAfter(contract: DlcContract, sign: SignDlc): void {
   const offerIndices = contract.funding.inputs.flatMap((input, index) =>
     input.party === 'offer' ? [index] : [],
   );
@@ -710,7 +916,6 @@ export function verifySign(params: {
     }
     if (!ok) throw new InvalidFundingSignatureError(`funding witness ${i} does not verify`);
   });
-  return contract;
 }
 
 /**
@@ -725,7 +930,25 @@ export function finalizeSign(params: FinalizeSignParams): {
   if (!bytesEqual(publicKeyOf(side.fundingSecretKey), accept.fundingPubkey)) {
     throw new TypeError('side.fundingSecretKey is not the key of this accept');
   }
-  const contract = verifySign(params);
+  return finalizeWith(verifySign(params), sign, side);
+}
+
+/** {@link finalizeSign} with the adaptor signatures verified by `runner` (e.g. a worker pool). */
+export async function finalizeSignAsync(
+  params: FinalizeSignParams & { readonly runner: AdaptorRunner },
+): Promise<{ fundingTx: Transaction; contract: DlcContract }> {
+  const { accept, sign, side } = params;
+  if (!bytesEqual(publicKeyOf(side.fundingSecretKey), accept.fundingPubkey)) {
+    throw new TypeError('side.fundingSecretKey is not the key of this accept');
+  }
+  return finalizeWith(await verifySignAsync(params), sign, side);
+}
+
+function finalizeWith(
+  contract: DlcContract,
+  sign: SignDlc,
+  side: PartySide,
+): { fundingTx: Transaction; contract: DlcContract } {
   const own = signFundingInputs(contract, 'accept', side);
   let nextOffer = 0;
   let nextOwn = 0;

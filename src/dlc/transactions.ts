@@ -484,6 +484,148 @@ export function buildCet(params: BuildCetParams): Transaction {
   return buildClosingTx(params.fundingTxid, params.fundOutputIndex, params.cetLocktime, outputs);
 }
 
+/** The CET fields that are the same for every CET of a contract (see {@link cetSighashFn}). */
+export interface CetSighashParams {
+  /** Funding txid, display order (hex or bytes). */
+  readonly fundingTxid: string | Uint8Array;
+  readonly fundOutputIndex: number;
+  readonly fundOutputValue: bigint;
+  /** The 2-of-2 funding script (BIP143 script code). */
+  readonly fundingScript: Uint8Array;
+  readonly offerPayoutSpk: Uint8Array;
+  readonly acceptPayoutSpk: Uint8Array;
+  readonly offerPayoutSerialId: bigint;
+  readonly acceptPayoutSerialId: bigint;
+  readonly cetLocktime: number;
+}
+
+/** Transaction amounts are signed 64-bit on the wire. */
+const I64_MAX = (1n << 63n) - 1n;
+
+const sha256d = (bytes: Uint8Array): Uint8Array => sha256(sha256(bytes));
+
+function writeU32LE(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value & 0xff;
+  out[offset + 1] = (value >>> 8) & 0xff;
+  out[offset + 2] = (value >>> 16) & 0xff;
+  out[offset + 3] = (value >>> 24) & 0xff;
+}
+
+function writeU64LE(out: Uint8Array, offset: number, value: bigint): void {
+  writeU32LE(out, offset, Number(value & 0xffffffffn));
+  writeU32LE(out, offset + 4, Number(value >> 32n));
+}
+
+/** Bitcoin CompactSize of `n` (script lengths). */
+function compactSize(n: number): Uint8Array {
+  if (n < 0xfd) return Uint8Array.of(n);
+  if (n <= 0xffff) return Uint8Array.of(0xfd, n & 0xff, n >>> 8);
+  const out = new Uint8Array(5);
+  out[0] = 0xfe;
+  writeU32LE(out, 1, n);
+  return out;
+}
+
+/**
+ * The CET sighash as a function of the payouts, for many CETs of one contract: the same digest as
+ * `cetSighash(buildCet(...), fundingScript, fundOutputValue)` (BIP143 SIGHASH_ALL, checked
+ * against it in the tests), without building a transaction. Of the BIP143 preimage only
+ * `hashOutputs` depends on the payouts; the rest is serialized once. The same checks as
+ * {@link buildCet} (locktime, serial ids, payouts, all-dust) throw the same errors.
+ */
+export function cetSighashFn(
+  params: CetSighashParams,
+): (offerPayout: bigint, acceptPayout: bigint) => Uint8Array {
+  assertLocktime(params.cetLocktime, 'cetLocktime');
+  assertU64(params.offerPayoutSerialId, 'offerPayoutSerialId');
+  assertU64(params.acceptPayoutSerialId, 'acceptPayoutSerialId');
+  if (params.offerPayoutSerialId === params.acceptPayoutSerialId) {
+    throw new DuplicateSerialIdError('offer and accept payout_serial_id are equal');
+  }
+  assertOutputIndex(params.fundOutputIndex);
+  if (params.fundOutputValue < 0n || params.fundOutputValue > I64_MAX) {
+    throw new RangeError(`fundOutputValue ${params.fundOutputValue} sat is not an i64 amount`);
+  }
+  fundingScriptPubkeys(params.fundingScript);
+  const offerFirst = params.offerPayoutSerialId < params.acceptPayoutSerialId;
+  const firstSpk = offerFirst ? params.offerPayoutSpk : params.acceptPayoutSpk;
+  const secondSpk = offerFirst ? params.acceptPayoutSpk : params.offerPayoutSpk;
+  const withLength = (spk: Uint8Array): Uint8Array => {
+    const len = compactSize(spk.length);
+    const out = new Uint8Array(len.length + spk.length);
+    out.set(len, 0);
+    out.set(spk, len.length);
+    return out;
+  };
+  const firstScript = withLength(firstSpk);
+  const secondScript = withLength(secondSpk);
+  // The outputs buffer of both outputs, each `amount (8, LE) ‖ script`; reused per call.
+  const both = new Uint8Array(16 + firstScript.length + secondScript.length);
+  both.set(firstScript, 8);
+  both.set(secondScript, 16 + firstScript.length);
+  const secondAt = 8 + firstScript.length;
+
+  // BIP143 preimage: version ‖ hashPrevouts ‖ hashSequence ‖ outpoint ‖ scriptCode ‖ amount ‖
+  // nSequence ‖ hashOutputs ‖ nLockTime ‖ sighash type.
+  const outpoint = new Uint8Array(36);
+  outpoint.set(txidBytes(params.fundingTxid).slice().reverse(), 0);
+  writeU32LE(outpoint, 32, params.fundOutputIndex);
+  const sequence = new Uint8Array(4);
+  writeU32LE(sequence, 0, CET_SEQUENCE);
+  const scriptCode = withLength(params.fundingScript);
+  const preimage = new Uint8Array(4 + 32 + 32 + 36 + scriptCode.length + 8 + 4 + 32 + 4 + 4);
+  let at = 0;
+  writeU32LE(preimage, at, DLC_TX_VERSION);
+  at += 4;
+  preimage.set(sha256d(outpoint), at);
+  at += 32;
+  preimage.set(sha256d(sequence), at);
+  at += 32;
+  preimage.set(outpoint, at);
+  at += 36;
+  preimage.set(scriptCode, at);
+  at += scriptCode.length;
+  writeU64LE(preimage, at, params.fundOutputValue);
+  at += 8;
+  preimage.set(sequence, at);
+  at += 4;
+  const hashOutputsAt = at;
+  at += 32;
+  writeU32LE(preimage, at, params.cetLocktime);
+  at += 4;
+  writeU32LE(preimage, at, SigHash.ALL);
+
+  return (offerPayout, acceptPayout) => {
+    for (const amount of [offerPayout, acceptPayout]) {
+      if (typeof amount !== 'bigint' || amount < 0n) {
+        throw new RangeError(`payout must be a non-negative bigint, got ${String(amount)}`);
+      }
+      if (amount > I64_MAX) throw new RangeError(`payout ${amount} sat exceeds an i64`);
+    }
+    const firstAmount = offerFirst ? offerPayout : acceptPayout;
+    const secondAmount = offerFirst ? acceptPayout : offerPayout;
+    // DLC-NOTES.md §7.3: an output below 1000 sat is omitted (as in buildClosingTx).
+    const keepFirst = firstAmount >= DUST_LIMIT_SAT;
+    const keepSecond = secondAmount >= DUST_LIMIT_SAT;
+    let outputs: Uint8Array;
+    if (keepFirst && keepSecond) {
+      writeU64LE(both, 0, firstAmount);
+      writeU64LE(both, secondAt, secondAmount);
+      outputs = both;
+    } else if (keepFirst) {
+      writeU64LE(both, 0, firstAmount);
+      outputs = both.subarray(0, secondAt);
+    } else if (keepSecond) {
+      writeU64LE(both, secondAt, secondAmount);
+      outputs = both.subarray(secondAt);
+    } else {
+      throw new RangeError('every payout output is dust: nothing to pay out');
+    }
+    preimage.set(sha256d(outputs), hashOutputsAt);
+    return sha256d(preimage);
+  };
+}
+
 /**
  * Refund output order. `'offer-first'` (default): offer output, then accept output, whatever the
  * serial ids; this is what rust-dlc's `create_refund_transaction` builds and what the

@@ -17,8 +17,17 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { ADAPTOR_SIGNATURE_LENGTH } from '../crypto/ecdsa-adaptor.ts';
+import {
+  assertAdaptorSignatures,
+  createAdaptorSignatures,
+  InvalidCetAdaptorSignaturesError,
+  throwIfInvalid,
+  type AdaptorRunner,
+  type AdaptorSigningItem,
+} from '../dlc/adaptor-set.ts';
 import type { AdaptorBackendName } from './ecdsa-adaptor.ts';
-import { adaptorBackend } from './ecdsa-adaptor.ts';
+import { adaptorBackend, ecdsaAdaptor } from './ecdsa-adaptor.ts';
 import type { EncryptJob, VerifyJob, WorkerRequest, WorkerResponse } from './adaptor-worker.ts';
 
 export type { EncryptJob, VerifyJob } from './adaptor-worker.ts';
@@ -39,12 +48,16 @@ type RequestBody = WorkerRequest extends infer R
 
 interface Task {
   readonly body: RequestBody;
+  /** Set for the tasks of a batch that the calling thread shares ({@link AdaptorWorkerPool.runShared}). */
+  readonly batch?: symbol;
   readonly resolve: (result: Uint8Array[] | boolean[]) => void;
   readonly reject: (error: Error) => void;
 }
 
 interface PoolWorker {
   readonly worker: Worker;
+  /** Loaded (it said so): only then does it get work, so nothing waits for a worker to start. */
+  ready: boolean;
   task: (Task & { readonly id: number }) | undefined;
 }
 
@@ -162,6 +175,103 @@ export class AdaptorWorkerPool {
     return chunks.flat();
   }
 
+  /**
+   * {@link createAdaptorSignatures} with this thread taking part ({@link runShared}): never
+   * slower than signing here alone, even while the workers are still starting.
+   */
+  async createShared(
+    secretKey: Uint8Array,
+    jobs: readonly EncryptJob[],
+    onProgress?: ProgressCallback,
+  ): Promise<Uint8Array[]> {
+    const withAux = jobs.map((j) => ({ ...j, auxRand: j.auxRand ?? randomBytes(32) }));
+    const scheme = ecdsaAdaptor(this.backend);
+    const chunks = await this.runShared(
+      this.chunk(withAux).map((part) => ({ kind: 'encrypt', secretKey, jobs: part }) as const),
+      (body) => scheme.adaptorEncryptMany(secretKey, body.jobs),
+      jobs.length,
+      onProgress,
+    );
+    return chunks.flat();
+  }
+
+  /** {@link verifyAdaptorSignatures} with this thread taking part ({@link runShared}). */
+  async verifyShared(
+    publicKey: Uint8Array,
+    jobs: readonly VerifyJob[],
+    onProgress?: ProgressCallback,
+  ): Promise<boolean[]> {
+    const scheme = ecdsaAdaptor(this.backend);
+    const chunks = await this.runShared(
+      this.chunk(jobs).map((part) => ({ kind: 'verify', publicKey, jobs: part }) as const),
+      (body) => scheme.adaptorVerifyMany(publicKey, body.jobs),
+      jobs.length,
+      onProgress,
+    );
+    return chunks.flat();
+  }
+
+  /** Starts every worker now (e.g. while the caller validates a contract), without waiting. */
+  warm(): void {
+    if (this.closed || this.failure) return;
+    while (this.workers.length < this.size) this.spawn();
+  }
+
+  /** Resolves once every worker started so far has loaded (for measuring the start-up). */
+  async ready(): Promise<void> {
+    while (this.workers.some((w) => !w.ready)) {
+      if (this.closed) throw this.failure ?? new Error('adaptor worker pool closed');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
+  /**
+   * Runs `bodies` (chunks of one batch) on the workers and on this thread together: this thread
+   * takes the next chunk still queued whenever it is free, workers take the others as they
+   * become idle (or once they have started). A pool that is still starting, or busy with other
+   * work, so costs this batch nothing beyond queueing: the start-up of a fresh pool is never
+   * waited for. The results are in `bodies` order.
+   */
+  private async runShared<B extends RequestBody, R extends Uint8Array[] | boolean[]>(
+    bodies: readonly B[],
+    local: (body: B) => R,
+    total: number,
+    onProgress: ProgressCallback | undefined,
+  ): Promise<R[]> {
+    if (this.closed || this.failure) {
+      throw this.failure ?? new Error('adaptor worker pool closed');
+    }
+    const batch = Symbol('batch');
+    const progress = progressCounter(total, onProgress);
+    const promises = bodies.map((body) =>
+      progress(
+        body.jobs.length,
+        new Promise<R>((resolve, reject) => {
+          this.queue.push({
+            body,
+            batch,
+            resolve: resolve as (r: Uint8Array[] | boolean[]) => void,
+            reject,
+          });
+        }),
+      ),
+    );
+    this.dispatch();
+    for (;;) {
+      const i = this.queue.findIndex((t) => t.batch === batch);
+      if (i < 0) break;
+      const task = this.queue.splice(i, 1)[0]!;
+      try {
+        task.resolve(local(task.body as B));
+      } catch (e) {
+        task.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      // Let workers that finished report and take the next chunk before this thread does.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return Promise.all(promises);
+  }
+
   /** Whether {@link close} was called (or a worker died, which closes the pool). */
   isClosed(): boolean {
     return this.closed;
@@ -199,9 +309,18 @@ export class AdaptorWorkerPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let w = this.workers.find((x) => x.task === undefined);
-      if (!w && this.workers.length < this.size) w = this.spawn();
-      if (!w) return;
+      const w = this.workers.find((x) => x.ready && x.task === undefined);
+      if (!w) {
+        // Start workers for the queued work; the starting ones keep the process alive for it.
+        const starting = this.workers.filter((x) => !x.ready);
+        for (const x of starting) x.worker.ref();
+        let count = starting.length;
+        while (this.workers.length < this.size && count < this.queue.length) {
+          this.spawn().worker.ref();
+          count++;
+        }
+        return;
+      }
       const task = this.queue.shift()!;
       const id = this.nextId++;
       w.task = { ...task, id };
@@ -213,9 +332,15 @@ export class AdaptorWorkerPool {
 
   private spawn(): PoolWorker {
     const worker = startWorker();
-    const w: PoolWorker = { worker, task: undefined };
+    const w: PoolWorker = { worker, task: undefined, ready: false };
     worker.unref();
     worker.on('message', (res: WorkerResponse) => {
+      if ('ready' in res) {
+        w.ready = true;
+        this.dispatch();
+        if (w.task === undefined) worker.unref();
+        return;
+      }
       const task = w.task;
       if (!task || task.id !== res.id) return;
       w.task = undefined;
@@ -240,9 +365,17 @@ export class AdaptorWorkerPool {
 
 let sharedPool: AdaptorWorkerPool | undefined;
 
-/** The process-wide default pool (one worker per core, best backend), created on first use. */
+/**
+ * The process-wide default pool (best backend), created on first use: one worker per core but
+ * one (the calling thread takes part in {@link AdaptorWorkerPool.createShared}), at least one,
+ * at most 8. Its workers start once per process and stay (idle, they do not keep it alive).
+ */
 export function sharedAdaptorPool(): AdaptorWorkerPool {
-  if (!sharedPool || sharedPool.isClosed()) sharedPool = new AdaptorWorkerPool();
+  if (!sharedPool || sharedPool.isClosed()) {
+    sharedPool = new AdaptorWorkerPool({
+      size: Math.max(1, Math.min(8, availableParallelism() - 1)),
+    });
+  }
   return sharedPool;
 }
 
@@ -273,4 +406,85 @@ export function verifyAdaptorSignaturesParallel(
 ): Promise<boolean[]> {
   const pool = options.pool ?? sharedAdaptorPool();
   return pool.verifyAdaptorSignatures(publicKey, jobs, options.onProgress);
+}
+
+/**
+ * Below this many adaptor signatures in a batch, {@link adaptorRunner} signs and verifies on the
+ * calling thread: the pool's per-batch overhead (messages, structured clones) is not worth it.
+ * Chosen from the crossover measured by `npm run bench -- pool` (BENCHMARKS.md).
+ */
+export const POOL_MIN_SIGNATURES = 64;
+
+export interface AdaptorRunnerOptions {
+  /** Default {@link sharedAdaptorPool}. */
+  readonly pool?: AdaptorWorkerPool;
+  /** Default {@link POOL_MIN_SIGNATURES}. */
+  readonly minSignatures?: number;
+  /** The backend of the calling thread's share and of small batches (default: the pool's). */
+  readonly backend?: AdaptorBackendName;
+}
+
+/**
+ * The {@link AdaptorRunner} of the party flow (`src/party`, the `*Async` functions of
+ * `protocol.ts`): batches of at least `minSignatures` go to the worker pool, with the calling
+ * thread taking part ({@link AdaptorWorkerPool.createShared}); smaller ones, and every batch on
+ * a one-core machine, run on the calling thread. Same bytes and the same errors as
+ * `createAdaptorSignatures` / `assertAdaptorSignatures` of `adaptor-set.ts`: a malformed
+ * signature or a batch the pool refuses is checked again on this thread, which names the index.
+ */
+export function adaptorRunner(options: AdaptorRunnerOptions = {}): AdaptorRunner {
+  const min = options.minSignatures ?? POOL_MIN_SIGNATURES;
+  const multiCore = availableParallelism() > 1;
+  const poolFor = (n: number): AdaptorWorkerPool | undefined =>
+    multiCore && n >= min ? (options.pool ?? sharedAdaptorPool()) : undefined;
+  const schemeOf = (pool: AdaptorWorkerPool | undefined) =>
+    ecdsaAdaptor(options.backend ?? pool?.backend);
+  return {
+    async create(key, items, onProgress) {
+      const pool = poolFor(items.length);
+      if (pool === undefined) {
+        return createAdaptorSignatures(key, items, onProgress, schemeOf(undefined));
+      }
+      return pool.createShared(key, encryptJobs(items), onProgress);
+    },
+    async assertValid(pubkey, items, signatures, onProgress) {
+      const pool = poolFor(items.length);
+      const inline = (): void =>
+        assertAdaptorSignatures(pubkey, items, signatures, onProgress, schemeOf(pool));
+      if (pool === undefined) return inline();
+      if (signatures.length !== items.length) {
+        return throwIfInvalid(
+          { ok: false, index: items.length, reason: 'count' },
+          items.length,
+          signatures.length,
+        );
+      }
+      if (signatures.some((sig) => sig.length !== ADAPTOR_SIGNATURE_LENGTH)) return inline();
+      let results: boolean[];
+      try {
+        results = await pool.verifyShared(
+          pubkey,
+          items.map((item, k) => ({
+            adaptorSig: signatures[k]!,
+            encryptionKey: item.point,
+            msgHash: item.sighash,
+          })),
+          onProgress,
+        );
+      } catch {
+        return inline(); // a malformed key or point: the one-thread path says which index
+      }
+      const index = results.indexOf(false);
+      if (index !== -1) {
+        throw new InvalidCetAdaptorSignaturesError(
+          `CET adaptor signature ${index} does not verify`,
+          index,
+        );
+      }
+    },
+  };
+}
+
+function encryptJobs(items: readonly AdaptorSigningItem[]): EncryptJob[] {
+  return items.map((item) => ({ encryptionKey: item.point, msgHash: item.sighash }));
 }

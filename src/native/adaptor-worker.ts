@@ -31,8 +31,12 @@ export type WorkerRequest = { readonly id: number; readonly backend: AdaptorBack
   | { readonly kind: 'verify'; readonly publicKey: Uint8Array; readonly jobs: readonly VerifyJob[] }
 );
 
-/** A worker's answer: the results in job order, or the error the chunk raised. */
+/**
+ * A worker's answer: the results in job order, or the error the chunk raised; `ready` once, when
+ * the worker has loaded (the pool gives work only to workers that have).
+ */
 export type WorkerResponse =
+  | { readonly ready: true }
   | { readonly id: number; readonly ok: true; readonly result: Uint8Array[] | boolean[] }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
@@ -55,4 +59,5 @@ if (port) {
     }
     port.postMessage(res);
   });
+  port.postMessage({ ready: true } satisfies WorkerResponse);
 }

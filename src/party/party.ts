@@ -9,6 +9,7 @@
  * machines, never on the oracle. The DLC logic itself stays in the pure `src/dlc`.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { generateMnemonic } from '@scure/bip39';
@@ -17,7 +18,8 @@ import { RawTx, type Transaction } from '@scure/btc-signer';
 import type { ChainBackend } from '../chain/chain-backend.ts';
 import { RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
 import { openKeystore, sealMnemonic } from '../crypto/keystore.ts';
-import type { ProgressCallback } from '../dlc/adaptor-set.ts';
+import type { AdaptorRunner, ProgressCallback } from '../dlc/adaptor-set.ts';
+import { oraclesOf, oracleSubsets, type LayoutPointOps } from '../dlc/contract.ts';
 import { randomTemporaryContractId } from '../dlc/contract-id.ts';
 import { contractFees } from '../dlc/fees.ts';
 import { txidHexOf, type FundingInput } from '../dlc/funding-input.ts';
@@ -34,16 +36,17 @@ import {
 } from '../dlc/messages.ts';
 import type { OracleAnnouncement, OracleAttestation } from '../dlc/oracle-types.ts';
 import {
-  acceptOffer,
+  acceptOfferAsync,
   ContractTermsMismatchError,
   createOffer,
   deriveContract,
+  deriveContractId,
   DlcProtocolError,
   executeCet,
-  finalizeSign,
+  finalizeSignAsync,
   fundingInputOutpoints,
   outpointKey,
-  signAccept,
+  signAcceptAsync,
   signRefund,
   validateOffer,
   type DlcContract,
@@ -51,7 +54,8 @@ import {
   type UtxoInfo,
 } from '../dlc/protocol.ts';
 import { DUST_LIMIT_SAT } from '../dlc/transactions.ts';
-import { ecdsaAdaptor } from '../native/ecdsa-adaptor.ts';
+import { adaptorRunner, POOL_MIN_SIGNATURES, sharedAdaptorPool } from '../native/adaptor-pool.ts';
+import { layoutPointOps } from '../native/layout-points.ts';
 import {
   milestoneContractInfo,
   milestoneDlcTerms,
@@ -127,6 +131,33 @@ export interface WatchAction {
 }
 
 /** The wallet's view of a contract's sides: the key and scripts the party used. */
+/**
+ * The adaptor backends of the party flow (issue 17): adaptor points over native libsecp256k1
+ * when the addon loads (else noble); adaptor signatures through `adaptorRunner()`, i.e. on the
+ * process's shared worker pool with this thread taking part from `POOL_MIN_SIGNATURES`
+ * signatures on, on this thread alone below. A contract that may reach that size starts the
+ * pool's workers at once, in the background, while this thread validates and builds the CETs.
+ */
+function adaptorBackends(offer: OfferDlc): {
+  runner: AdaptorRunner;
+  points: LayoutPointOps<unknown>;
+} {
+  if (availableParallelism() > 1 && mayNeedPool(offer)) sharedAdaptorPool().warm();
+  return { runner: adaptorRunner(), points: layoutPointOps() };
+}
+
+/** Whether a contract can have `POOL_MIN_SIGNATURES` adaptor signatures (numeric: assumed). */
+function mayNeedPool(offer: OfferDlc): boolean {
+  let count = 0;
+  for (const part of offer.contractInfo.parts) {
+    if (part.descriptor.kind === 'numeric') return true;
+    const { announcements, threshold } = oraclesOf(part.oracleInfo);
+    if (threshold < 1 || threshold > announcements.length) return false; // refused later
+    count += part.descriptor.payouts.length * oracleSubsets(announcements.length, threshold).length;
+  }
+  return count >= POOL_MIN_SIGNATURES;
+}
+
 function sideOf(
   wallet: PartyWallet,
   fundingKeyIndex: number,
@@ -337,13 +368,13 @@ export class Party {
       randomSerialId(),
       chosen.inputs,
     );
-    const { accept } = acceptOffer({
+    const { accept } = await acceptOfferAsync({
       offer,
       terms: dlcTerms,
       utxos,
       side,
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
-      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
+      ...adaptorBackends(offer),
     });
     const acceptBytes = encodeAcceptDlc(accept);
     const contract = this.store.insertContract({
@@ -406,14 +437,15 @@ export class Party {
     if (row.state !== 'offered') throw new ContractStateError(`contract is ${row.state}`);
     const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
     const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
-    const { sign, contract } = signAccept({
+    const backends = adaptorBackends(offer);
+    const { sign, contract } = await signAcceptAsync({
       offer,
       accept,
       convention: terms.convention,
       utxos: await this.utxoLookup(accept.fundingInputs),
       side: this.ownSide(row, offer, null),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
-      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
+      ...backends,
     });
     const signBytes = encodeSignDlc(sign);
     const updated = this.store.update(
@@ -453,14 +485,14 @@ export class Party {
     const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
     const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
     const accept = decodeAcceptDlc(hexToBytes(row.accept_hex ?? ''));
-    const { fundingTx, contract } = finalizeSign({
+    const { fundingTx, contract } = await finalizeSignAsync({
       offer,
       accept,
       sign,
       convention: terms.convention,
       side: this.ownSide(row, offer, accept),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
-      scheme: ecdsaAdaptor(), // issue 10: native libsecp256k1 when the addon loads, else noble
+      ...adaptorBackends(offer),
     });
     const fundingHex = bytesToHex(fundingTx.toBytes(true, true));
     this.store.update(
@@ -482,13 +514,13 @@ export class Party {
 
   private contractIdOf(row: ContractRow): string | null {
     if (row.accept_hex === null) return null;
-    const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
-    const c = deriveContract(
-      decodeOfferDlc(hexToBytes(row.offer_hex)),
-      decodeAcceptDlc(hexToBytes(row.accept_hex)),
-      terms.convention,
+    // The id depends on the funding transaction only: no CETs are built here.
+    return bytesToHex(
+      deriveContractId(
+        decodeOfferDlc(hexToBytes(row.offer_hex)),
+        decodeAcceptDlc(hexToBytes(row.accept_hex)),
+      ),
     );
-    return bytesToHex(c.contractId);
   }
 
   /**
@@ -521,7 +553,7 @@ export class Party {
     const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
     const accept = decodeAcceptDlc(hexToBytes(row.accept_hex));
     const sign: SignDlc = decodeSignDlc(hexToBytes(row.sign_hex));
-    const contract = deriveContract(offer, accept, terms.convention);
+    const contract = deriveContract(offer, accept, terms.convention, layoutPointOps());
     return row.role === 'offer'
       ? {
           contract,

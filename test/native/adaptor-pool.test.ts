@@ -6,7 +6,9 @@ import { numberToBytesBE } from '@noble/curves/utils.js';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adaptorEncrypt, adaptorVerify } from '../../src/crypto/ecdsa-adaptor.ts';
+import type { AdaptorSigningItem } from '../../src/dlc/adaptor-set.ts';
 import {
+  adaptorRunner,
   AdaptorWorkerPool,
   createAdaptorSignaturesParallel,
   verifyAdaptorSignaturesParallel,
@@ -142,5 +144,69 @@ describe('pool lifecycle and the shared pool', () => {
       })),
     );
     expect(ok.every(Boolean)).toBe(true);
+  });
+});
+
+describe('the calling thread takes part (createShared, verifyShared, adaptorRunner)', () => {
+  const items: AdaptorSigningItem[] = jobs.map((j) => ({
+    point: j.encryptionKey,
+    sighash: j.msgHash,
+  }));
+
+  it('a fresh pool: same signatures and verdicts, whether or not a worker has started yet', async () => {
+    const pool = new AdaptorWorkerPool({ size: 2 });
+    try {
+      expect(await pool.createShared(x, jobs)).toEqual(reference);
+      const verifyJobs = jobs.map((j, i) => ({
+        adaptorSig: reference[i]!,
+        encryptionKey: j.encryptionKey,
+        msgHash: j.msgHash,
+      }));
+      const progress: number[] = [];
+      const ok = await pool.verifyShared(X, verifyJobs, (done) => progress.push(done));
+      expect(ok).toEqual(jobs.map(() => true));
+      expect(progress.at(-1)).toBe(jobs.length);
+      pool.warm();
+      expect(await pool.createShared(x, jobs)).toEqual(reference); // started workers too
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('adaptorRunner: valid set passes; a tampered, short or malformed set fails at its index', async () => {
+    const pool = new AdaptorWorkerPool({ size: 2 });
+    const runner = adaptorRunner({ pool, minSignatures: 8 });
+    try {
+      const sigs = await runner.create(x, items);
+      expect(sigs).toHaveLength(items.length);
+      await runner.assertValid(X, items, sigs);
+      const tampered = sigs.map((s) => s.slice());
+      tampered[23]![100] = tampered[23]![100]! ^ 0x40;
+      tampered[31]![100] = tampered[31]![100]! ^ 0x40;
+      await expect(runner.assertValid(X, items, tampered)).rejects.toMatchObject({
+        name: 'InvalidCetAdaptorSignaturesError',
+        index: 23,
+      });
+      await expect(runner.assertValid(X, items, sigs.slice(1))).rejects.toMatchObject({
+        index: items.length,
+        message: `expected ${items.length} CET adaptor signatures, got ${items.length - 1}`,
+      });
+      const malformed = sigs.slice();
+      malformed[5] = malformed[5]!.subarray(1);
+      await expect(runner.assertValid(X, items, malformed)).rejects.toMatchObject({ index: 5 });
+      await expect(runner.assertValid(pub(be32(2n)), items, sigs)).rejects.toMatchObject({
+        index: 0,
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('adaptorRunner: below the threshold the pool is not used at all', async () => {
+    const pool = new AdaptorWorkerPool({ size: 1 });
+    await pool.close(); // a closed pool would reject any work given to it
+    const runner = adaptorRunner({ pool, minSignatures: 1_000 });
+    const sigs = await runner.create(x, items);
+    await runner.assertValid(X, items, sigs);
   });
 });
