@@ -31,6 +31,17 @@ commands:
                               --mnemonic-stdin to restore from words read on stdin
   wallet address              a fresh receive address
   wallet balance              spendable confirmed balance (sat)
+  wallet send ADDRESS SAT|all [--fee-rate N] [--dry-run] [--force]
+                              pay an address outside the wallet (all: sweep every coin);
+                              change comes back to the wallet; RBF signalled; refuses another
+                              network's address, dust, more than the balance, and a fee above
+                              1000 sat/vB or 10% of the amount unless --force
+  wallet bump TXID --fee-rate N [--force]
+                              replace an unconfirmed send or sweep by one paying more (RBF)
+  wallet history              receives, sends, DLC funding, payouts and refunds (with contract
+                              and milestone)
+  wallet descriptor           receive and change descriptors (BIP380 checksums) for Core's
+                              importdescriptors or Sparrow, watch-only
   offer --terms FILE          fetch the event's announcement, make an offer_dlc
   accept --terms FILE         check a received offer_dlc against the terms and the chain, answer
                               with accept_dlc (CET adaptor signatures + refund signature)
@@ -76,6 +87,9 @@ const FLAGS = {
   interval: { type: 'string' },
   once: { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
+  'fee-rate': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
   'scrypt-n': { type: 'string' },
 } as const;
 
@@ -126,6 +140,18 @@ function exitCodeOf(error: unknown): 1 | 2 {
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'error';
+}
+
+/** A positive whole number of satoshis (or sat/vB) from a command line argument. */
+function satArg(text: string, name: string): bigint {
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw new UsageError(`${name}: expected a whole number > 0`);
+  return BigInt(text);
+}
+
+/** --fee-rate N, else the node's estimate for 6 blocks, else 1 sat/vB (regtest has none). */
+async function feeRateArg(chain: BitcoinRpcClient, text: string | undefined): Promise<bigint> {
+  if (text !== undefined) return satArg(text, '--fee-rate');
+  return (await chain.estimateFeeRateSatPerVb(6)) ?? 1n;
 }
 
 export async function runDlc(
@@ -270,7 +296,73 @@ export async function runDlc(
             print(`${sat} sat (${satsToBtc(sat)} BTC)`, { balanceSat: sat.toString() });
             return 0;
           }
-          throw new UsageError('wallet init|address|balance');
+          if (args[0] === 'send') {
+            const [, address, amountText] = args;
+            if (address === undefined || amountText === undefined) {
+              throw new UsageError('wallet send ADDRESS SAT|all [--fee-rate N]');
+            }
+            const amount =
+              amountText === 'all' ? ('all' as const) : satArg(amountText, 'amount (sat)');
+            const feeRate = await feeRateArg(chain, values['fee-rate']);
+            const p = await party.wallet.send({
+              address,
+              amount,
+              feeRateSatPerVb: feeRate,
+              dryRun: values['dry-run'] === true,
+              force: values.force === true,
+            });
+            print(
+              `${p.broadcast ? 'sent' : 'dry run, not sent:'} ${p.amountSat} sat to ${p.recipient}, ` +
+                `fee ${p.feeSat} sat (${p.feeRateSatPerVb} sat/vB, ${p.vsize} vB), ` +
+                `change ${p.changeSat} sat, ${p.inputs.length} input(s) (${p.algorithm})\ntxid ${p.txid}`,
+              p,
+            );
+            return 0;
+          }
+          if (args[0] === 'bump') {
+            const txid = args[1];
+            if (txid === undefined || values['fee-rate'] === undefined) {
+              throw new UsageError('wallet bump TXID --fee-rate N');
+            }
+            const p = await party.wallet.bump({
+              txid,
+              feeRateSatPerVb: satArg(values['fee-rate'], '--fee-rate'),
+              force: values.force === true,
+            });
+            print(
+              `replaced ${txid} by ${p.txid}: fee ${p.feeSat} sat (${p.feeRateSatPerVb} sat/vB)`,
+              p,
+            );
+            return 0;
+          }
+          if (args[0] === 'history') {
+            const entries = await party.walletHistory();
+            print(
+              entries
+                .map((h) =>
+                  [
+                    h.height ?? '-',
+                    h.status,
+                    h.kind,
+                    `${h.direction === 'in' ? '+' : '-'}${h.amountSat}`,
+                    h.feeSat === null ? '' : `fee ${h.feeSat}`,
+                    h.txid,
+                    h.milestone === undefined
+                      ? (h.address ?? '')
+                      : `contract ${h.verdictContract ?? h.contract} milestone ${h.milestone}`,
+                  ].join('\t'),
+                )
+                .join('\n') || 'no history',
+              { history: entries },
+            );
+            return 0;
+          }
+          if (args[0] === 'descriptor') {
+            const d = party.wallet.descriptors();
+            print(`${d.receive}\n${d.change}`, d);
+            return 0;
+          }
+          throw new UsageError('wallet init|address|balance|send|bump|history|descriptor');
         }
         case 'offer': {
           const terms = readTerms();

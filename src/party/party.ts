@@ -63,6 +63,7 @@ import {
 import type { OracleClient } from './oracle-client.ts';
 import { PartyStore, type ContractRow } from './store.ts';
 import {
+  decodeRawTx,
   P2WPKH_MAX_WITNESS_LEN,
   PartyWallet,
   randomSerialId,
@@ -84,6 +85,22 @@ export class PartyNotInitializedError extends Error {
 export class ContractStateError extends Error {
   override readonly name = 'ContractStateError';
   readonly code = 'contract_state';
+}
+
+/** The node runs another network (or another chain) than the one this wallet was made on. */
+export class WrongNetworkError extends Error {
+  override readonly name = 'WrongNetworkError';
+  readonly code = 'wrong_network';
+  constructor(
+    readonly walletNetwork: string,
+    readonly nodeNetwork: string,
+  ) {
+    super(
+      walletNetwork === nodeNetwork
+        ? `the node's ${nodeNetwork} chain has another genesis block than this wallet's`
+        : `this wallet was made on ${walletNetwork}; the node runs ${nodeNetwork}`,
+    );
+  }
 }
 
 /** The refund transaction is not final yet: its locktime is not below the chain's median time. */
@@ -124,6 +141,31 @@ export interface WatchAction {
     | 'error';
   readonly txid?: string;
   readonly detail?: string;
+}
+
+/** One line of `wallet history`. */
+export interface WalletHistoryEntry {
+  readonly kind: 'receive' | 'send' | 'sweep' | 'dlc_funding' | 'dlc_payout' | 'dlc_refund';
+  readonly direction: 'in' | 'out';
+  readonly txid: string;
+  /** What entered or left the wallet, fees excluded (for a send: what the recipient got). */
+  readonly amountSat: bigint;
+  /** The fee this wallet paid in this transaction (sends and DLC funding). */
+  readonly feeSat: bigint | null;
+  readonly status: 'confirmed' | 'unconfirmed' | 'replaced' | 'unknown';
+  readonly height: number | null;
+  readonly address?: string;
+  /** For DLC entries: the contract id (or temporary id), the Verdict contract and milestone. */
+  readonly contract?: string;
+  readonly verdictContract?: string;
+  readonly milestone?: number;
+  readonly replacedBy?: string;
+}
+
+/** `verdict/<contract id>/<milestone index>/<terms hash>` → its parts (DESIGN.md "Events"). */
+function milestoneOfEvent(eventId: string): { contract: string; milestone: number } | null {
+  const m = /^verdict\/([^/]+)\/(\d+)\//.exec(eventId);
+  return m === null ? null : { contract: m[1]!, milestone: Number(m[2]) };
 }
 
 /** The wallet's view of a contract's sides: the key and scripts the party used. */
@@ -202,6 +244,13 @@ export class Party {
     // chain_hash is the genesis hash in internal byte order (the reverse of RPC's display order).
     const chainHash = hexToBytes(await opts.chain.getBlockHash(0)).reverse();
     const store = PartyStore.open(join(opts.dataDir, STORE_FILE), opts.now);
+    // Issue 14: a wallet is bound to the network (and genesis) it first ran on.
+    const boundNetwork = store.metaSetOnce('network', network);
+    const boundGenesis = store.metaSetOnce('chain_hash', bytesToHex(chainHash));
+    if (boundNetwork !== network || boundGenesis !== bytesToHex(chainHash)) {
+      store.close();
+      throw new WrongNetworkError(boundNetwork, network);
+    }
     return new Party(
       store,
       new PartyWallet(mnemonic, network, store, opts.chain),
@@ -489,6 +538,113 @@ export class Party {
       terms.convention,
     );
     return bytesToHex(c.contractId);
+  }
+
+  /**
+   * The wallet's history: coins received (every wallet coin a scan has seen), its own sends and
+   * sweeps (with replaced ones marked), and per contract the DLC funding, payout or refund, each
+   * with its contract and milestone. Oldest first; unconfirmed last.
+   */
+  async walletHistory(): Promise<WalletHistoryEntry[]> {
+    await this.wallet.utxos(); // records the coins the chain has now
+    const tip = await this.chain.getBlockCount();
+    const heightOf = async (txid: string, outputs: number): Promise<number | null> => {
+      const conf = await this.confirmations(txid, outputs);
+      return conf === null || conf === 0 ? null : tip - conf + 1;
+    };
+    const entries: WalletHistoryEntry[] = [];
+    const own = new Set<string>();
+    for (const p of this.wallet.payments()) {
+      own.add(p.txid);
+      const outputs = decodeRawTx(hexToBytes(p.raw_hex)).outputs.length;
+      const conf = p.replaced_by === null ? await this.confirmations(p.txid, outputs) : null;
+      entries.push({
+        kind: p.kind,
+        direction: 'out',
+        txid: p.txid,
+        amountSat: BigInt(p.amount_sat),
+        feeSat: BigInt(p.fee_sat),
+        status:
+          p.replaced_by !== null
+            ? 'replaced'
+            : conf === null
+              ? 'unknown'
+              : conf === 0
+                ? 'unconfirmed'
+                : 'confirmed',
+        height: conf === null || conf === 0 ? null : tip - conf + 1,
+        address: p.recipient,
+        ...(p.replaced_by === null ? {} : { replacedBy: p.replaced_by }),
+      });
+    }
+    for (const row of this.store.listContracts()) {
+      if (row.funding_txid === null || row.sign_hex === null) continue;
+      own.add(row.funding_txid);
+      const { contract, terms } = this.contractOf(row);
+      const where = milestoneOfEvent(terms.eventId);
+      const tags = {
+        contract: row.contract_id ?? row.temporary_contract_id,
+        ...(where === null ? {} : { verdictContract: where.contract, milestone: where.milestone }),
+      };
+      const mine = contract.funding.inputs.filter((i) => i.party === row.role);
+      if (mine.length > 0) {
+        const spent = mine.reduce((sum, i) => sum + i.prevout.amount, 0n);
+        const change =
+          (row.role === 'offer' ? contract.funding.offerChange : contract.funding.acceptChange) ??
+          0n;
+        const fees = contract.funding.fees[row.role];
+        entries.push({
+          kind: 'dlc_funding',
+          direction: 'out',
+          txid: row.funding_txid,
+          amountSat: spent - change - fees.fundingFee,
+          feeSat: fees.fundingFee,
+          status: row.state === 'signed' || row.state === 'broadcast' ? 'unconfirmed' : 'confirmed',
+          height: await heightOf(row.funding_txid, (row.fund_output_index ?? 0) + 1),
+          ...tags,
+        });
+      }
+      if (row.closing_txid !== null && row.closing_tx_hex !== null) {
+        own.add(row.closing_txid);
+        const payoutSpk =
+          row.role === 'offer' ? contract.offer.payoutSpk : contract.accept.payoutSpk;
+        const outs = decodeRawTx(hexToBytes(row.closing_tx_hex)).outputs;
+        const paid = outs
+          .filter((o) => bytesToHex(o.script) === bytesToHex(payoutSpk))
+          .reduce((sum, o) => sum + o.amount, 0n);
+        if (paid > 0n) {
+          const done = row.state === 'settled' || row.state === 'refunded';
+          entries.push({
+            kind: row.closing_kind === 'refund' ? 'dlc_refund' : 'dlc_payout',
+            direction: 'in',
+            txid: row.closing_txid,
+            amountSat: paid,
+            feeSat: null,
+            status: done ? 'confirmed' : 'unconfirmed',
+            height: done ? await heightOf(row.closing_txid, outs.length) : null,
+            ...tags,
+          });
+        }
+      }
+    }
+    for (const coin of this.store.coinsSeen()) {
+      if (own.has(coin.txid)) continue; // change of a send or a funding, or a payout: listed
+      entries.push({
+        kind: 'receive',
+        direction: 'in',
+        txid: coin.txid,
+        amountSat: BigInt(coin.value_sat),
+        feeSat: null,
+        status: 'confirmed',
+        height: coin.height,
+        address: coin.address,
+      });
+    }
+    const key = (e: WalletHistoryEntry): number => e.height ?? Number.MAX_SAFE_INTEGER;
+    return entries
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => key(a.e) - key(b.e) || a.i - b.i)
+      .map(({ e }) => e);
   }
 
   /**

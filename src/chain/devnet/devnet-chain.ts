@@ -49,6 +49,8 @@ import {
 } from './validation.ts';
 
 const MAX_BLOCK_WEIGHT = 4_000_000;
+/** Core `MAX_REPLACEMENT_CANDIDATES` (BIP125 rule 5). */
+const MAX_REPLACEMENT_CANDIDATES = 100;
 const STATE_FILE = 'devnet-chain.json';
 const STATE_FORMAT = 'verdict-devnet-1';
 
@@ -266,14 +268,23 @@ export class DevnetChain {
           : 'txn-same-nonwitness-data-in-mempool',
       );
     }
-    // No replacement (BIP125/full-RBF) on devnet: any conflict is refused.
+    // Replacement (Core 28: full RBF, `-mempoolfullrbf=1`): the mempool transactions this one
+    // conflicts with are checked against BIP125's rules below and evicted only if it passes.
+    const conflicts = new Set<string>();
     for (const input of tx.inputs) {
-      if (this.mempoolSpends.has(outpoint(hexTxid(input.prevTxid), input.prevVout)))
-        reject('txn-mempool-conflict');
+      const spender = this.mempoolSpends.get(outpoint(hexTxid(input.prevTxid), input.prevVout));
+      if (spender !== undefined) conflicts.add(spender);
     }
+    const evicted = this.withDescendants(conflicts);
     const coins: Coin[] = [];
     for (const input of tx.inputs) {
-      const coin = this.getTxOut(hexTxid(input.prevTxid), input.prevVout, true);
+      const prevTxid = hexTxid(input.prevTxid);
+      // Spending an output of a transaction it would evict: Core "bad-txns-spends-conflicting-tx".
+      if (evicted.has(prevTxid)) reject('bad-txns-spends-conflicting-tx');
+      const key = outpoint(prevTxid, input.prevVout);
+      const coin = conflicts.has(this.mempoolSpends.get(key) ?? '')
+        ? this.coinIgnoringSpend(prevTxid, input.prevVout)
+        : this.getTxOut(prevTxid, input.prevVout, true);
       if (coin === undefined) {
         if (this.hasUnspentOutputs(tx)) reject('txn-already-known');
         missingInputs();
@@ -287,14 +298,93 @@ export class DevnetChain {
     checkInputsStandard(tx, coins);
     const minFee = minRelayFeeSat(tx.vsize);
     if (feeSat < minFee) reject('min relay fee not met', `${feeSat} < ${minFee}`);
+    if (conflicts.size > 0) this.checkReplacement(tx, feeSat, coins, conflicts, evicted);
     checkInputScripts(tx, coins, STANDARD_FLAGS);
     if (!dryRun) {
+      for (const txid of conflicts) this.removeFromMempool(txid, true);
       this.mempool.set(tx.txid, { tx, feeSat, timeSec: this.nowSec(), height: this.height });
       for (const input of tx.inputs) {
         this.mempoolSpends.set(outpoint(hexTxid(input.prevTxid), input.prevVout), tx.txid);
       }
     }
     return { txid: tx.txid, wtxid: tx.wtxid, feeSat, vsize: tx.vsize };
+  }
+
+  /** The transactions and every mempool descendant of them. */
+  private withDescendants(txids: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>();
+    const visit = (txid: string): void => {
+      if (out.has(txid)) return;
+      const entry = this.mempool.get(txid);
+      if (entry === undefined) return;
+      out.add(txid);
+      entry.tx.outputs.forEach((_, vout) => {
+        const child = this.mempoolSpends.get(outpoint(txid, vout));
+        if (child !== undefined) visit(child);
+      });
+    };
+    for (const t of txids) visit(t);
+    return out;
+  }
+
+  /** An output as if its mempool spender were gone (the coin a replacement spends). */
+  private coinIgnoringSpend(txid: string, vout: number): Coin | undefined {
+    const pooled = this.mempool.get(txid);
+    const output = pooled?.tx.outputs[vout];
+    if (output !== undefined) return { output, height: this.height + 1, coinbase: false };
+    return this.utxos.get(outpoint(txid, vout));
+  }
+
+  /**
+   * Core's `ReplacementChecks` (BIP125 as Core 28 applies it, full RBF): at most 100 evicted
+   * transactions (rule 5); no new unconfirmed inputs (rule 2); a higher fee rate than every
+   * directly conflicting transaction (rule 6); at least the evicted fees (rule 3) plus the
+   * incremental relay fee for its own size (rule 4).
+   */
+  private checkReplacement(
+    tx: ParsedTx,
+    feeSat: bigint,
+    coins: readonly Coin[],
+    conflicts: ReadonlySet<string>,
+    evicted: ReadonlySet<string>,
+  ): void {
+    if (evicted.size > MAX_REPLACEMENT_CANDIDATES) {
+      reject('too many potential replacements', `${evicted.size} > ${MAX_REPLACEMENT_CANDIDATES}`);
+    }
+    const conflictInputs = new Set<string>();
+    for (const txid of conflicts) {
+      for (const input of this.mempool.get(txid)!.tx.inputs) {
+        conflictInputs.add(hexTxid(input.prevTxid));
+      }
+    }
+    tx.inputs.forEach((input, i) => {
+      const prevTxid = hexTxid(input.prevTxid);
+      if (coins[i]!.height > this.height && !conflictInputs.has(prevTxid)) {
+        reject('replacement-adds-unconfirmed', `replacement ${tx.txid} adds unconfirmed input`);
+      }
+    });
+    for (const txid of conflicts) {
+      const old = this.mempool.get(txid)!;
+      // Rule 6, compared as fee·vsize cross products to stay in integers.
+      if (feeSat * BigInt(old.tx.vsize) <= old.feeSat * BigInt(tx.vsize)) {
+        reject('insufficient fee', `rejecting replacement ${tx.txid}; new feerate <= old feerate`);
+      }
+    }
+    let evictedFees = 0n;
+    for (const txid of evicted) evictedFees += this.mempool.get(txid)!.feeSat;
+    if (feeSat < evictedFees) {
+      reject(
+        'insufficient fee',
+        `rejecting replacement ${tx.txid}, less fees than conflicting txs`,
+      );
+    }
+    const relay = minRelayFeeSat(tx.vsize); // incremental relay fee = min relay fee = 1 sat/vB
+    if (feeSat - evictedFees < relay) {
+      reject(
+        'insufficient fee',
+        `rejecting replacement ${tx.txid}, not enough additional fees to relay; ${feeSat - evictedFees} < ${relay}`,
+      );
+    }
   }
 
   /** Mines one block on the tip with the mempool's transactions (oldest first, within weight). */

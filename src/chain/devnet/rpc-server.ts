@@ -515,7 +515,8 @@ const HANDLERS: Record<string, Handler> = {
       wtxid: e.tx.wtxid,
       fees: { base: amount(e.feeSat), modified: amount(e.feeSat) },
       depends,
-      'bip125-replaceable': false,
+      // Core 28 reports BIP125 signalling (the mempool replaces non-signalling ones too).
+      'bip125-replaceable': e.tx.inputs.some((i) => i.sequence < 0xfffffffe),
       unbroadcast: false,
     };
   },
