@@ -55,6 +55,8 @@ commands:
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
   cancel REF                  withdraw an offer not yet signed (its coins become spendable)
+  abandon REF                 give up a signed contract whose funding can never confirm (an input
+                              spent in a block by another transaction): frees this party's coins
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
@@ -263,6 +265,7 @@ export async function runDlc(
     };
     const summary = (row: ContractRow) => ({
       id: row.id,
+      lastEvent: party.store.events(row.id).at(-1)?.detail ?? null,
       role: row.role,
       state: row.state,
       temporaryContractId: row.temporary_contract_id,
@@ -433,7 +436,8 @@ export async function runDlc(
             rows
               .map(
                 (r) =>
-                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}`,
+                  `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}` +
+                  `\t${party.store.events(r.id).at(-1)?.detail ?? ''}`,
               )
               .join('\n') || 'no contracts',
             { contracts: rows.map(summary) },
@@ -488,6 +492,13 @@ export async function runDlc(
         case 'refund': {
           const action = await party.refund(contractRef());
           print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        case 'abandon': {
+          const row = await party.abandon(contractRef().id.toString());
+          print(`contract ${row.id} abandoned; its coins are spendable again`, {
+            contract: summary(row),
+          });
           return 0;
         }
         case 'cancel': {

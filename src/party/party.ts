@@ -138,6 +138,7 @@ export interface WatchAction {
     | 'settled'
     | 'refunded'
     | 'waiting'
+    | 'funding_double_spent'
     | 'error';
   readonly txid?: string;
   readonly detail?: string;
@@ -663,6 +664,63 @@ export class Party {
     return this.store.update(row.id, 'cancelled', {}, 'offer withdrawn');
   }
 
+  /**
+   * Why a signed contract's funding transaction can no longer confirm: one of its inputs is spent
+   * by another transaction, in a block (`confirmed`) or only in the mempool. null when every
+   * input is still unspent (or spent by the funding transaction itself).
+   */
+  private async fundingConflict(
+    row: ContractRow,
+  ): Promise<{ detail: string; confirmed: boolean } | null> {
+    if (row.funding_txid === null) return null;
+    if ((await this.chain.getMempoolEntry(row.funding_txid)) !== null) return null;
+    const { contract } = this.contractOf(row);
+    let pending: string | null = null;
+    for (const input of contract.funding.inputs) {
+      const { txid, vout } = fundingInputOutpoints([input.fundingInput])[0]!;
+      const whose = input.party === row.role ? 'our' : "the counterparty's";
+      if ((await this.chain.getTxOut(txid, vout, false)) === null) {
+        return {
+          confirmed: true,
+          detail:
+            `cannot fund: ${whose} funding input ${txid}:${vout} was spent in a block by another ` +
+            `transaction; "dlc abandon ${row.id}" frees this party's coins`,
+        };
+      }
+      if (pending === null && (await this.chain.getTxOut(txid, vout, true)) === null) {
+        pending =
+          `${whose} funding input ${txid}:${vout} is spent by another transaction in the ` +
+          `mempool; abandon becomes possible once that transaction confirms`;
+      }
+    }
+    return pending === null ? null : { detail: pending, confirmed: false };
+  }
+
+  /**
+   * Gives up a signed contract whose funding transaction can never confirm because one of its
+   * inputs was spent in a block by another transaction (a counterparty's double spend): the
+   * contract ends `cancelled` and its reserved coins are spendable again. Nothing is broadcast.
+   * Refused while the funding transaction could still confirm.
+   */
+  async abandon(ref: string): Promise<ContractRow> {
+    const row = this.store.findContract(ref);
+    if (row === undefined) throw new ContractStateError(`no contract ${ref}`);
+    if (row.state !== 'signed' && row.state !== 'broadcast') {
+      throw new ContractStateError(
+        `only a signed contract whose funding cannot confirm can be abandoned (this one: ${row.state})`,
+      );
+    }
+    const conflict = await this.fundingConflict(row);
+    if (conflict === null || !conflict.confirmed) {
+      throw new ContractStateError(
+        conflict === null
+          ? 'the funding transaction can still confirm: nothing to abandon'
+          : `not yet: ${conflict.detail}`,
+      );
+    }
+    return this.store.update(row.id, 'cancelled', {}, `abandoned: ${conflict.detail}`);
+  }
+
   /** The contract, rebuilt from the stored messages. */
   contractOf(row: ContractRow): {
     contract: DlcContract;
@@ -861,7 +919,19 @@ export class Party {
         return { contract: row.id, action: 'funding_broadcast', txid: fundingTxid };
       }
       const conf = await this.confirmations(fundingTxid, fundIndex + 1);
-      if (conf === null) return { contract: row.id, action: 'waiting', detail: 'funding not seen' };
+      if (conf === null) {
+        const conflict = await this.fundingConflict(row);
+        if (conflict !== null) {
+          const last = this.store.events(row.id).at(-1);
+          if (last?.detail !== conflict.detail) this.store.note(row.id, conflict.detail);
+          return {
+            contract: row.id,
+            action: 'funding_double_spent',
+            detail: conflict.detail,
+          };
+        }
+        return { contract: row.id, action: 'waiting', detail: 'funding not seen' };
+      }
       if (conf === 0) {
         if (row.state === 'signed')
           this.store.update(row.id, 'broadcast', {}, 'funding seen in mempool');
