@@ -13,9 +13,13 @@ import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { RawTx, type Transaction } from '@scure/btc-signer';
+import { RawTx, Transaction } from '@scure/btc-signer';
 import type { ChainBackend } from '../chain/chain-backend.ts';
-import { RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
+import {
+  RpcError,
+  RpcRejectedError,
+  RPC_VERIFY_ALREADY_IN_CHAIN,
+} from '../chain/errors.ts';
 import { openKeystore, sealMnemonic } from '../crypto/keystore.ts';
 import type { ProgressCallback } from '../dlc/adaptor-set.ts';
 import { randomTemporaryContractId } from '../dlc/contract-id.ts';
@@ -61,6 +65,7 @@ import {
   type MilestoneTerms,
 } from './milestone-terms.ts';
 import type { OracleClient } from './oracle-client.ts';
+import { p2wpkhTxVsize } from './coin-selection.ts';
 import { PartyStore, type ContractRow } from './store.ts';
 import {
   decodeRawTx,
@@ -117,6 +122,36 @@ export class RefundNotYetError extends Error {
   }
 }
 
+/** When the watcher offers (or, within the cap, makes) a CPFP bump of a stuck CET or refund. */
+export interface BumpPolicy {
+  /** Blocks the closing transaction may stay unconfirmed before a bump is offered. */
+  readonly afterBlocks: number;
+  /** The package fee rate a bump aims for. */
+  readonly feeRateSatPerVb: bigint;
+  /** The watcher bumps by itself only when the child's fee is at most this (0: never). */
+  readonly maxAutoFeeSat: bigint;
+}
+
+/** A CPFP child for a contract's closing transaction, ready to submit. */
+export interface CpfpPlan {
+  readonly parentTxid: string;
+  readonly parentHex: string;
+  readonly parentFeeSat: bigint;
+  readonly parentVsize: number;
+  readonly childTxid: string;
+  readonly childHex: string;
+  readonly childFeeSat: bigint;
+  readonly childVsize: number;
+  /** (parent fee + child fee) / (parent vsize + child vsize), sat/vB, rounded down. */
+  readonly packageFeeRateSatPerVb: bigint;
+}
+
+/** The closing transaction cannot be bumped (none, confirmed, no output of ours, too small). */
+export class CpfpError extends Error {
+  override readonly name = 'CpfpError';
+  readonly code = 'cannot_bump_closing';
+}
+
 export interface PartyOptions {
   readonly dataDir: string;
   readonly passphrase: string;
@@ -139,6 +174,8 @@ export interface WatchAction {
     | 'refunded'
     | 'waiting'
     | 'funding_double_spent'
+    | 'bump_offered'
+    | 'cpfp_broadcast'
     | 'error';
   readonly txid?: string;
   readonly detail?: string;
@@ -721,6 +758,139 @@ export class Party {
     return this.store.update(row.id, 'cancelled', {}, `abandoned: ${conflict.detail}`);
   }
 
+  /**
+   * A CPFP child for the contract's closing transaction (CET or refund, ours or the
+   * counterparty's): it spends this party's own output of it to a fresh wallet address with the
+   * fee that lifts the package (parent + child) to `feeRateSatPerVb`. Nothing is sent.
+   */
+  planCpfp(ref: string, feeRateSatPerVb: bigint): CpfpPlan {
+    const row = this.store.findContract(ref);
+    if (row === undefined) throw new ContractStateError(`no contract ${ref}`);
+    if (row.closing_tx_hex === null || row.closing_txid === null) {
+      throw new CpfpError(`contract ${row.id} has no closing transaction yet`);
+    }
+    if (row.state === 'settled' || row.state === 'refunded') {
+      throw new CpfpError(`contract ${row.id}'s closing transaction is confirmed`);
+    }
+    const { contract } = this.contractOf(row);
+    const parent = Transaction.fromRaw(hexToBytes(row.closing_tx_hex), {
+      allowUnknownOutputs: true,
+      allowUnknownInputs: true,
+      disableScriptCheck: true,
+    });
+    const outputs = decodeRawTx(hexToBytes(row.closing_tx_hex)).outputs;
+    const payoutSpk = row.role === 'offer' ? contract.offer.payoutSpk : contract.accept.payoutSpk;
+    const vout = outputs.findIndex((o) => bytesToHex(o.script) === bytesToHex(payoutSpk));
+    const own = outputs[vout];
+    if (own === undefined) {
+      throw new CpfpError(`the closing transaction pays this party nothing to spend`);
+    }
+    const parentFeeSat =
+      contract.funding.fundOutputValue - outputs.reduce((sum, o) => sum + o.amount, 0n);
+    const to = this.wallet.nextAddress('receive');
+    const childVsize = p2wpkhTxVsize(1, [to.spk.length]);
+    const target = feeRateSatPerVb * BigInt(parent.vsize + childVsize);
+    const childFeeSat = target - parentFeeSat;
+    // The child must pay at least the minimum relay fee for itself.
+    if (childFeeSat < BigInt(childVsize)) {
+      throw new CpfpError(
+        `the closing transaction already pays ${parentFeeSat} sat (${parentFeeSat / BigInt(parent.vsize)} sat/vB); ask for a higher rate`,
+      );
+    }
+    if (own.amount - childFeeSat < DUST_LIMIT_SAT) {
+      throw new CpfpError(
+        `this party's output of ${own.amount} sat cannot pay a ${childFeeSat} sat child fee`,
+      );
+    }
+    const child = this.wallet.signPayment(
+      [{ txid: row.closing_txid, vout, valueSat: own.amount, spk: own.script }],
+      [{ script: to.spk, amount: own.amount - childFeeSat }],
+      0,
+    );
+    return {
+      parentTxid: row.closing_txid,
+      parentHex: row.closing_tx_hex,
+      parentFeeSat,
+      parentVsize: parent.vsize,
+      childTxid: child.id,
+      childHex: bytesToHex(child.extract()),
+      childFeeSat,
+      childVsize: child.vsize,
+      packageFeeRateSatPerVb: (parentFeeSat + childFeeSat) / BigInt(parent.vsize + child.vsize),
+    };
+  }
+
+  /**
+   * Bumps the contract's stuck closing transaction by CPFP: `submitpackage` (parent and child
+   * together, so a parent below the node's minimum fee enters with its child), or, on a node
+   * without it, the parent and then the child.
+   */
+  async bumpClosing(ref: string, feeRateSatPerVb: bigint): Promise<CpfpPlan> {
+    const plan = this.planCpfp(ref, feeRateSatPerVb);
+    const row = this.store.findContract(ref)!;
+    let result;
+    try {
+      result = await this.chain.submitPackage([plan.parentHex, plan.childHex]);
+    } catch (error) {
+      // JSON-RPC "Method not found": a node before Core 28.
+      if (!(error instanceof RpcError) || error.rpcCode !== -32601) throw error;
+      await this.broadcast(plan.parentHex);
+      await this.broadcast(plan.childHex);
+      result = null;
+    }
+    if (result !== null && result.packageMsg !== 'success') {
+      const why = result.transactions
+        .filter((t) => t.error !== null)
+        .map((t) => `${t.txid}: ${t.error}`)
+        .join('; ');
+      throw new CpfpError(`the node refused the package: ${result.packageMsg} (${why})`);
+    }
+    this.store.note(
+      row.id,
+      `CPFP child ${plan.childTxid} (fee ${plan.childFeeSat} sat) lifts the ${row.closing_kind ?? 'closing'} transaction to ${plan.packageFeeRateSatPerVb} sat/vB`,
+    );
+    this.store.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(`cpfp:${row.id}`, plan.childTxid);
+    return plan;
+  }
+
+  /** The watcher's bump: offered after `afterBlocks`, made by itself only within the cap. */
+  private async offerBump(row: ContractRow, policy: BumpPolicy): Promise<WatchAction | null> {
+    const since = this.store.meta(`closing_height:${row.id}`);
+    if (since === null) return null;
+    const waited = (await this.chain.getBlockCount()) - Number(since);
+    if (waited < policy.afterBlocks) return null;
+    const child = this.store.meta(`cpfp:${row.id}`);
+    if (child !== null && (await this.chain.getMempoolEntry(child)) !== null) return null;
+    let plan: CpfpPlan;
+    try {
+      plan = this.planCpfp(String(row.id), policy.feeRateSatPerVb);
+    } catch (error) {
+      if (error instanceof CpfpError) return null; // already pays enough, or nothing to spend
+      throw error;
+    }
+    if (plan.childFeeSat <= policy.maxAutoFeeSat) {
+      const made = await this.bumpClosing(String(row.id), policy.feeRateSatPerVb);
+      return {
+        contract: row.id,
+        action: 'cpfp_broadcast',
+        txid: made.childTxid,
+        detail: `unconfirmed for ${waited} blocks: CPFP child pays ${made.childFeeSat} sat for ${made.packageFeeRateSatPerVb} sat/vB`,
+      };
+    }
+    return {
+      contract: row.id,
+      action: 'bump_offered',
+      ...(row.closing_txid === null ? {} : { txid: row.closing_txid }),
+      detail:
+        `unconfirmed for ${waited} blocks: "verdict dlc bump ${row.id} --fee-rate ${policy.feeRateSatPerVb}" ` +
+        `would pay ${plan.childFeeSat} sat, above the automatic cap of ${policy.maxAutoFeeSat} sat`,
+    };
+  }
+
   /** The contract, rebuilt from the stored messages. */
   contractOf(row: ContractRow): {
     contract: DlcContract;
@@ -833,6 +1003,7 @@ export class Party {
       },
       `${kind} chosen`,
     );
+    this.store.metaSetOnce(`closing_height:${row.id}`, String(await this.chain.getBlockCount()));
     await this.broadcast(hex);
     return {
       contract: row.id,
@@ -887,7 +1058,7 @@ export class Party {
    * locktime, the refund; a closing transaction the counterparty broadcast is recognized among the
    * contract's CETs and refund. Idempotent: run it as often as you like, after any crash.
    */
-  async poll(oracle: OracleClient | null): Promise<WatchAction[]> {
+  async poll(oracle: OracleClient | null, bumpPolicy?: BumpPolicy): Promise<WatchAction[]> {
     const actions: WatchAction[] = [];
     for (const row of this.store.listContracts()) {
       if (row.state === 'offered' || row.state === 'accepted') continue;
@@ -895,7 +1066,7 @@ export class Party {
         continue;
       }
       try {
-        actions.push(await this.pollContract(row, oracle));
+        actions.push(await this.pollContract(row, oracle, bumpPolicy));
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         actions.push({
@@ -908,7 +1079,11 @@ export class Party {
     return actions;
   }
 
-  private async pollContract(row: ContractRow, oracle: OracleClient | null): Promise<WatchAction> {
+  private async pollContract(
+    row: ContractRow,
+    oracle: OracleClient | null,
+    bumpPolicy?: BumpPolicy,
+  ): Promise<WatchAction> {
     const fundingTxid = row.funding_txid;
     const fundIndex = row.fund_output_index;
     if (fundingTxid === null || fundIndex === null) throw new ContractStateError('no funding txid');
@@ -977,7 +1152,21 @@ export class Party {
           return { contract: row.id, action: to, txid: found.txid };
         }
       }
-      await this.broadcast(row.closing_tx_hex);
+      if (bumpPolicy !== undefined) {
+        const offered = await this.offerBump(row, bumpPolicy);
+        if (offered !== null) return offered;
+      }
+      try {
+        await this.broadcast(row.closing_tx_hex);
+      } catch (error) {
+        if (!(error instanceof RpcRejectedError)) throw error;
+        return {
+          contract: row.id,
+          action: 'waiting',
+          txid: row.closing_txid,
+          detail: `the node refuses the ${row.closing_kind ?? 'closing'} transaction (${error.reason}); "dlc bump ${row.id} --fee-rate N" pays for it by CPFP`,
+        };
+      }
       return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
     }
     const fundingOut = await this.chain.getTxOut(fundingTxid, fundIndex, true);

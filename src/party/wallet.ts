@@ -446,7 +446,7 @@ export class PartyWallet {
   }
 
   /** Signs P2WPKH inputs (low-R, SIGHASH_ALL, RBF sequence); checks the size estimate held. */
-  private signPayment(
+  signPayment(
     coins: readonly { txid: string; vout: number; valueSat: bigint; spk: Uint8Array }[],
     outputs: readonly { script: Uint8Array; amount: bigint }[],
     lockTime: number,
