@@ -167,5 +167,10 @@ describe('mining by ancestor fee rate', () => {
     // Parent+child (15.5 sat/vB as a package) win the two slots; the loner waits.
     expect(block.txids.slice(1)).toEqual([txid(parent), txid(child)]);
     expect(await devnet.rpc.getMempoolEntry(txid(loner))).not.toBeNull();
+    // The parent's output, created and spent in the same block, is not in the UTXO set.
+    expect(await devnet.rpc.getTxOut(txid(parent), 0, false)).toBeNull();
+    expect((await devnet.rpc.scanUtxos([p2wpkhOf(bob).script])).map((u) => u.txid)).not.toContain(
+      txid(parent),
+    );
   });
 });

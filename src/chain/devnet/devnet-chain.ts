@@ -663,7 +663,8 @@ export class DevnetChain {
         const key = outpoint(hexTxid(input.prevTxid), input.prevVout);
         const coin = lookup(key);
         if (coin === undefined) throw new Error('bad-txns-inputs-missingorspent');
-        spent.add(key);
+        // An output created earlier in this block and spent here never reaches the UTXO set.
+        if (!created.delete(key)) spent.add(key);
         return coin;
       });
       if (!sequenceLocksSatisfied(tx, coins, height, prevMtp, (x) => this.medianTimePast(x))) {
