@@ -19,7 +19,7 @@ import {
   OracleTransportError,
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
-import { Party, type WatchAction } from '../../src/party/party.ts';
+import { Party, type BumpPolicy, type WatchAction } from '../../src/party/party.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
 import { defaultIo, parseFlags, UsageError, type CliIo } from './common.ts';
@@ -48,13 +48,18 @@ commands:
   sign                        offerer: check an accept_dlc, answer with sign_dlc;
                               accepter: check a sign_dlc and broadcast the funding transaction
   status [REF]                contracts with their state (REF: row id, temporary or contract id)
-  watch [--interval SEC] [--once]
+  watch [--interval SEC] [--once] [--bump-after BLOCKS --bump-fee-rate N [--bump-max-sat SAT]]
                               poll the chain and the oracle: confirm funding, settle with the CET
-                              as soon as the attestation exists, refund after its locktime
+                              as soon as the attestation exists, refund after its locktime; a CET
+                              or refund unconfirmed after BLOCKS gets a bump offered, made by the
+                              watcher itself only when the child's fee is at most SAT (default 0)
   settle REF [--attestation FILE]
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
   cancel REF                  withdraw an offer not yet signed (its coins become spendable)
+  bump REF --fee-rate N       CPFP: a child spending this party's output of the contract's stuck
+                              CET or refund lifts the pair to N sat/vB (submitpackage, else
+                              parent then child)
   abandon REF                 give up a signed contract whose funding can never confirm (an input
                               spent in a block by another transaction): frees this party's coins
 
@@ -90,6 +95,9 @@ const FLAGS = {
   once: { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
   'fee-rate': { type: 'string' },
+  'bump-after': { type: 'string' },
+  'bump-fee-rate': { type: 'string' },
+  'bump-max-sat': { type: 'string' },
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
   'scrypt-n': { type: 'string' },
@@ -447,6 +455,20 @@ export async function runDlc(
         case 'watch': {
           const intervalSec = Number(values.interval ?? '10');
           if (!(intervalSec > 0)) throw new UsageError('--interval must be > 0');
+          let bumpPolicy: BumpPolicy | undefined;
+          if (values['bump-after'] !== undefined) {
+            if (values['bump-fee-rate'] === undefined) {
+              throw new UsageError('--bump-after needs --bump-fee-rate N');
+            }
+            bumpPolicy = {
+              afterBlocks: Number(satArg(values['bump-after'], '--bump-after')),
+              feeRateSatPerVb: satArg(values['bump-fee-rate'], '--bump-fee-rate'),
+              maxAutoFeeSat:
+                values['bump-max-sat'] === undefined
+                  ? 0n
+                  : satArg(values['bump-max-sat'], '--bump-max-sat'),
+            };
+          }
           const release = acquireWatchLock(dataDir);
           let stop = false;
           const onSignal = (): void => {
@@ -456,7 +478,7 @@ export async function runDlc(
           process.once('SIGTERM', onSignal);
           try {
             for (;;) {
-              const actions: WatchAction[] = await party.poll(oracle);
+              const actions: WatchAction[] = await party.poll(oracle, bumpPolicy);
               for (const a of actions) {
                 if (!json && a.action === 'waiting') continue;
                 print(
@@ -492,6 +514,20 @@ export async function runDlc(
         case 'refund': {
           const action = await party.refund(contractRef());
           print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        case 'bump': {
+          const row = contractRef();
+          if (values['fee-rate'] === undefined) throw new UsageError('bump REF --fee-rate N');
+          const plan = await party.bumpClosing(
+            String(row.id),
+            satArg(values['fee-rate'], '--fee-rate'),
+          );
+          print(
+            `CPFP child ${plan.childTxid} pays ${plan.childFeeSat} sat: ${plan.parentTxid} and its ` +
+              `child now pay ${plan.packageFeeRateSatPerVb} sat/vB together`,
+            plan,
+          );
           return 0;
         }
         case 'abandon': {
