@@ -15,11 +15,7 @@ import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { RawTx, Transaction } from '@scure/btc-signer';
 import type { ChainBackend } from '../chain/chain-backend.ts';
-import {
-  RpcError,
-  RpcRejectedError,
-  RPC_VERIFY_ALREADY_IN_CHAIN,
-} from '../chain/errors.ts';
+import { RpcError, RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
 import { openKeystore, sealMnemonic } from '../crypto/keystore.ts';
 import type { ProgressCallback } from '../dlc/adaptor-set.ts';
 import { randomTemporaryContractId } from '../dlc/contract-id.ts';
@@ -183,7 +179,8 @@ export interface WatchAction {
 
 /** One line of `wallet history`. */
 export interface WalletHistoryEntry {
-  readonly kind: 'receive' | 'send' | 'sweep' | 'dlc_funding' | 'dlc_payout' | 'dlc_refund';
+  readonly kind:
+    'receive' | 'send' | 'sweep' | 'dlc_funding' | 'dlc_payout' | 'dlc_refund' | 'dlc_cpfp';
   readonly direction: 'in' | 'out';
   readonly txid: string;
   /** What entered or left the wallet, fees excluded (for a send: what the recipient got). */
@@ -650,8 +647,8 @@ export class Party {
         const paid = outs
           .filter((o) => bytesToHex(o.script) === bytesToHex(payoutSpk))
           .reduce((sum, o) => sum + o.amount, 0n);
+        const done = row.state === 'settled' || row.state === 'refunded';
         if (paid > 0n) {
-          const done = row.state === 'settled' || row.state === 'refunded';
           entries.push({
             kind: row.closing_kind === 'refund' ? 'dlc_refund' : 'dlc_payout',
             direction: 'in',
@@ -660,6 +657,22 @@ export class Party {
             feeSat: null,
             status: done ? 'confirmed' : 'unconfirmed',
             height: done ? await heightOf(row.closing_txid, outs.length) : null,
+            ...tags,
+          });
+        }
+        const cpfp = this.store.meta(`cpfp:${row.id}`);
+        if (cpfp !== null) {
+          // The child moved the payout to a fresh wallet address: only its fee left the wallet.
+          const [childTxid = '', childFee = '0'] = cpfp.split(':');
+          own.add(childTxid);
+          entries.push({
+            kind: 'dlc_cpfp',
+            direction: 'out',
+            txid: childTxid,
+            amountSat: 0n,
+            feeSat: BigInt(childFee),
+            status: done ? 'confirmed' : 'unconfirmed',
+            height: done ? await heightOf(childTxid, 1) : null,
             ...tags,
           });
         }
@@ -853,7 +866,7 @@ export class Party {
       .prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       )
-      .run(`cpfp:${row.id}`, plan.childTxid);
+      .run(`cpfp:${row.id}`, `${plan.childTxid}:${plan.childFeeSat}`);
     return plan;
   }
 
@@ -863,8 +876,8 @@ export class Party {
     if (since === null) return null;
     const waited = (await this.chain.getBlockCount()) - Number(since);
     if (waited < policy.afterBlocks) return null;
-    const child = this.store.meta(`cpfp:${row.id}`);
-    if (child !== null && (await this.chain.getMempoolEntry(child)) !== null) return null;
+    const child = this.store.meta(`cpfp:${row.id}`)?.split(':')[0];
+    if (child !== undefined && (await this.chain.getMempoolEntry(child)) !== null) return null;
     let plan: CpfpPlan;
     try {
       plan = this.planCpfp(String(row.id), policy.feeRateSatPerVb);

@@ -86,6 +86,11 @@ describe('CPFP of a stuck CET', () => {
       await world.freelancer.poll(world.oracle);
       expect(world.freelancer.store.getContract(row.id).state).toBe('settled');
       expect(await world.freelancer.wallet.balanceSat()).toBe(AMOUNT - plan.childFeeSat);
+      const history = await world.freelancer.walletHistory();
+      expect(history.map((h) => [h.kind, h.amountSat, h.feeSat])).toEqual([
+        ['dlc_payout', AMOUNT, null],
+        ['dlc_cpfp', 0n, plan.childFeeSat],
+      ]);
     } finally {
       await setMinFee(1000);
     }
