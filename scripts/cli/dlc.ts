@@ -28,7 +28,7 @@ import {
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
 import { enableTower, towerReports, type TowerReport } from '../../src/party/tower.ts';
-import { Party, type WatchAction } from '../../src/party/party.ts';
+import { Party, type BumpPolicy, type WatchAction } from '../../src/party/party.ts';
 import { resolvePartyDir, termsFileOf } from '../../src/party/party-dir.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
@@ -46,6 +46,17 @@ commands:
                               (terms/<ID>-<N>.json), where offer and accept find them
   wallet address              a fresh receive address
   wallet balance              spendable confirmed balance (sat)
+  wallet send ADDRESS SAT|all [--fee-rate N] [--dry-run] [--force]
+                              pay an address outside the wallet (all: sweep every coin);
+                              change comes back to the wallet; RBF signalled; refuses another
+                              network's address, dust, more than the balance, and a fee above
+                              1000 sat/vB or 10% of the amount unless --force
+  wallet bump TXID --fee-rate N [--force]
+                              replace an unconfirmed send or sweep by one paying more (RBF)
+  wallet history              receives, sends, DLC funding, payouts and refunds (with contract
+                              and milestone)
+  wallet descriptor           receive and change descriptors (BIP380 checksums) for Core's
+                              importdescriptors or Sparrow, watch-only
   offer [--terms FILE]        fetch the event's announcement, make an offer_dlc (terms: FILE, or
                               those "dlc terms" wrote for --relay-contract/--milestone)
   accept [--terms FILE]       check a received offer_dlc against the terms and the chain, answer
@@ -54,10 +65,13 @@ commands:
                               accepter: check a sign_dlc and broadcast the funding transaction
   status [REF]                contracts with their state (REF: row id, temporary or contract id)
   watch [--interval SEC] [--once | --until-closed]
+        [--bump-after BLOCKS --bump-fee-rate N [--bump-max-sat SAT]]
                               poll the chain and the oracle: confirm funding, settle with the CET
                               as soon as the attestation exists, refund after its locktime
                               (prints what each contract waits for); --once: one round;
-                              --until-closed: until every contract is settled or refunded
+                              --until-closed: until every contract is settled or refunded; a CET
+                              or refund unconfirmed after BLOCKS gets a bump offered, made by the
+                              watcher itself only when the child's fee is at most SAT (default 0)
   settle REF [--attestation FILE]
                               settle now (attestation from the oracle, or hex from FILE)
   refund REF                  broadcast the refund transaction (after its locktime)
@@ -66,6 +80,11 @@ commands:
                               hand a watchtower (default: the oracle's) this party's signature
                               of every CET, so it settles the attested CET (or the refund after
                               its locktime) while nobody is online; needs VERDICT_PARTY_TOKEN
+  bump REF --fee-rate N       CPFP: a child spending this party's output of the contract's stuck
+                              CET or refund lifts the pair to N sat/vB (submitpackage, else
+                              parent then child)
+  abandon REF                 give up a signed contract whose funding can never confirm (an input
+                              spent in a block by another transaction): frees this party's coins
 
 messages: --in FILE / --out FILE (hex), or through the oracle's relay with
   --relay-contract ID --milestone N and the party token in VERDICT_PARTY_TOKEN
@@ -108,6 +127,11 @@ const FLAGS = {
   once: { type: 'boolean' },
   'until-closed': { type: 'boolean' },
   'mnemonic-stdin': { type: 'boolean' },
+  'bump-after': { type: 'string' },
+  'bump-fee-rate': { type: 'string' },
+  'bump-max-sat': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
   'scrypt-n': { type: 'string' },
   tower: { type: 'string' },
 } as const;
@@ -175,6 +199,18 @@ function exitCodeOf(error: unknown): 1 | 2 {
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'error';
+}
+
+/** A positive whole number of satoshis (or sat/vB) from a command line argument. */
+function satArg(text: string, name: string): bigint {
+  if (!/^[1-9]\d{0,15}$/.test(text)) throw new UsageError(`${name}: expected a whole number > 0`);
+  return BigInt(text);
+}
+
+/** --fee-rate N, else the node's estimate for 6 blocks, else 1 sat/vB (regtest has none). */
+async function feeRateArg(chain: BitcoinRpcClient, text: string | undefined): Promise<bigint> {
+  if (text !== undefined) return satArg(text, '--fee-rate');
+  return (await chain.estimateFeeRateSatPerVb(6)) ?? 1n;
 }
 
 export async function runDlc(
@@ -336,6 +372,7 @@ export async function runDlc(
     };
     const summary = (row: ContractRow) => ({
       id: row.id,
+      lastEvent: party.store.events(row.id).at(-1)?.detail ?? null,
       role: row.role,
       state: row.state,
       temporaryContractId: row.temporary_contract_id,
@@ -369,7 +406,73 @@ export async function runDlc(
             print(`${sat} sat (${satsToBtc(sat)} BTC)`, { balanceSat: sat.toString() });
             return 0;
           }
-          throw new UsageError('wallet init|address|balance');
+          if (args[0] === 'send') {
+            const [, address, amountText] = args;
+            if (address === undefined || amountText === undefined) {
+              throw new UsageError('wallet send ADDRESS SAT|all [--fee-rate N]');
+            }
+            const amount =
+              amountText === 'all' ? ('all' as const) : satArg(amountText, 'amount (sat)');
+            const feeRate = await feeRateArg(chain, values['fee-rate']);
+            const p = await party.wallet.send({
+              address,
+              amount,
+              feeRateSatPerVb: feeRate,
+              dryRun: values['dry-run'] === true,
+              force: values.force === true,
+            });
+            print(
+              `${p.broadcast ? 'sent' : 'dry run, not sent:'} ${p.amountSat} sat to ${p.recipient}, ` +
+                `fee ${p.feeSat} sat (${p.feeRateSatPerVb} sat/vB, ${p.vsize} vB), ` +
+                `change ${p.changeSat} sat, ${p.inputs.length} input(s) (${p.algorithm})\ntxid ${p.txid}`,
+              p,
+            );
+            return 0;
+          }
+          if (args[0] === 'bump') {
+            const txid = args[1];
+            if (txid === undefined || values['fee-rate'] === undefined) {
+              throw new UsageError('wallet bump TXID --fee-rate N');
+            }
+            const p = await party.wallet.bump({
+              txid,
+              feeRateSatPerVb: satArg(values['fee-rate'], '--fee-rate'),
+              force: values.force === true,
+            });
+            print(
+              `replaced ${txid} by ${p.txid}: fee ${p.feeSat} sat (${p.feeRateSatPerVb} sat/vB)`,
+              p,
+            );
+            return 0;
+          }
+          if (args[0] === 'history') {
+            const entries = await party.walletHistory();
+            print(
+              entries
+                .map((h) =>
+                  [
+                    h.height ?? '-',
+                    h.status,
+                    h.kind,
+                    `${h.direction === 'in' ? '+' : '-'}${h.amountSat}`,
+                    h.feeSat === null ? '' : `fee ${h.feeSat}`,
+                    h.txid,
+                    h.milestone === undefined
+                      ? (h.address ?? '')
+                      : `contract ${h.verdictContract ?? h.contract} milestone ${h.milestone}`,
+                  ].join('\t'),
+                )
+                .join('\n') || 'no history',
+              { history: entries },
+            );
+            return 0;
+          }
+          if (args[0] === 'descriptor') {
+            const d = party.wallet.descriptors();
+            print(`${d.receive}\n${d.change}`, d);
+            return 0;
+          }
+          throw new UsageError('wallet init|address|balance|send|bump|history|descriptor');
         }
         case 'offer': {
           const terms = readTerms();
@@ -472,6 +575,7 @@ export async function runDlc(
               .map(
                 (r) =>
                   `${r.id}\t${r.role}\t${r.state}\t${r.contract_id ?? r.temporary_contract_id}` +
+                  `\t${party.store.events(r.id).at(-1)?.detail ?? ''}` +
                   (towers.get(r.id) ?? []).map((t) => `\n${towerLine(t)}`).join(''),
               )
               .join('\n') || 'no contracts',
@@ -523,6 +627,20 @@ export async function runDlc(
         case 'watch': {
           const intervalSec = Number(values.interval ?? '10');
           if (!(intervalSec > 0)) throw new UsageError('--interval must be > 0');
+          let bumpPolicy: BumpPolicy | undefined;
+          if (values['bump-after'] !== undefined) {
+            if (values['bump-fee-rate'] === undefined) {
+              throw new UsageError('--bump-after needs --bump-fee-rate N');
+            }
+            bumpPolicy = {
+              afterBlocks: Number(satArg(values['bump-after'], '--bump-after')),
+              feeRateSatPerVb: satArg(values['bump-fee-rate'], '--bump-fee-rate'),
+              maxAutoFeeSat:
+                values['bump-max-sat'] === undefined
+                  ? 0n
+                  : satArg(values['bump-max-sat'], '--bump-max-sat'),
+            };
+          }
           const release = acquireWatchLock(dataDir);
           const waitingShown = new Map<number, string>();
           let stop = false;
@@ -533,7 +651,7 @@ export async function runDlc(
           process.once('SIGTERM', onSignal);
           try {
             for (;;) {
-              const actions: WatchAction[] = await party.poll(oracle);
+              const actions: WatchAction[] = await party.poll(oracle, bumpPolicy);
               if (actions.length === 0 && !json && values.once === true)
                 print('no contracts to watch', { contracts: 0 });
               for (const a of actions) {
@@ -583,6 +701,27 @@ export async function runDlc(
         case 'refund': {
           const action = await party.refund(contractRef());
           print(`${action.action} ${action.txid ?? ''}`, action);
+          return 0;
+        }
+        case 'bump': {
+          const row = contractRef();
+          if (values['fee-rate'] === undefined) throw new UsageError('bump REF --fee-rate N');
+          const plan = await party.bumpClosing(
+            String(row.id),
+            satArg(values['fee-rate'], '--fee-rate'),
+          );
+          print(
+            `CPFP child ${plan.childTxid} pays ${plan.childFeeSat} sat: ${plan.parentTxid} and its ` +
+              `child now pay ${plan.packageFeeRateSatPerVb} sat/vB together`,
+            plan,
+          );
+          return 0;
+        }
+        case 'abandon': {
+          const row = await party.abandon(contractRef().id.toString());
+          print(`contract ${row.id} abandoned; its coins are spendable again`, {
+            contract: summary(row),
+          });
           return 0;
         }
         case 'cancel': {

@@ -8,10 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hex } from '@scure/base';
+import { Transaction } from '@scure/btc-signer';
 import { LosslessNumber, parse as parseLossless } from 'lossless-json';
 import { z } from 'zod';
 import { jsonBtcToSats } from './amount.ts';
 import type {
+  PackageSubmitResult,
   BlockchainInfo,
   BlockInfo,
   ChainBackend,
@@ -163,6 +165,17 @@ const scanSchema = z.object({
 });
 
 const feeEstimateSchema = z.object({ feerate: jsonNumber.optional() });
+const submitPackageSchema = z.object({
+  package_msg: z.string(),
+  'tx-results': z.record(
+    z.string(),
+    z.object({
+      txid: hex32,
+      error: z.string().optional(),
+      fees: z.object({ base: sats, 'effective-feerate': sats.optional() }).optional(),
+    }),
+  ),
+});
 
 export class BitcoinRpcClient implements ChainBackend {
   readonly url: string;
@@ -531,6 +544,29 @@ export class BitcoinRpcClient implements ChainBackend {
     };
   }
 
+  /** Core 28+ `submitpackage`; results in the order of `txs` (matched by txid). */
+  async submitPackage(txs: readonly (Uint8Array | string)[]): Promise<PackageSubmitResult> {
+    const hexes = txs.map(txHex);
+    const r = await this.typed(submitPackageSchema, 'submitpackage', [hexes]);
+    const byTxid = new Map(
+      Object.entries(r['tx-results']).map(([wtxid, t]) => [t.txid, { wtxid, ...t }]),
+    );
+    return {
+      packageMsg: r.package_msg,
+      transactions: hexes.map((h) => {
+        const txid = txidOfHex(h);
+        const t = byTxid.get(txid);
+        return {
+          txid,
+          wtxid: t?.wtxid ?? '',
+          error: t === undefined ? 'not in the answer' : (t.error ?? null),
+          feeSat: t?.fees?.base ?? null,
+          effectiveFeeRateSatPerKvb: t?.fees?.['effective-feerate'] ?? null,
+        };
+      }),
+    };
+  }
+
   generateToAddress(blocks: number, address: string): Promise<string[]> {
     if (!Number.isInteger(blocks) || blocks < 1) throw new RangeError('blocks: expected ≥ 1');
     return this.typed(z.array(hex32), 'generatetoaddress', [blocks, address]);
@@ -548,6 +584,15 @@ function parseRpcNumber(text: string): number | LosslessNumber {
 
 function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/** Txid (display order) of a raw transaction in hex. */
+function txidOfHex(raw: string): string {
+  return Transaction.fromRaw(hex.decode(raw), {
+    allowUnknownOutputs: true,
+    allowUnknownInputs: true,
+    disableScriptCheck: true,
+  }).id;
 }
 
 function txHex(tx: Uint8Array | string): string {

@@ -66,6 +66,21 @@ export interface MempoolAcceptResult {
   feeSat: bigint | null;
 }
 
+/** Core 28+ `submitpackage`'s answer, per transaction in the order given. */
+export interface PackageSubmitResult {
+  /** "success", or Core's reason the package (or one of its transactions) failed. */
+  packageMsg: string;
+  transactions: {
+    txid: string;
+    wtxid: string;
+    /** Reject reason when this transaction was refused. */
+    error: string | null;
+    feeSat: bigint | null;
+    /** The package fee rate it was accepted at (sat/kvB), when Core reports one. */
+    effectiveFeeRateSatPerKvb: bigint | null;
+  }[];
+}
+
 /** An unspent output found by scanning the UTXO set (confirmed outputs only). */
 export interface ScannedUtxo {
   txid: string;
@@ -104,6 +119,11 @@ export interface ChainBackend {
   estimateFeeRateSatPerVb(confTargetBlocks: number): Promise<bigint | null>;
   /** null if the transaction is not in the mempool. */
   getMempoolEntry(txid: string): Promise<MempoolEntry | null>;
+  /**
+   * Core 28+ `submitpackage` (a child and its unconfirmed parents, child last). A node without it
+   * answers RPC_METHOD_NOT_FOUND (-32601), thrown as RpcError.
+   */
+  submitPackage(txs: readonly (Uint8Array | string)[]): Promise<PackageSubmitResult>;
   /** regtest only. Returns the new block hashes. */
   generateToAddress(blocks: number, address: string): Promise<string[]>;
 }

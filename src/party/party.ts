@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { generateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
-import { RawTx, type Transaction } from '@scure/btc-signer';
+import { RawTx, Transaction } from '@scure/btc-signer';
 import type { ChainBackend } from '../chain/chain-backend.ts';
-import { RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
+import { RpcError, RpcRejectedError, RPC_VERIFY_ALREADY_IN_CHAIN } from '../chain/errors.ts';
 import { openKeystore, sealMnemonic } from '../crypto/keystore.ts';
 import type { AdaptorRunner, ProgressCallback } from '../dlc/adaptor-set.ts';
 import { oraclesOf, oracleSubsets, type LayoutPointOps } from '../dlc/contract.ts';
@@ -65,8 +65,10 @@ import {
   type MilestoneTerms,
 } from './milestone-terms.ts';
 import type { OracleClient } from './oracle-client.ts';
+import { p2wpkhTxVsize } from './coin-selection.ts';
 import { PartyStore, type ContractRow } from './store.ts';
 import {
+  decodeRawTx,
   P2WPKH_MAX_WITNESS_LEN,
   PartyWallet,
   randomSerialId,
@@ -90,6 +92,22 @@ export class ContractStateError extends Error {
   readonly code = 'contract_state';
 }
 
+/** The node runs another network (or another chain) than the one this wallet was made on. */
+export class WrongNetworkError extends Error {
+  override readonly name = 'WrongNetworkError';
+  readonly code = 'wrong_network';
+  constructor(
+    readonly walletNetwork: string,
+    readonly nodeNetwork: string,
+  ) {
+    super(
+      walletNetwork === nodeNetwork
+        ? `the node's ${nodeNetwork} chain has another genesis block than this wallet's`
+        : `this wallet was made on ${walletNetwork}; the node runs ${nodeNetwork}`,
+    );
+  }
+}
+
 /** The refund transaction is not final yet: its locktime is not below the chain's median time. */
 export class RefundNotYetError extends Error {
   readonly code = 'refund_locktime_not_reached';
@@ -102,6 +120,36 @@ export class RefundNotYetError extends Error {
     );
     this.name = 'RefundNotYetError';
   }
+}
+
+/** When the watcher offers (or, within the cap, makes) a CPFP bump of a stuck CET or refund. */
+export interface BumpPolicy {
+  /** Blocks the closing transaction may stay unconfirmed before a bump is offered. */
+  readonly afterBlocks: number;
+  /** The package fee rate a bump aims for. */
+  readonly feeRateSatPerVb: bigint;
+  /** The watcher bumps by itself only when the child's fee is at most this (0: never). */
+  readonly maxAutoFeeSat: bigint;
+}
+
+/** A CPFP child for a contract's closing transaction, ready to submit. */
+export interface CpfpPlan {
+  readonly parentTxid: string;
+  readonly parentHex: string;
+  readonly parentFeeSat: bigint;
+  readonly parentVsize: number;
+  readonly childTxid: string;
+  readonly childHex: string;
+  readonly childFeeSat: bigint;
+  readonly childVsize: number;
+  /** (parent fee + child fee) / (parent vsize + child vsize), sat/vB, rounded down. */
+  readonly packageFeeRateSatPerVb: bigint;
+}
+
+/** The closing transaction cannot be bumped (none, confirmed, no output of ours, too small). */
+export class CpfpError extends Error {
+  override readonly name = 'CpfpError';
+  readonly code = 'cannot_bump_closing';
 }
 
 export interface PartyOptions {
@@ -125,9 +173,38 @@ export interface WatchAction {
     | 'settled'
     | 'refunded'
     | 'waiting'
+    | 'funding_double_spent'
+    | 'bump_offered'
+    | 'cpfp_broadcast'
     | 'error';
   readonly txid?: string;
   readonly detail?: string;
+}
+
+/** One line of `wallet history`. */
+export interface WalletHistoryEntry {
+  readonly kind:
+    'receive' | 'send' | 'sweep' | 'dlc_funding' | 'dlc_payout' | 'dlc_refund' | 'dlc_cpfp';
+  readonly direction: 'in' | 'out';
+  readonly txid: string;
+  /** What entered or left the wallet, fees excluded (for a send: what the recipient got). */
+  readonly amountSat: bigint;
+  /** The fee this wallet paid in this transaction (sends and DLC funding). */
+  readonly feeSat: bigint | null;
+  readonly status: 'confirmed' | 'unconfirmed' | 'replaced' | 'unknown';
+  readonly height: number | null;
+  readonly address?: string;
+  /** For DLC entries: the contract id (or temporary id), the Verdict contract and milestone. */
+  readonly contract?: string;
+  readonly verdictContract?: string;
+  readonly milestone?: number;
+  readonly replacedBy?: string;
+}
+
+/** `verdict/<contract id>/<milestone index>/<terms hash>` → its parts (DESIGN.md "Events"). */
+function milestoneOfEvent(eventId: string): { contract: string; milestone: number } | null {
+  const m = /^verdict\/([^/]+)\/(\d+)\//.exec(eventId);
+  return m === null ? null : { contract: m[1]!, milestone: Number(m[2]) };
 }
 
 /** The wallet's view of a contract's sides: the key and scripts the party used. */
@@ -233,6 +310,13 @@ export class Party {
     // chain_hash is the genesis hash in internal byte order (the reverse of RPC's display order).
     const chainHash = hexToBytes(await opts.chain.getBlockHash(0)).reverse();
     const store = PartyStore.open(join(opts.dataDir, STORE_FILE), opts.now);
+    // Issue 14: a wallet is bound to the network (and genesis) it first ran on.
+    const boundNetwork = store.metaSetOnce('network', network);
+    const boundGenesis = store.metaSetOnce('chain_hash', bytesToHex(chainHash));
+    if (boundNetwork !== network || boundGenesis !== bytesToHex(chainHash)) {
+      store.close();
+      throw new WrongNetworkError(boundNetwork, network);
+    }
     return new Party(
       store,
       new PartyWallet(mnemonic, network, store, opts.chain),
@@ -524,6 +608,129 @@ export class Party {
   }
 
   /**
+   * The wallet's history: coins received (every wallet coin a scan has seen), its own sends and
+   * sweeps (with replaced ones marked), and per contract the DLC funding, payout or refund, each
+   * with its contract and milestone. Oldest first; unconfirmed last.
+   */
+  async walletHistory(): Promise<WalletHistoryEntry[]> {
+    await this.wallet.utxos(); // records the coins the chain has now
+    const tip = await this.chain.getBlockCount();
+    const heightOf = async (txid: string, outputs: number): Promise<number | null> => {
+      const conf = await this.confirmations(txid, outputs);
+      return conf === null || conf === 0 ? null : tip - conf + 1;
+    };
+    const entries: WalletHistoryEntry[] = [];
+    const own = new Set<string>();
+    for (const p of this.wallet.payments()) {
+      own.add(p.txid);
+      const outputs = decodeRawTx(hexToBytes(p.raw_hex)).outputs.length;
+      const conf = p.replaced_by === null ? await this.confirmations(p.txid, outputs) : null;
+      entries.push({
+        kind: p.kind,
+        direction: 'out',
+        txid: p.txid,
+        amountSat: BigInt(p.amount_sat),
+        feeSat: BigInt(p.fee_sat),
+        status:
+          p.replaced_by !== null
+            ? 'replaced'
+            : conf === null
+              ? 'unknown'
+              : conf === 0
+                ? 'unconfirmed'
+                : 'confirmed',
+        height: conf === null || conf === 0 ? null : tip - conf + 1,
+        address: p.recipient,
+        ...(p.replaced_by === null ? {} : { replacedBy: p.replaced_by }),
+      });
+    }
+    for (const row of this.store.listContracts()) {
+      if (row.funding_txid === null || row.sign_hex === null) continue;
+      own.add(row.funding_txid);
+      const { contract, terms } = this.contractOf(row);
+      const where = milestoneOfEvent(terms.eventId);
+      const tags = {
+        contract: row.contract_id ?? row.temporary_contract_id,
+        ...(where === null ? {} : { verdictContract: where.contract, milestone: where.milestone }),
+      };
+      const mine = contract.funding.inputs.filter((i) => i.party === row.role);
+      if (mine.length > 0) {
+        const spent = mine.reduce((sum, i) => sum + i.prevout.amount, 0n);
+        const change =
+          (row.role === 'offer' ? contract.funding.offerChange : contract.funding.acceptChange) ??
+          0n;
+        const fees = contract.funding.fees[row.role];
+        entries.push({
+          kind: 'dlc_funding',
+          direction: 'out',
+          txid: row.funding_txid,
+          amountSat: spent - change - fees.fundingFee,
+          feeSat: fees.fundingFee,
+          status: row.state === 'signed' || row.state === 'broadcast' ? 'unconfirmed' : 'confirmed',
+          height: await heightOf(row.funding_txid, (row.fund_output_index ?? 0) + 1),
+          ...tags,
+        });
+      }
+      if (row.closing_txid !== null && row.closing_tx_hex !== null) {
+        own.add(row.closing_txid);
+        const payoutSpk =
+          row.role === 'offer' ? contract.offer.payoutSpk : contract.accept.payoutSpk;
+        const outs = decodeRawTx(hexToBytes(row.closing_tx_hex)).outputs;
+        const paid = outs
+          .filter((o) => bytesToHex(o.script) === bytesToHex(payoutSpk))
+          .reduce((sum, o) => sum + o.amount, 0n);
+        const done = row.state === 'settled' || row.state === 'refunded';
+        if (paid > 0n) {
+          entries.push({
+            kind: row.closing_kind === 'refund' ? 'dlc_refund' : 'dlc_payout',
+            direction: 'in',
+            txid: row.closing_txid,
+            amountSat: paid,
+            feeSat: null,
+            status: done ? 'confirmed' : 'unconfirmed',
+            height: done ? await heightOf(row.closing_txid, outs.length) : null,
+            ...tags,
+          });
+        }
+        const cpfp = this.store.meta(`cpfp:${row.id}`);
+        if (cpfp !== null) {
+          // The child moved the payout to a fresh wallet address: only its fee left the wallet.
+          const [childTxid = '', childFee = '0'] = cpfp.split(':');
+          own.add(childTxid);
+          entries.push({
+            kind: 'dlc_cpfp',
+            direction: 'out',
+            txid: childTxid,
+            amountSat: 0n,
+            feeSat: BigInt(childFee),
+            status: done ? 'confirmed' : 'unconfirmed',
+            height: done ? await heightOf(childTxid, 1) : null,
+            ...tags,
+          });
+        }
+      }
+    }
+    for (const coin of this.store.coinsSeen()) {
+      if (own.has(coin.txid)) continue; // change of a send or a funding, or a payout: listed
+      entries.push({
+        kind: 'receive',
+        direction: 'in',
+        txid: coin.txid,
+        amountSat: BigInt(coin.value_sat),
+        feeSat: null,
+        status: 'confirmed',
+        height: coin.height,
+        address: coin.address,
+      });
+    }
+    const key = (e: WalletHistoryEntry): number => e.height ?? Number.MAX_SAFE_INTEGER;
+    return entries
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => key(a.e) - key(b.e) || a.i - b.i)
+      .map(({ e }) => e);
+  }
+
+  /**
    * Withdraws an offer this party made and has not signed (state `offered`): its reserved coins
    * become spendable again. A contract this party has signed cannot be cancelled: the
    * counterparty holds signatures over it, so only the chain can end it.
@@ -537,6 +744,196 @@ export class Party {
       );
     }
     return this.store.update(row.id, 'cancelled', {}, 'offer withdrawn');
+  }
+
+  /**
+   * Why a signed contract's funding transaction can no longer confirm: one of its inputs is spent
+   * by another transaction, in a block (`confirmed`) or only in the mempool. null when every
+   * input is still unspent (or spent by the funding transaction itself).
+   */
+  private async fundingConflict(
+    row: ContractRow,
+  ): Promise<{ detail: string; confirmed: boolean } | null> {
+    if (row.funding_txid === null) return null;
+    if ((await this.chain.getMempoolEntry(row.funding_txid)) !== null) return null;
+    const { contract } = this.contractOf(row);
+    let pending: string | null = null;
+    for (const input of contract.funding.inputs) {
+      const { txid, vout } = fundingInputOutpoints([input.fundingInput])[0]!;
+      const whose = input.party === row.role ? 'our' : "the counterparty's";
+      if ((await this.chain.getTxOut(txid, vout, false)) === null) {
+        return {
+          confirmed: true,
+          detail:
+            `cannot fund: ${whose} funding input ${txid}:${vout} was spent in a block by another ` +
+            `transaction; "dlc abandon ${row.id}" frees this party's coins`,
+        };
+      }
+      if (pending === null && (await this.chain.getTxOut(txid, vout, true)) === null) {
+        pending =
+          `${whose} funding input ${txid}:${vout} is spent by another transaction in the ` +
+          `mempool; abandon becomes possible once that transaction confirms`;
+      }
+    }
+    return pending === null ? null : { detail: pending, confirmed: false };
+  }
+
+  /**
+   * Gives up a signed contract whose funding transaction can never confirm because one of its
+   * inputs was spent in a block by another transaction (a counterparty's double spend): the
+   * contract ends `cancelled` and its reserved coins are spendable again. Nothing is broadcast.
+   * Refused while the funding transaction could still confirm.
+   */
+  async abandon(ref: string): Promise<ContractRow> {
+    const row = this.store.findContract(ref);
+    if (row === undefined) throw new ContractStateError(`no contract ${ref}`);
+    if (row.state !== 'signed' && row.state !== 'broadcast') {
+      throw new ContractStateError(
+        `only a signed contract whose funding cannot confirm can be abandoned (this one: ${row.state})`,
+      );
+    }
+    const conflict = await this.fundingConflict(row);
+    if (conflict === null || !conflict.confirmed) {
+      throw new ContractStateError(
+        conflict === null
+          ? 'the funding transaction can still confirm: nothing to abandon'
+          : `not yet: ${conflict.detail}`,
+      );
+    }
+    return this.store.update(row.id, 'cancelled', {}, `abandoned: ${conflict.detail}`);
+  }
+
+  /**
+   * A CPFP child for the contract's closing transaction (CET or refund, ours or the
+   * counterparty's): it spends this party's own output of it to a fresh wallet address with the
+   * fee that lifts the package (parent + child) to `feeRateSatPerVb`. Nothing is sent.
+   */
+  planCpfp(ref: string, feeRateSatPerVb: bigint): CpfpPlan {
+    const row = this.store.findContract(ref);
+    if (row === undefined) throw new ContractStateError(`no contract ${ref}`);
+    if (row.closing_tx_hex === null || row.closing_txid === null) {
+      throw new CpfpError(`contract ${row.id} has no closing transaction yet`);
+    }
+    if (row.state === 'settled' || row.state === 'refunded') {
+      throw new CpfpError(`contract ${row.id}'s closing transaction is confirmed`);
+    }
+    const { contract } = this.contractOf(row);
+    const parent = Transaction.fromRaw(hexToBytes(row.closing_tx_hex), {
+      allowUnknownOutputs: true,
+      allowUnknownInputs: true,
+      disableScriptCheck: true,
+    });
+    const outputs = decodeRawTx(hexToBytes(row.closing_tx_hex)).outputs;
+    const payoutSpk = row.role === 'offer' ? contract.offer.payoutSpk : contract.accept.payoutSpk;
+    const vout = outputs.findIndex((o) => bytesToHex(o.script) === bytesToHex(payoutSpk));
+    const own = outputs[vout];
+    if (own === undefined) {
+      throw new CpfpError(`the closing transaction pays this party nothing to spend`);
+    }
+    const parentFeeSat =
+      contract.funding.fundOutputValue - outputs.reduce((sum, o) => sum + o.amount, 0n);
+    const to = this.wallet.nextAddress('receive');
+    const childVsize = p2wpkhTxVsize(1, [to.spk.length]);
+    const target = feeRateSatPerVb * BigInt(parent.vsize + childVsize);
+    const childFeeSat = target - parentFeeSat;
+    // The child must pay at least the minimum relay fee for itself.
+    if (childFeeSat < BigInt(childVsize)) {
+      throw new CpfpError(
+        `the closing transaction already pays ${parentFeeSat} sat (${parentFeeSat / BigInt(parent.vsize)} sat/vB); ask for a higher rate`,
+      );
+    }
+    if (own.amount - childFeeSat < DUST_LIMIT_SAT) {
+      throw new CpfpError(
+        `this party's output of ${own.amount} sat cannot pay a ${childFeeSat} sat child fee`,
+      );
+    }
+    const child = this.wallet.signPayment(
+      [{ txid: row.closing_txid, vout, valueSat: own.amount, spk: own.script }],
+      [{ script: to.spk, amount: own.amount - childFeeSat }],
+      0,
+    );
+    return {
+      parentTxid: row.closing_txid,
+      parentHex: row.closing_tx_hex,
+      parentFeeSat,
+      parentVsize: parent.vsize,
+      childTxid: child.id,
+      childHex: bytesToHex(child.extract()),
+      childFeeSat,
+      childVsize: child.vsize,
+      packageFeeRateSatPerVb: (parentFeeSat + childFeeSat) / BigInt(parent.vsize + child.vsize),
+    };
+  }
+
+  /**
+   * Bumps the contract's stuck closing transaction by CPFP: `submitpackage` (parent and child
+   * together, so a parent below the node's minimum fee enters with its child), or, on a node
+   * without it, the parent and then the child.
+   */
+  async bumpClosing(ref: string, feeRateSatPerVb: bigint): Promise<CpfpPlan> {
+    const plan = this.planCpfp(ref, feeRateSatPerVb);
+    const row = this.store.findContract(ref)!;
+    let result;
+    try {
+      result = await this.chain.submitPackage([plan.parentHex, plan.childHex]);
+    } catch (error) {
+      // JSON-RPC "Method not found": a node before Core 28.
+      if (!(error instanceof RpcError) || error.rpcCode !== -32601) throw error;
+      await this.broadcast(plan.parentHex);
+      await this.broadcast(plan.childHex);
+      result = null;
+    }
+    if (result !== null && result.packageMsg !== 'success') {
+      const why = result.transactions
+        .filter((t) => t.error !== null)
+        .map((t) => `${t.txid}: ${t.error}`)
+        .join('; ');
+      throw new CpfpError(`the node refused the package: ${result.packageMsg} (${why})`);
+    }
+    this.store.note(
+      row.id,
+      `CPFP child ${plan.childTxid} (fee ${plan.childFeeSat} sat) lifts the ${row.closing_kind ?? 'closing'} transaction to ${plan.packageFeeRateSatPerVb} sat/vB`,
+    );
+    this.store.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      )
+      .run(`cpfp:${row.id}`, `${plan.childTxid}:${plan.childFeeSat}`);
+    return plan;
+  }
+
+  /** The watcher's bump: offered after `afterBlocks`, made by itself only within the cap. */
+  private async offerBump(row: ContractRow, policy: BumpPolicy): Promise<WatchAction | null> {
+    const since = this.store.meta(`closing_height:${row.id}`);
+    if (since === null) return null;
+    const waited = (await this.chain.getBlockCount()) - Number(since);
+    if (waited < policy.afterBlocks) return null;
+    const child = this.store.meta(`cpfp:${row.id}`)?.split(':')[0];
+    if (child !== undefined && (await this.chain.getMempoolEntry(child)) !== null) return null;
+    let plan: CpfpPlan;
+    try {
+      plan = this.planCpfp(String(row.id), policy.feeRateSatPerVb);
+    } catch (error) {
+      if (error instanceof CpfpError) return null; // already pays enough, or nothing to spend
+      throw error;
+    }
+    if (plan.childFeeSat <= policy.maxAutoFeeSat) {
+      const made = await this.bumpClosing(String(row.id), policy.feeRateSatPerVb);
+      return {
+        contract: row.id,
+        action: 'cpfp_broadcast',
+        txid: made.childTxid,
+        detail: `unconfirmed for ${waited} blocks: CPFP child pays ${made.childFeeSat} sat for ${made.packageFeeRateSatPerVb} sat/vB`,
+      };
+    }
+    return {
+      contract: row.id,
+      action: 'bump_offered',
+      ...(row.closing_txid === null ? {} : { txid: row.closing_txid }),
+      detail:
+        `unconfirmed for ${waited} blocks: "verdict dlc bump ${row.id} --fee-rate ${policy.feeRateSatPerVb}" ` +
+        `would pay ${plan.childFeeSat} sat, above the automatic cap of ${policy.maxAutoFeeSat} sat`,
+    };
   }
 
   /** The contract, rebuilt from the stored messages. */
@@ -651,6 +1048,7 @@ export class Party {
       },
       `${kind} chosen`,
     );
+    this.store.metaSetOnce(`closing_height:${row.id}`, String(await this.chain.getBlockCount()));
     await this.broadcast(hex);
     return {
       contract: row.id,
@@ -705,7 +1103,7 @@ export class Party {
    * locktime, the refund; a closing transaction the counterparty broadcast is recognized among the
    * contract's CETs and refund. Idempotent: run it as often as you like, after any crash.
    */
-  async poll(oracle: OracleClient | null): Promise<WatchAction[]> {
+  async poll(oracle: OracleClient | null, bumpPolicy?: BumpPolicy): Promise<WatchAction[]> {
     const actions: WatchAction[] = [];
     for (const row of this.store.listContracts()) {
       if (row.state === 'offered' || row.state === 'accepted') continue;
@@ -713,7 +1111,7 @@ export class Party {
         continue;
       }
       try {
-        actions.push(await this.pollContract(row, oracle));
+        actions.push(await this.pollContract(row, oracle, bumpPolicy));
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         actions.push({
@@ -726,7 +1124,11 @@ export class Party {
     return actions;
   }
 
-  private async pollContract(row: ContractRow, oracle: OracleClient | null): Promise<WatchAction> {
+  private async pollContract(
+    row: ContractRow,
+    oracle: OracleClient | null,
+    bumpPolicy?: BumpPolicy,
+  ): Promise<WatchAction> {
     const fundingTxid = row.funding_txid;
     const fundIndex = row.fund_output_index;
     if (fundingTxid === null || fundIndex === null) throw new ContractStateError('no funding txid');
@@ -737,7 +1139,19 @@ export class Party {
         return { contract: row.id, action: 'funding_broadcast', txid: fundingTxid };
       }
       const conf = await this.confirmations(fundingTxid, fundIndex + 1);
-      if (conf === null) return { contract: row.id, action: 'waiting', detail: 'funding not seen' };
+      if (conf === null) {
+        const conflict = await this.fundingConflict(row);
+        if (conflict !== null) {
+          const last = this.store.events(row.id).at(-1);
+          if (last?.detail !== conflict.detail) this.store.note(row.id, conflict.detail);
+          return {
+            contract: row.id,
+            action: 'funding_double_spent',
+            detail: conflict.detail,
+          };
+        }
+        return { contract: row.id, action: 'waiting', detail: 'funding not seen' };
+      }
       if (conf === 0) {
         if (row.state === 'signed')
           this.store.update(row.id, 'broadcast', {}, 'funding seen in mempool');
@@ -783,7 +1197,21 @@ export class Party {
           return { contract: row.id, action: to, txid: found.txid };
         }
       }
-      await this.broadcast(row.closing_tx_hex);
+      if (bumpPolicy !== undefined) {
+        const offered = await this.offerBump(row, bumpPolicy);
+        if (offered !== null) return offered;
+      }
+      try {
+        await this.broadcast(row.closing_tx_hex);
+      } catch (error) {
+        if (!(error instanceof RpcRejectedError)) throw error;
+        return {
+          contract: row.id,
+          action: 'waiting',
+          txid: row.closing_txid,
+          detail: `the node refuses the ${row.closing_kind ?? 'closing'} transaction (${error.reason}); "dlc bump ${row.id} --fee-rate N" pays for it by CPFP`,
+        };
+      }
       return { contract: row.id, action: 'closing_seen', txid: row.closing_txid };
     }
     const fundingOut = await this.chain.getTxOut(fundingTxid, fundIndex, true);

@@ -105,6 +105,31 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (contract, tower_url)
   ) STRICT;
   `,
+  // Issue 14: the wallet's own payments (send, sweep, their RBF replacements) and every wallet
+  // coin a scan has seen, for `wallet history` (no node wallet keeps it for us).
+  `
+  CREATE TABLE wallet_txs (
+    txid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('send', 'sweep')),
+    raw_hex TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    amount_sat TEXT NOT NULL,
+    fee_sat TEXT NOT NULL,
+    fee_rate_sat_per_vb TEXT NOT NULL,
+    replaces TEXT REFERENCES wallet_txs(txid),
+    replaced_by TEXT,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE TABLE wallet_coins_seen (
+    outpoint TEXT PRIMARY KEY,
+    txid TEXT NOT NULL,
+    vout INTEGER NOT NULL,
+    value_sat TEXT NOT NULL,
+    height INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    first_seen INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 const contractRow = z.object({
@@ -129,6 +154,31 @@ const contractRow = z.object({
   updated_at: z.number().int(),
 });
 export type ContractRow = z.infer<typeof contractRow>;
+
+const walletTxRow = z.object({
+  txid: z.string(),
+  kind: z.enum(['send', 'sweep']),
+  raw_hex: z.string(),
+  recipient: z.string(),
+  amount_sat: z.string(),
+  fee_sat: z.string(),
+  fee_rate_sat_per_vb: z.string(),
+  replaces: z.string().nullable(),
+  replaced_by: z.string().nullable(),
+  created_at: z.number().int(),
+});
+export type WalletTxRow = z.infer<typeof walletTxRow>;
+
+const coinSeenRow = z.object({
+  outpoint: z.string(),
+  txid: z.string(),
+  vout: z.number().int(),
+  value_sat: z.string(),
+  height: z.number().int(),
+  address: z.string(),
+  first_seen: z.number().int(),
+});
+export type CoinSeenRow = z.infer<typeof coinSeenRow>;
 
 const eventRow = z.object({
   from_state: z.string().nullable(),
@@ -374,6 +424,86 @@ export class PartyStore {
       .prepare('SELECT * FROM tower_uploads WHERE contract = ? ORDER BY id')
       .all(contract)
       .map((r) => towerUploadRow.parse(r));
+  }
+
+  /** Reads a meta value (null when unset). */
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  /** Sets a meta value only when it is unset; returns the stored value. */
+  metaSetOnce(key: string, value: string): string {
+    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    return this.meta(key) ?? value;
+  }
+
+  /** Appends an event that records a fact without a state change (`dlc status` shows it). */
+  note(id: number, detail: string): void {
+    const row = this.getContract(id);
+    this.appendEvent(id, row.state, row.state, detail, this.now());
+  }
+
+  /** Records a wallet payment; a replacement marks the one it replaces, in one transaction. */
+  insertWalletTx(tx: Omit<WalletTxRow, 'created_at' | 'replaced_by'>): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO wallet_txs (txid, kind, raw_hex, recipient, amount_sat, fee_sat,
+             fee_rate_sat_per_vb, replaces, replaced_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+        )
+        .run(
+          tx.txid,
+          tx.kind,
+          tx.raw_hex,
+          tx.recipient,
+          tx.amount_sat,
+          tx.fee_sat,
+          tx.fee_rate_sat_per_vb,
+          tx.replaces,
+          this.now(),
+        );
+      if (tx.replaces !== null) {
+        this.db
+          .prepare('UPDATE wallet_txs SET replaced_by = ? WHERE txid = ?')
+          .run(tx.txid, tx.replaces);
+      }
+    })();
+  }
+
+  walletTx(txid: string): WalletTxRow | undefined {
+    const row = this.db.prepare('SELECT * FROM wallet_txs WHERE txid = ?').get(txid);
+    return row === undefined ? undefined : walletTxRow.parse(row);
+  }
+
+  walletTxs(): WalletTxRow[] {
+    return this.db
+      .prepare('SELECT * FROM wallet_txs ORDER BY created_at, rowid')
+      .all()
+      .map((r) => walletTxRow.parse(r));
+  }
+
+  /** Remembers wallet coins a scan found (the first sighting is kept). */
+  recordCoinsSeen(coins: readonly Omit<CoinSeenRow, 'outpoint' | 'first_seen'>[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR IGNORE INTO wallet_coins_seen (outpoint, txid, vout, value_sat, height, address,
+         first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const now = this.now();
+    this.db.transaction(() => {
+      for (const c of coins) {
+        insert.run(`${c.txid}:${c.vout}`, c.txid, c.vout, c.value_sat, c.height, c.address, now);
+      }
+    })();
+  }
+
+  coinsSeen(): CoinSeenRow[] {
+    return this.db
+      .prepare('SELECT * FROM wallet_coins_seen ORDER BY height, txid, vout')
+      .all()
+      .map((r) => coinSeenRow.parse(r));
   }
 
   /** Outpoints (`txid:vout`) reserved by contracts that are not closed yet. */

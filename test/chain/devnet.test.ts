@@ -210,7 +210,8 @@ describe('devnet through BitcoinRpcClient', () => {
     ]);
     const txid = await devnet.rpc.sendRawTransaction(good);
     const other = spendFunding(funding, fundingPrev, [payTo(bob, FUNDING_SAT - 600n)]);
-    await expectRejected(devnet.rpc.sendRawTransaction(other), -26, 'txn-mempool-conflict');
+    // Full RBF (Core 28): a conflict is a replacement attempt, refused for paying too little.
+    await expectRejected(devnet.rpc.sendRawTransaction(other), -26, 'insufficient fee');
     await devnet.rpc.generateToAddress(1, p2wpkhOf(miner).address);
     expect(await devnet.rpc.getTransactionConfirmations(txid)).toBe(1);
     await expectRejected(

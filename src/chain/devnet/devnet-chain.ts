@@ -28,7 +28,7 @@ import {
   regtestGenesis,
   witnessCommitmentScript,
 } from './block.ts';
-import { dustThresholdSat, minRelayFeeSat } from './policy.ts';
+import { dustThresholdSat, MIN_RELAY_FEE_SAT_PER_KVB, minRelayFeeSat } from './policy.ts';
 import { blockSubsidySat, COINBASE_MATURITY, REGTEST_BITS } from './regtest.ts';
 import { MANDATORY_FLAGS, STANDARD_FLAGS } from './script-interpreter.ts';
 import { SIGHASH_ALL, sighashWitnessV0 } from './sighash.ts';
@@ -49,6 +49,11 @@ import {
 } from './validation.ts';
 
 const MAX_BLOCK_WEIGHT = 4_000_000;
+/** Core `MAX_PACKAGE_COUNT` and `MAX_PACKAGE_WEIGHT`. */
+const MAX_PACKAGE_COUNT = 25;
+const MAX_PACKAGE_WEIGHT = 404_000;
+/** Core `MAX_REPLACEMENT_CANDIDATES` (BIP125 rule 5). */
+const MAX_REPLACEMENT_CANDIDATES = 100;
 const STATE_FILE = 'devnet-chain.json';
 const STATE_FORMAT = 'verdict-devnet-1';
 
@@ -71,6 +76,15 @@ export interface AcceptResult {
   wtxid: string;
   feeSat: bigint;
   vsize: number;
+}
+
+/** `submitpackage` refused the package as a whole (Core answers RPC_INVALID_PARAMETER, -8). */
+export class PackageRejectedError extends Error {
+  readonly code = 'devnet_package_rejected';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PackageRejectedError';
+  }
 }
 
 /** The chain file could not be loaded, or a block in it failed validation. */
@@ -96,6 +110,21 @@ export interface DevnetChainOptions {
   dataDir?: string;
   /** Clock, epoch seconds. */
   nowSec?: () => number;
+  /** Core `-blockmaxweight`: the most weight the miner puts in a block (default 4 000 000). */
+  blockMaxWeight?: number;
+}
+
+/** One transaction's answer inside `submitpackage`. */
+export interface PackageTxResult {
+  txid: string;
+  wtxid: string;
+  vsize: number;
+  feeSat: bigint;
+  /** Reject reason (with Core's debug part) when this transaction was refused. */
+  error: string | null;
+  /** Whether it entered the mempool at the package fee rate (with `effectiveIncludes`). */
+  effectiveFeeRateSatPerKvb: bigint;
+  effectiveIncludes: string[];
 }
 
 export class DevnetChain {
@@ -110,10 +139,18 @@ export class DevnetChain {
   private readonly statePath: string | undefined;
   private faucetKey: Uint8Array;
   readonly faucetScript: Uint8Array;
+  private readonly blockMaxWeight: number;
+  /**
+   * Core's `mempoolminfee` (sat/kvB): the minimum relay fee until the mempool is full, then the
+   * rate of what was evicted. Devnet has no size limit, so a test raises it by hand
+   * (`devnet_setmempoolminfee`) to stand for a full mempool.
+   */
+  mempoolMinFeeSatPerKvb = MIN_RELAY_FEE_SAT_PER_KVB;
 
   private constructor(options: DevnetChainOptions, faucetKey: Uint8Array) {
     this.nowSec = options.nowSec ?? (() => Math.floor(Date.now() / 1000));
     this.statePath = options.dataDir === undefined ? undefined : join(options.dataDir, STATE_FILE);
+    this.blockMaxWeight = options.blockMaxWeight ?? MAX_BLOCK_WEIGHT;
     this.faucetKey = faucetKey;
     this.faucetScript = concatBytes(
       Uint8Array.of(0x00, 0x14),
@@ -251,7 +288,11 @@ export class DevnetChain {
    * Core `MemPoolAccept` for one transaction, in Core's order of checks. Throws TxRejectedError.
    * With `dryRun` nothing changes (testmempoolaccept).
    */
-  acceptToMempool(tx: ParsedTx, dryRun = false): AcceptResult {
+  acceptToMempool(
+    tx: ParsedTx,
+    dryRun = false,
+    inPackage: { skipMempoolMinFee: boolean } | null = null,
+  ): AcceptResult {
     checkTransaction(tx);
     if (isCoinbase(tx)) reject('coinbase');
     checkStandard(tx);
@@ -266,14 +307,23 @@ export class DevnetChain {
           : 'txn-same-nonwitness-data-in-mempool',
       );
     }
-    // No replacement (BIP125/full-RBF) on devnet: any conflict is refused.
+    // Replacement (Core 28: full RBF, `-mempoolfullrbf=1`): the mempool transactions this one
+    // conflicts with are checked against BIP125's rules below and evicted only if it passes.
+    const conflicts = new Set<string>();
     for (const input of tx.inputs) {
-      if (this.mempoolSpends.has(outpoint(hexTxid(input.prevTxid), input.prevVout)))
-        reject('txn-mempool-conflict');
+      const spender = this.mempoolSpends.get(outpoint(hexTxid(input.prevTxid), input.prevVout));
+      if (spender !== undefined) conflicts.add(spender);
     }
+    const evicted = this.withDescendants(conflicts);
     const coins: Coin[] = [];
     for (const input of tx.inputs) {
-      const coin = this.getTxOut(hexTxid(input.prevTxid), input.prevVout, true);
+      const prevTxid = hexTxid(input.prevTxid);
+      // Spending an output of a transaction it would evict: Core "bad-txns-spends-conflicting-tx".
+      if (evicted.has(prevTxid)) reject('bad-txns-spends-conflicting-tx');
+      const key = outpoint(prevTxid, input.prevVout);
+      const coin = conflicts.has(this.mempoolSpends.get(key) ?? '')
+        ? this.coinIgnoringSpend(prevTxid, input.prevVout)
+        : this.getTxOut(prevTxid, input.prevVout, true);
       if (coin === undefined) {
         if (this.hasUnspentOutputs(tx)) reject('txn-already-known');
         missingInputs();
@@ -287,8 +337,20 @@ export class DevnetChain {
     checkInputsStandard(tx, coins);
     const minFee = minRelayFeeSat(tx.vsize);
     if (feeSat < minFee) reject('min relay fee not met', `${feeSat} < ${minFee}`);
+    // Core `CheckFeeRate`: the dynamic mempool minimum; a package member is held to it as a
+    // package instead (submitpackage checks the package fee rate).
+    const mempoolMin = (BigInt(tx.vsize) * this.mempoolMinFeeSatPerKvb) / 1000n;
+    if (inPackage?.skipMempoolMinFee !== true && feeSat < mempoolMin) {
+      reject('mempool min fee not met', `${feeSat} < ${mempoolMin}`);
+    }
+    if (conflicts.size > 0 && inPackage !== null) {
+      // Package RBF (Core 28: only 1-parent-1-child with extra rules) is not offered here.
+      reject('bad-txns-spends-conflicting-tx', 'replacement inside a package is not supported');
+    }
+    if (conflicts.size > 0) this.checkReplacement(tx, feeSat, coins, conflicts, evicted);
     checkInputScripts(tx, coins, STANDARD_FLAGS);
     if (!dryRun) {
+      for (const txid of conflicts) this.removeFromMempool(txid, true);
       this.mempool.set(tx.txid, { tx, feeSat, timeSec: this.nowSec(), height: this.height });
       for (const input of tx.inputs) {
         this.mempoolSpends.set(outpoint(hexTxid(input.prevTxid), input.prevVout), tx.txid);
@@ -297,16 +359,253 @@ export class DevnetChain {
     return { txid: tx.txid, wtxid: tx.wtxid, feeSat, vsize: tx.vsize };
   }
 
-  /** Mines one block on the tip with the mempool's transactions (oldest first, within weight). */
+  /** The transactions and every mempool descendant of them. */
+  private withDescendants(txids: ReadonlySet<string>): Set<string> {
+    const out = new Set<string>();
+    const visit = (txid: string): void => {
+      if (out.has(txid)) return;
+      const entry = this.mempool.get(txid);
+      if (entry === undefined) return;
+      out.add(txid);
+      entry.tx.outputs.forEach((_, vout) => {
+        const child = this.mempoolSpends.get(outpoint(txid, vout));
+        if (child !== undefined) visit(child);
+      });
+    };
+    for (const t of txids) visit(t);
+    return out;
+  }
+
+  /** An output as if its mempool spender were gone (the coin a replacement spends). */
+  private coinIgnoringSpend(txid: string, vout: number): Coin | undefined {
+    const pooled = this.mempool.get(txid);
+    const output = pooled?.tx.outputs[vout];
+    if (output !== undefined) return { output, height: this.height + 1, coinbase: false };
+    return this.utxos.get(outpoint(txid, vout));
+  }
+
+  /**
+   * Core's `ReplacementChecks` (BIP125 as Core 28 applies it, full RBF): at most 100 evicted
+   * transactions (rule 5); no new unconfirmed inputs (rule 2); a higher fee rate than every
+   * directly conflicting transaction (rule 6); at least the evicted fees (rule 3) plus the
+   * incremental relay fee for its own size (rule 4).
+   */
+  private checkReplacement(
+    tx: ParsedTx,
+    feeSat: bigint,
+    coins: readonly Coin[],
+    conflicts: ReadonlySet<string>,
+    evicted: ReadonlySet<string>,
+  ): void {
+    if (evicted.size > MAX_REPLACEMENT_CANDIDATES) {
+      reject('too many potential replacements', `${evicted.size} > ${MAX_REPLACEMENT_CANDIDATES}`);
+    }
+    const conflictInputs = new Set<string>();
+    for (const txid of conflicts) {
+      for (const input of this.mempool.get(txid)!.tx.inputs) {
+        conflictInputs.add(hexTxid(input.prevTxid));
+      }
+    }
+    tx.inputs.forEach((input, i) => {
+      const prevTxid = hexTxid(input.prevTxid);
+      if (coins[i]!.height > this.height && !conflictInputs.has(prevTxid)) {
+        reject('replacement-adds-unconfirmed', `replacement ${tx.txid} adds unconfirmed input`);
+      }
+    });
+    for (const txid of conflicts) {
+      const old = this.mempool.get(txid)!;
+      // Rule 6, compared as fee·vsize cross products to stay in integers.
+      if (feeSat * BigInt(old.tx.vsize) <= old.feeSat * BigInt(tx.vsize)) {
+        reject('insufficient fee', `rejecting replacement ${tx.txid}; new feerate <= old feerate`);
+      }
+    }
+    let evictedFees = 0n;
+    for (const txid of evicted) evictedFees += this.mempool.get(txid)!.feeSat;
+    if (feeSat < evictedFees) {
+      reject(
+        'insufficient fee',
+        `rejecting replacement ${tx.txid}, less fees than conflicting txs`,
+      );
+    }
+    const relay = minRelayFeeSat(tx.vsize); // incremental relay fee = min relay fee = 1 sat/vB
+    if (feeSat - evictedFees < relay) {
+      reject(
+        'insufficient fee',
+        `rejecting replacement ${tx.txid}, not enough additional fees to relay; ${feeSat - evictedFees} < ${relay}`,
+      );
+    }
+  }
+
+  /**
+   * Core `submitpackage` (28+): a child and its unconfirmed parents, last the child. Each parent
+   * is first tried alone; those refused only for the mempool minimum fee are then accepted with
+   * the child if the package as a whole pays the minimum (child pays for parent). Every other
+   * check applies to every transaction. All-or-nothing for the deferred part.
+   */
+  acceptPackage(txs: readonly ParsedTx[]): { results: PackageTxResult[]; message: string } {
+    if (txs.length < 1 || txs.length > MAX_PACKAGE_COUNT) {
+      throw new PackageRejectedError('package-too-many-transactions');
+    }
+    if (txs.reduce((w, t) => w + t.weight, 0) > MAX_PACKAGE_WEIGHT) {
+      throw new PackageRejectedError('package-too-large');
+    }
+    const child = txs[txs.length - 1]!;
+    const parents = txs.slice(0, -1);
+    const childSpends = new Set(child.inputs.map((i) => hexTxid(i.prevTxid)));
+    const parentIds = new Set(parents.map((p) => p.txid));
+    // Core `IsChildWithParents` and "parents depend on each other".
+    if (
+      parentIds.size !== parents.length ||
+      parents.some((p) => !childSpends.has(p.txid)) ||
+      parents.some((p) => p.inputs.some((i) => parentIds.has(hexTxid(i.prevTxid))))
+    ) {
+      throw new PackageRejectedError(
+        'package topology disallowed. not child-with-parents or parents depend on each other.',
+      );
+    }
+    const results = new Map<string, PackageTxResult>();
+    const resultOf = (tx: ParsedTx, r: AcceptResult | null, error: string | null) => ({
+      txid: tx.txid,
+      wtxid: tx.wtxid,
+      vsize: r?.vsize ?? tx.vsize,
+      feeSat: r?.feeSat ?? 0n,
+      error,
+      effectiveFeeRateSatPerKvb: r === null ? 0n : (r.feeSat * 1000n) / BigInt(r.vsize),
+      effectiveIncludes: r === null ? [] : [tx.wtxid],
+    });
+    const deferred: ParsedTx[] = [];
+    for (const parent of parents) {
+      const pooled = this.mempool.get(parent.txid);
+      if (pooled !== undefined) {
+        results.set(parent.wtxid, resultOf(parent, this.resultOfPooled(pooled), null));
+        continue;
+      }
+      try {
+        results.set(parent.wtxid, resultOf(parent, this.acceptToMempool(parent), null));
+      } catch (error) {
+        if (!(error instanceof TxRejectedError)) throw error;
+        if (error.reason !== 'mempool min fee not met') {
+          results.set(parent.wtxid, resultOf(parent, null, error.message));
+          return { results: [...results.values()], message: 'transaction failed' };
+        }
+        deferred.push(parent);
+      }
+    }
+    const pooledChild = this.mempool.get(child.txid);
+    if (pooledChild !== undefined && deferred.length === 0) {
+      results.set(child.wtxid, resultOf(child, this.resultOfPooled(pooledChild), null));
+      return { results: [...results.values()], message: 'success' };
+    }
+    if (deferred.length === 0) {
+      // Every parent is in: the child is judged alone (and may replace, as any transaction).
+      try {
+        results.set(child.wtxid, resultOf(child, this.acceptToMempool(child), null));
+        return { results: [...results.values()], message: 'success' };
+      } catch (error) {
+        if (!(error instanceof TxRejectedError)) throw error;
+        results.set(child.wtxid, resultOf(child, null, error.message));
+        return { results: [...results.values()], message: 'transaction failed' };
+      }
+    }
+    // The rest is one unit: accepted with the mempool minimum waived, then judged by its package
+    // fee rate, and taken out again if that falls short or any member is refused.
+    const unit = [...deferred, child];
+    const added: { tx: ParsedTx; r: AcceptResult }[] = [];
+    const rollback = (): void => {
+      for (const a of added.reverse()) this.removeFromMempool(a.tx.txid);
+    };
+    for (const tx of unit) {
+      try {
+        added.push({ tx, r: this.acceptToMempool(tx, false, { skipMempoolMinFee: true }) });
+      } catch (error) {
+        if (!(error instanceof TxRejectedError)) throw error;
+        rollback();
+        results.set(tx.wtxid, resultOf(tx, null, error.message));
+        return { results: [...results.values()], message: 'transaction failed' };
+      }
+    }
+    const fee = added.reduce((s, a) => s + a.r.feeSat, 0n);
+    const vsize = added.reduce((s, a) => s + a.r.vsize, 0);
+    const needed = (BigInt(vsize) * this.mempoolMinFeeSatPerKvb) / 1000n;
+    if (fee < needed) {
+      rollback();
+      for (const tx of unit) {
+        results.set(tx.wtxid, resultOf(tx, null, `mempool min fee not met, ${fee} < ${needed}`));
+      }
+      return { results: [...results.values()], message: 'transaction failed' };
+    }
+    const packageRate = (fee * 1000n) / BigInt(vsize);
+    const includes = added.map((a) => a.tx.wtxid);
+    for (const a of added) {
+      results.set(a.tx.wtxid, {
+        ...resultOf(a.tx, a.r, null),
+        effectiveFeeRateSatPerKvb:
+          added.length > 1 ? packageRate : resultOf(a.tx, a.r, null).effectiveFeeRateSatPerKvb,
+        effectiveIncludes: added.length > 1 ? includes : [a.tx.wtxid],
+      });
+    }
+    return { results: txs.map((t) => results.get(t.wtxid)!), message: 'success' };
+  }
+
+  private resultOfPooled(entry: MempoolTx): AcceptResult {
+    return {
+      txid: entry.tx.txid,
+      wtxid: entry.tx.wtxid,
+      feeSat: entry.feeSat,
+      vsize: entry.tx.vsize,
+    };
+  }
+
+  /**
+   * The mempool's transactions in the order Core's `BlockAssembler` takes them: repeatedly the
+   * transaction whose ancestor package (itself and its not yet selected unconfirmed ancestors) has
+   * the highest fee rate, with those ancestors first, while the block has room.
+   */
+  private selectByAncestorFeeRate(maxWeight: number): MempoolTx[] {
+    const selected: MempoolTx[] = [];
+    const done = new Set<string>();
+    const failed = new Set<string>();
+    let weight = 0;
+    const ancestors = (txid: string, into: Map<string, MempoolTx>): void => {
+      if (done.has(txid) || into.has(txid)) return;
+      const entry = this.mempool.get(txid);
+      if (entry === undefined) return;
+      for (const input of entry.tx.inputs) ancestors(hexTxid(input.prevTxid), into);
+      into.set(txid, entry); // parents before children
+    };
+    for (;;) {
+      let best: { pkg: MempoolTx[]; fee: bigint; vsize: bigint; weight: number } | null = null;
+      for (const txid of this.mempool.keys()) {
+        if (done.has(txid) || failed.has(txid)) continue;
+        const into = new Map<string, MempoolTx>();
+        ancestors(txid, into);
+        const pkg = [...into.values()];
+        const fee = pkg.reduce((s, e) => s + e.feeSat, 0n);
+        const vsize = BigInt(pkg.reduce((s, e) => s + e.tx.vsize, 0));
+        const w = pkg.reduce((s, e) => s + e.tx.weight, 0);
+        // Higher fee/vsize first (cross-multiplied); ties: the older entry, as inserted.
+        if (best === null || fee * best.vsize > best.fee * vsize)
+          best = { pkg, fee, vsize, weight: w };
+      }
+      if (best === null) return selected;
+      if (weight + best.weight > maxWeight) {
+        // Does not fit: skip this package's last member (its ancestors may still fit alone).
+        failed.add(best.pkg[best.pkg.length - 1]!.tx.txid);
+        continue;
+      }
+      weight += best.weight;
+      for (const e of best.pkg) {
+        done.add(e.tx.txid);
+        selected.push(e);
+      }
+    }
+  }
+
+  /** Mines one block on the tip with the mempool's transactions, by ancestor fee rate. */
   mineBlock(scriptPubKey: Uint8Array): Block {
     const height = this.height + 1;
-    const selected: MempoolTx[] = [];
-    let weight = 4000; // header, coinbase and counts, generously
-    for (const entry of this.mempool.values()) {
-      if (weight + entry.tx.weight > MAX_BLOCK_WEIGHT) break;
-      weight += entry.tx.weight;
-      selected.push(entry);
-    }
+    // 4000 weight for the header, coinbase and counts, generously (Core reserves 4000 too).
+    const selected = this.selectByAncestorFeeRate(this.blockMaxWeight - 4000);
     const fees = selected.reduce((sum, e) => sum + e.feeSat, 0n);
     const coinbase = coinbaseTx(
       height,
@@ -364,7 +663,8 @@ export class DevnetChain {
         const key = outpoint(hexTxid(input.prevTxid), input.prevVout);
         const coin = lookup(key);
         if (coin === undefined) throw new Error('bad-txns-inputs-missingorspent');
-        spent.add(key);
+        // An output created earlier in this block and spent here never reaches the UTXO set.
+        if (!created.delete(key)) spent.add(key);
         return coin;
       });
       if (!sequenceLocksSatisfied(tx, coins, height, prevMtp, (x) => this.medianTimePast(x))) {

@@ -24,7 +24,7 @@ import { BitcoinRpcClient } from '../bitcoin-rpc-client.ts';
 import { RPC_INVALID_ADDRESS_OR_KEY, RPC_VERIFY_ERROR } from '../errors.ts';
 import type { Block } from './block.ts';
 import { DecodeError } from './bytes.ts';
-import { DevnetChain } from './devnet-chain.ts';
+import { DevnetChain, PackageRejectedError } from './devnet-chain.ts';
 import { classifyOutput } from './policy.ts';
 import { addressToScript, InvalidAddressError, scriptToAddress } from './regtest.ts';
 import type { ParsedTx } from './tx-codec.ts';
@@ -64,6 +64,8 @@ export interface DevnetOptions {
   rpcPassword?: string;
   /** Clock, epoch seconds (block times, mempool entry times). */
   nowSec?: () => number;
+  /** Core `-blockmaxweight` (default 4 000 000). */
+  blockMaxWeight?: number;
 }
 
 export interface Devnet {
@@ -88,7 +90,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   }
   // One clock for block times and the RPCs, which `setmocktime` can fix as on Core's regtest.
   const nowSec = devnetClock(options.nowSec ?? (() => Math.floor(Date.now() / 1000)));
-  const chainOptions: { dataDir?: string; nowSec: () => number } = { nowSec };
+  const chainOptions: { dataDir?: string; nowSec: () => number; blockMaxWeight?: number } = {
+    nowSec,
+  };
+  if (options.blockMaxWeight !== undefined) chainOptions.blockMaxWeight = options.blockMaxWeight;
   if (options.dataDir !== undefined) chainOptions.dataDir = options.dataDir;
   const chain = DevnetChain.open(chainOptions);
   const cookie = { username: '__cookie__', password: randomBytes(32).toString('hex') };
@@ -251,6 +256,8 @@ function execute(
 function toRpcFailure(error: unknown): RpcFailure {
   if (error instanceof RpcFailure) return error;
   if (error instanceof TxRejectedError) return new RpcFailure(error.rpcCode, error.message);
+  if (error instanceof PackageRejectedError)
+    return new RpcFailure(RPC_INVALID_PARAMETER, error.message);
   if (error instanceof InvalidAddressError)
     return new RpcFailure(RPC_INVALID_ADDRESS_OR_KEY, 'Error: Invalid address');
   if (error instanceof z.ZodError) {
@@ -505,6 +512,49 @@ const HANDLERS: Record<string, Handler> = {
     }
   },
 
+  // Core 28+ `submitpackage`: the answer's shape as Core prints it.
+  submitpackage: (params, chain) => {
+    const [rawtxs] = args(
+      z.tuple([z.array(rawHex).min(1), z.unknown().optional(), z.unknown().optional()]),
+      params,
+    );
+    const txs = rawtxs.map(parseTx);
+    const { results, message } = chain.acceptPackage(txs);
+    if (message === 'success') chain.persist();
+    const txResults: Record<string, unknown> = {};
+    for (const r of results) {
+      txResults[r.wtxid] =
+        r.error === null
+          ? {
+              txid: r.txid,
+              vsize: r.vsize,
+              fees: {
+                base: amount(r.feeSat),
+                'effective-feerate': amount(r.effectiveFeeRateSatPerKvb),
+                'effective-includes': r.effectiveIncludes,
+              },
+            }
+          : { txid: r.txid, error: r.error };
+    }
+    return { package_msg: message, 'tx-results': txResults, 'replaced-transactions': [] };
+  },
+
+  getmempoolinfo: (_p, chain) => ({
+    loaded: true,
+    size: chain.mempoolTxids().length,
+    mempoolminfee: amount(chain.mempoolMinFeeSatPerKvb),
+    minrelaytxfee: amount(1000n),
+    incrementalrelayfee: amount(1000n),
+    fullrbf: true,
+  }),
+
+  /** Devnet only: sets the mempool's minimum fee rate (sat/kvB), standing for a full mempool. */
+  devnet_setmempoolminfee: (params, chain) => {
+    const [satPerKvb] = args(z.tuple([z.number().int().min(1000)]), params);
+    chain.mempoolMinFeeSatPerKvb = BigInt(satPerKvb);
+    return null;
+  },
+
   estimatesmartfee: (params) => {
     const [blocks] = args(
       z.tuple([z.number().int().min(1).max(1008), z.string().optional()]),
@@ -530,7 +580,8 @@ const HANDLERS: Record<string, Handler> = {
       wtxid: e.tx.wtxid,
       fees: { base: amount(e.feeSat), modified: amount(e.feeSat) },
       depends,
-      'bip125-replaceable': false,
+      // Core 28 reports BIP125 signalling (the mempool replaces non-signalling ones too).
+      'bip125-replaceable': e.tx.inputs.some((i) => i.sequence < 0xfffffffe),
       unbroadcast: false,
     };
   },
