@@ -277,8 +277,13 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
   ui.post('/api/login', json, async (req, res) => {
     requireSameOrigin(req, sessions.publicOrigin);
     const input = loginInput.parse(req.body ?? {});
-    const arbiter = await login(acc, throttle, input, req.ip ?? 'unknown');
+    const knownDevice = sessions.knownDevice(req, input.id);
+    const arbiter = await login(acc, throttle, input, {
+      address: req.ip ?? 'unknown',
+      knownDevice,
+    });
     const csrfToken = sessions.start(req, res, arbiter);
+    sessions.rememberDevice(req, res, arbiter.id, knownDevice);
     ctx.logger.info({ arbiterId: arbiter.id }, 'arbiter logged in');
     res.json({ arbiter: summaryOf(arbiter), csrfToken });
   });
