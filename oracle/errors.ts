@@ -30,9 +30,13 @@ export const statusByCode = {
   no_matching_proposal: 409,
   event_already_attested: 409,
   dlc_message_out_of_order: 409,
+  // Issue 19 §4: a per-contract/milestone storage bound (details.scope) is reached.
+  quota_exceeded: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,
+  // Issue 19 §4: the data dir's file system is below VERDICT_MIN_FREE_DISK_MB; bulky writes wait.
+  insufficient_storage: 507,
   // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.
   ...CI_ERROR_STATUS,
   // Issue 6: arbitration codes (accounts, sessions, disputes), defined beside the module.

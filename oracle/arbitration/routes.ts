@@ -13,6 +13,7 @@ import express, {
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { authorize, principalOf } from '../http/access.ts';
+import { requireFreeSpace } from '../http/disk-guard.ts';
 import { ForbiddenError, NotFoundError } from '../errors.ts';
 import type { PartyActor } from '../domain/milestones.ts';
 import {
@@ -182,7 +183,7 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
       .set('Cache-Control', 'private, no-store')
       .json(disputeView(a, milestoneIdOf(ctx, req.params), viewer));
   });
-  route('disputeEvidence', evidenceJson, (req, res) => {
+  route('disputeEvidence', requireFreeSpace(ctx), evidenceJson, (req, res) => {
     const row = addEvidence(
       a,
       milestoneIdOf(ctx, req.params),

@@ -37,6 +37,7 @@ function operation(p: {
   ok: { status: number; schema: z.ZodType };
   errors: number[];
   body?: z.ZodType;
+  query?: readonly { name: string; description: string }[];
   security: string;
 }): Record<string, unknown> {
   const responses: Record<string, unknown> = {
@@ -51,10 +52,19 @@ function operation(p: {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
-  const params = [...`${P}/{jti}`.matchAll(/\{(\w+)\}/g)]
+  const params: Record<string, unknown>[] = [...`${P}/{jti}`.matchAll(/\{(\w+)\}/g)]
     .map((m) => m[1])
     .filter((name) => name !== 'jti' || p.operationId === 'ciTokenRevoke')
     .map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  for (const q of p.query ?? []) {
+    params.push({
+      name: q.name,
+      in: 'query',
+      required: false,
+      description: q.description,
+      schema: { type: 'string' },
+    });
+  }
   const op: Record<string, unknown> = {
     operationId: p.operationId,
     summary: p.summary,
@@ -90,11 +100,22 @@ export function ciOpenApiPaths(): Record<string, Record<string, unknown>> {
       }),
       get: operation({
         operationId: 'ciResults',
-        summary: "The milestone's CI results (evidence)",
+        summary: "The milestone's CI results (evidence), one page at a time, oldest first",
         allow: CI_ROUTES.ciResults.allow,
         security: party,
+        query: [
+          {
+            name: 'cursor',
+            description: 'The `nextCursor` of the previous page (absent: the first page).',
+          },
+          {
+            name: 'limit',
+            description:
+              'Results per page, 1-20 (default 20); a page also stops once its statements pass about 4 MB.',
+          },
+        ],
         ok: { status: 200, schema: ciResultsView },
-        errors: [401, 403, 404],
+        errors: [400, 401, 403, 404],
       }),
     },
     [`${P}/tokens`]: {

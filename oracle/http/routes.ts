@@ -30,6 +30,7 @@ import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
 import { API_CSP } from './security-headers.ts';
+import { requireFreeSpace } from './disk-guard.ts';
 import { docsPage } from './docs.ts';
 import { buildOpenApi } from './openapi.ts';
 import {
@@ -229,7 +230,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   });
 
   // ---- contracts
-  route('createContract', smallJson, (req, res) => {
+  route('createContract', requireFreeSpace(ctx), smallJson, (req, res) => {
     const input = createContractInput.parse(req.body);
     const p = principalOf(res);
     const actor =
@@ -331,7 +332,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     if (!k.success) throw new NotFoundError('not_found', 'DLC messages are offer, accept or sign');
     return k.data;
   };
-  route('dlcPost', dlcJson, (req, res) => {
+  route('dlcPost', requireFreeSpace(ctx), dlcJson, (req, res) => {
     const ref = milestoneRef(req.params);
     const kind = kindOf(req.params);
     const row = postDlcMessage(
