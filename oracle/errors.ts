@@ -32,6 +32,8 @@ export const statusByCode = {
   dlc_message_out_of_order: 409,
   // Issue 19 §4: a per-contract/milestone storage bound (details.scope) is reached.
   quota_exceeded: 409,
+  // Issue 19 §5: the body did not arrive within VERDICT_BODY_TIMEOUT_SEC (connection-guard.ts).
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal_error: 500,

@@ -17,6 +17,7 @@ import { openDatabase } from './db/open.ts';
 import { Stores } from './db/stores.ts';
 import { createAttestationEngine } from './domain/attestation-engine.ts';
 import { fallbackDisputeResolver } from './domain/milestones.ts';
+import { guardConnections, type ConnectionStats } from './http/connection-guard.ts';
 import { TokenIssuer } from './http/tokens.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
@@ -36,6 +37,8 @@ export interface RunningServer {
   readonly scheduler: Scheduler;
   /** True when this start created the keystore (the caller tells the operator to back it up). */
   readonly keystoreCreated: boolean;
+  /** Issue 19 §5: live counters of the connection limits. */
+  readonly connections?: ConnectionStats;
   close(): Promise<void>;
 }
 
@@ -94,8 +97,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
     const app = createApp(ctx);
+    let connections: ConnectionStats | undefined;
     const server = await new Promise<Server>((resolve, reject) => {
       const s = createServer(HTTP_LIMITS, app);
+      connections = guardConnections(s, config);
       s.once('error', reject);
       s.listen(config.port, config.host, () => {
         s.off('error', reject);
@@ -116,6 +121,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx,
       scheduler,
       keystoreCreated: created,
+      ...(connections === undefined ? {} : { connections }),
       async close() {
         if (closed) return;
         closed = true;

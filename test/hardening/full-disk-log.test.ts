@@ -44,7 +44,7 @@ describe.skipIf(!existsSync('/dev/full'))('logging on a full disk (issue 19 §4)
       stdio: ['ignore', full, 'pipe'],
     });
     closeSync(full);
-    proc.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
     const exited = new Promise<number | null>((resolve) =>
       proc.once('exit', (code) => resolve(code)),
     );

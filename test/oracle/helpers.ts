@@ -59,6 +59,7 @@ export async function startTestServer(
     ctx: running.ctx,
     scheduler: running.scheduler,
     keystoreCreated: running.keystoreCreated,
+    ...(running.connections === undefined ? {} : { connections: running.connections }),
     clock,
     dataDir,
     close: () => running.close(),
