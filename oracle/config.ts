@@ -60,7 +60,7 @@ const envSchema = z.object({
   VERDICT_BODY_TIMEOUT_SEC: intFromEnv(1, 600, 20),
   // Issue 19 §6: contract creation cost (one unit per milestone) per minute per client address
   // (0: no limit).
-  VERDICT_CREATE_MILESTONES_PER_MIN: intFromEnv(0, 1_000_000, 60),
+  VERDICT_CREATE_MILESTONES_PER_MIN: intFromEnv(0, 1_000_000, 120),
   // Issue 7 (CI attestation): the OIDC issuer whose ID tokens may speak for a milestone's CI,
   // its JWKS (default: <issuer>/.well-known/jwks) and the audience the tokens must carry.
   VERDICT_CI_OIDC_ISSUER: z.url().default('https://token.actions.githubusercontent.com'),

@@ -3,7 +3,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { verifyAuditChain, auditRowToEntry } from '../domain/audit-log.ts';
-import { createContract, getContract } from '../domain/contracts.ts';
+import { createContractYielding, getContract } from '../domain/contracts.ts';
 import {
   DLC_MESSAGE_KINDS,
   dlcMessageInput,
@@ -29,6 +29,7 @@ import { authorize, principalOf, ROUTES, type RouteName } from './access.ts';
 import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
+import { AddressBuckets, clientKey } from './write-limit.ts';
 import { API_CSP } from './security-headers.ts';
 import { requireFreeSpace } from './disk-guard.ts';
 import { docsPage } from './docs.ts';
@@ -230,16 +231,32 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   });
 
   // ---- contracts
-  route('createContract', requireFreeSpace(ctx), smallJson, (req, res) => {
+  // Issue 19 §6: creation is limited by its cost, one unit per milestone (each is an
+  // announcement to sign), per client address; the operator is not limited.
+  const createCost = new AddressBuckets(ctx.config.createMilestonesPerMin);
+  route('createContract', requireFreeSpace(ctx), smallJson, async (req, res) => {
     const input = createContractInput.parse(req.body);
     const p = principalOf(res);
+    if (ctx.config.createMilestonesPerMin > 0 && p?.kind !== 'admin') {
+      const key = clientKey(req);
+      const wait = createCost.waitSec(key, input.milestones.length);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        throw new AppError(
+          'rate_limited',
+          'too many milestones created from this address; slow down',
+          { retryAfterSec: wait },
+        );
+      }
+      createCost.charge(key, input.milestones.length);
+    }
     const actor =
       p?.kind === 'admin'
         ? `admin:${p.subject}`
         : p?.kind === 'party'
           ? `${p.role}:${p.partyId}`
           : 'anonymous';
-    const created = createContract(ctx, input, actor);
+    const created = await createContractYielding(ctx, input, actor);
     const milestones = ctx.stores.milestonesOfContract(created.contract.id);
     res.status(201).json({
       contract: contractViewOf(
