@@ -21,9 +21,10 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'Missing or invalid token (ci_invalid_token, ci_token_expired, ci_token_revoked, ci_token_replayed)',
   403: 'Not allowed (ci_wrong_milestone, ci_wrong_repository, ci_wrong_workflow, or a party role)',
   404: 'Not found',
-  409: 'ci_commit_mismatch, ci_not_configured, or a state conflict',
+  409: 'ci_commit_mismatch, ci_not_configured, quota_exceeded (100 results / 16 MiB of statements / 50 CI tokens per milestone), or a state conflict',
   422: 'ci_policy_unmet: the result was stored as evidence (details.resultId)',
   503: 'ci_issuer_unavailable: the OIDC issuer keys could not be fetched',
+  507: 'insufficient_storage: the oracle is below its free-space floor',
 };
 
 function schema(s: z.ZodType, io: 'input' | 'output'): unknown {
@@ -96,7 +97,7 @@ export function ciOpenApiPaths(): Record<string, Record<string, unknown>> {
           "A CI token the oracle issued for this milestone, or a CI provider's OIDC token, as the milestone's CI policy says.",
         body: testResultStatementSchema,
         ok: { status: 201, schema: ciSubmissionResponseSchema },
-        errors: [400, 401, 403, 404, 409, 422, 503],
+        errors: [400, 401, 403, 404, 409, 422, 503, 507],
       }),
       get: operation({
         operationId: 'ciResults',

@@ -35,7 +35,8 @@ export interface ConnectionStats {
   evictedIdle: number;
 }
 
-const GRACE_MS = 1000;
+/** How long a connection may keep sending after its reply, or after its 408, before it is destroyed. */
+const GRACE_MS = 2000;
 
 function closeSoon(socket: Socket): void {
   socket.end();
@@ -111,6 +112,23 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     idle.delete(socket);
+    if (hasBody(req) && !req.complete) {
+      // A reply written before the body has arrived says `Connection: close`, so that the client
+      // does not reuse a socket that is closed after the reply (below).
+      const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+      res.writeHead = ((...args: unknown[]) => {
+        if (!req.complete) {
+          res.shouldKeepAlive = false;
+          // Lingering close: Node ends such a connection with `destroySoon`, which closes the
+          // socket while the client is still sending, and the reset can lose the reply at the
+          // client. Half-close instead (FIN now, keep draining); the deadline below destroys it.
+          socket.destroySoon = () => {
+            socket.end();
+          };
+        }
+        return writeHead(...args);
+      }) as typeof res.writeHead;
+    }
     res.once('finish', () => {
       if (!socket.destroyed) idle.set(socket, true);
     });
@@ -128,11 +146,11 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
     req.once('close', () => clearTimeout(timer));
     res.once('finish', () => {
       if (req.complete) return;
-      // Answered before the body arrived: do not wait for the rest of it.
+      // Answered before the body arrived: drain what comes within the grace period, then close;
+      // never wait for the rest of a trickling body.
       clearTimeout(timer);
       stats.cutAfterAnswer += 1;
-      res.shouldKeepAlive = false;
-      closeSoon(req.socket);
+      setTimeout(() => socket.destroy(), GRACE_MS).unref();
     });
   });
   return stats;

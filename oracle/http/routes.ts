@@ -30,6 +30,7 @@ import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
 import { AddressBuckets, clientKey } from './write-limit.ts';
+import { pageQuery } from './pagination.ts';
 import { API_CSP } from './security-headers.ts';
 import { requireFreeSpace } from './disk-guard.ts';
 import { docsPage } from './docs.ts';
@@ -73,6 +74,10 @@ const eventsQuery = z.strictObject({
     .pipe(z.number().int().min(1).max(500))
     .optional(),
 });
+
+/** Same cursor as /v1/events (a milestone id); kormir replies are at most 1000 events. */
+export const KORMIR_PAGE = 1000;
+const kormirListQuery = pageQuery('m', { defaultLimit: KORMIR_PAGE, maxLimit: KORMIR_PAGE });
 
 function encodeCursor(milestoneId: number): string {
   return Buffer.from(`m${milestoneId}`, 'latin1').toString('base64url');
@@ -381,18 +386,21 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   route('kormirPubkey', (_req, res) => {
     res.json(bytesToHex(ctx.engine.publicKey));
   });
-  route('kormirListEvents', (_req, res) => {
-    // kormir lists everything in one array; so do we, in pages of the keyset index.
-    const out = [];
-    let after = 0;
-    for (;;) {
-      const rows = ctx.stores.eventsPage(after, 1000);
-      out.push(...rows.map(kormirEventDataOf));
-      const last = rows[rows.length - 1];
-      if (rows.length < 1000 || last === undefined) break;
-      after = last.milestone_id;
+  // kormir lists every event in one array. Issue 19 §8: the array is bounded (at most
+  // `KORMIR_PAGE` events a reply); when more follow, a `Link: <…?cursor=…>; rel="next"` header
+  // names the next page, so kormir clients keep the plain array shape.
+  route('kormirListEvents', (req, res) => {
+    const q = kormirListQuery.parse(req.query);
+    const rows = ctx.stores.eventsPage(q.cursor, q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    if (rows.length > q.limit && last !== undefined) {
+      res.set(
+        'Link',
+        `</list-events?cursor=${encodeCursor(last.milestone_id)}&limit=${q.limit}>; rel="next"`,
+      );
     }
-    res.json(out);
+    res.json(page.map(kormirEventDataOf));
   });
   route('kormirAnnouncement', (req, res) => {
     const ann = ctx.stores.getAnnouncement(eventPathOf(req.params));
