@@ -38,7 +38,9 @@ out(`  statuses ${JSON.stringify(r.cpu.statuses)}, ${r.cpu.milestonesCreated} mi
 out(`  /healthz before ${lat(r.cpu.healthBaseline)}`);
 out(`  /healthz during ${lat(r.cpu.health)}`);
 out(`login: ${r.login.parallelGuesses} parallel guesses (the last one right) from one address`);
-out(`  password checked ${r.login.passwordChecked}, refused 429 ${r.login.refused429}`);
+out(
+  `  password checked ${r.login.passwordChecked}, refused 429 ${r.login.refused429}, connection closed by the per-address cap ${r.login.connectionRefused}`,
+);
 out(
   `  after ${r.login.distributedAttempts} guesses from 25 addresses: known device ${r.login.knownDeviceLogin}, new device ${r.login.newDeviceLogin}`,
 );

@@ -1,6 +1,7 @@
 /**
  * The DLC message relay: the two parties of a milestone exchange their `offer_dlc`, `accept_dlc`
- * and `sign_dlc` messages through the service, append-only. The service checks who posts what and
+ * and `sign_dlc` messages through the service. It keeps the latest message of each kind (issue
+ * 19 §4; the audit log keeps the digest of every post), and a `sign_dlc` is final. The service checks who posts what and
  * in which order, and the message type; it does not interpret the contract.
  */
 import { z } from 'zod';

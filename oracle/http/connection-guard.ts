@@ -127,7 +127,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
           };
         }
         return writeHead(...args);
-      }) as typeof res.writeHead;
+      });
     }
     res.once('finish', () => {
       if (!socket.destroyed) idle.set(socket, true);

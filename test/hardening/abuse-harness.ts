@@ -68,6 +68,8 @@ export interface AbuseReport {
     readonly parallelGuesses: number;
     readonly passwordChecked: number;
     readonly refused429: number;
+    /** Guesses whose connection the per-address connection cap closed. */
+    readonly connectionRefused: number;
     readonly distributedAttempts: number;
     readonly knownDeviceLogin: number;
     readonly newDeviceLogin: number;
@@ -303,11 +305,12 @@ async function loginPhase(
     headers: { origin: url },
     body: { token: (inv.json as { token: string }).token, password: PASSWORD },
   });
+  // A connection the service closed at once (the per-address connection cap) is status 0.
   const login = (from: string, password: string, cookie?: string) =>
     httpFrom(from, url, 'POST', '/arbiter/api/login', {
       headers: { origin: url, ...(cookie === undefined ? {} : { cookie }) },
       body: { id: 'abuse-arb', password },
-    });
+    }).catch(() => ({ status: 0, setCookies: [] as string[] }));
   const device = await login('127.0.0.1', PASSWORD);
   const guesses = await Promise.all(
     Array.from({ length: scale.guesses }, (_, i) =>
@@ -326,6 +329,7 @@ async function loginPhase(
     parallelGuesses: scale.guesses,
     passwordChecked: guesses.filter((r) => r.status === 401 || r.status === 200).length,
     refused429: guesses.filter((r) => r.status === 429).length,
+    connectionRefused: guesses.filter((r) => r.status === 0).length,
     distributedAttempts: distributed,
     knownDeviceLogin: known.status,
     newDeviceLogin: fresh.status,
@@ -338,12 +342,9 @@ export async function runAbuse(
   log: (line: string) => void = () => undefined,
 ): Promise<AbuseReport> {
   const dataDir = tempDir('verdict-abuse-');
-  const child = await startServiceChild(
-    childEnv(dataDir, { VERDICT_DEVNET: 'off' }),
-    {
-      keepOutput: false,
-    },
-  );
+  const child = await startServiceChild(childEnv(dataDir, { VERDICT_DEVNET: 'off' }), {
+    keepOutput: false,
+  });
   try {
     log('disk phase');
     const disk = await diskPhase(child.url, dataDir, scale);

@@ -90,13 +90,13 @@ describe('connection limits (issue 19 §5)', () => {
       Array.from({ length: PER_ADDRESS + 15 }, () => open('127.0.0.2')),
     );
     // Every socket past the cap is closed by the server, without a request.
-    const closedByServer = async () => {
+    const closedByServer = () => {
       let n = 0;
       for (const h of held) if (h.sock.destroyed || h.sock.readableEnded) n += 1;
       return n;
     };
     await Promise.all(held.slice(PER_ADDRESS).map((h) => h.closed));
-    expect(await closedByServer()).toBe(15);
+    expect(closedByServer()).toBe(15);
     // ... by the cap, not by a timeout: the first ones are still open.
     expect(s.connections?.refusedPerAddress ?? 0).toBeGreaterThanOrEqual(15);
     expect((await httpFrom('127.0.0.1', s.url, 'GET', '/healthz')).status).toBe(200);
