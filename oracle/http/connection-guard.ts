@@ -116,7 +116,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
       // A reply written before the body has arrived says `Connection: close`, so that the client
       // does not reuse a socket that is closed after the reply (below).
       const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
-      res.writeHead = ((...args: unknown[]) => {
+      res.writeHead = (...args: unknown[]) => {
         if (!req.complete) {
           res.shouldKeepAlive = false;
           // Lingering close: Node ends such a connection with `destroySoon`, which closes the
@@ -127,7 +127,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits): Conn
           };
         }
         return writeHead(...args);
-      });
+      };
     }
     res.once('finish', () => {
       if (!socket.destroyed) idle.set(socket, true);
