@@ -18,7 +18,7 @@ export function createApp(ctx: AppContext): Express {
   const eventAnswers = new EventAnswers(ctx);
   app.use(eventAnswers.fastPath());
   app.use(securityHeaders());
-  app.use(writeRateLimit(ctx.config.writeRatePerMin));
+  app.use(writeRateLimit(ctx.config.writeRatePerMin, ctx.config.writeBytesPerMin));
   // Strong ETags are set explicitly where content is immutable (http-cache.ts).
   app.set('etag', false);
   app.set('query parser', 'simple');

@@ -48,6 +48,19 @@ const envSchema = z.object({
   VERDICT_DLC_MESSAGE_MAX_BYTES: intFromEnv(1024, 16 * 1024 * 1024, 1024 * 1024),
   // Issue 9: state-changing requests per minute per client address (0: no limit).
   VERDICT_WRITE_RATE_PER_MIN: intFromEnv(0, 1_000_000, 600),
+  // Issue 19 §4: request bytes per minute per client address for state-changing requests, in
+  // MiB (0: no limit); below VERDICT_MIN_FREE_DISK_MB free on the data dir's file system, bulky
+  // writes (contracts, DLC relay, evidence, CI statements) get `507 insufficient_storage` (0: off).
+  VERDICT_WRITE_MB_PER_MIN: intFromEnv(0, 100_000, 16),
+  VERDICT_MIN_FREE_DISK_MB: intFromEnv(0, 10_000_000, 256),
+  // Issue 19 §5: open connections in all and per client socket address (0: no cap), and the
+  // seconds a request's body may take to arrive after its headers.
+  VERDICT_MAX_CONNECTIONS: intFromEnv(0, 1_000_000, 1024),
+  VERDICT_MAX_CONNECTIONS_PER_ADDRESS: intFromEnv(0, 1_000_000, 64),
+  VERDICT_BODY_TIMEOUT_SEC: intFromEnv(1, 600, 20),
+  // Issue 19 §6: contract creation cost (one unit per milestone) per minute per client address
+  // (0: no limit).
+  VERDICT_CREATE_MILESTONES_PER_MIN: intFromEnv(0, 1_000_000, 120),
   // Issue 7 (CI attestation): the OIDC issuer whose ID tokens may speak for a milestone's CI,
   // its JWKS (default: <issuer>/.well-known/jwks) and the audience the tokens must carry.
   VERDICT_CI_OIDC_ISSUER: z.url().default('https://token.actions.githubusercontent.com'),
@@ -106,6 +119,12 @@ export interface Config {
   readonly schedulerTickSec: number;
   readonly dlcMessageMaxBytes: number;
   readonly writeRatePerMin: number;
+  readonly writeBytesPerMin: number;
+  readonly minFreeDiskBytes: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly bodyTimeoutMs: number;
+  readonly createMilestonesPerMin: number;
   readonly ciOidcIssuer: string;
   readonly ciOidcJwksUrl: string;
   readonly ciOidcAudience: string;
@@ -170,6 +189,12 @@ export function loadConfig(
     schedulerTickSec: e.VERDICT_SCHEDULER_TICK_SEC,
     dlcMessageMaxBytes: e.VERDICT_DLC_MESSAGE_MAX_BYTES,
     writeRatePerMin: e.VERDICT_WRITE_RATE_PER_MIN,
+    writeBytesPerMin: e.VERDICT_WRITE_MB_PER_MIN * 1024 * 1024,
+    minFreeDiskBytes: e.VERDICT_MIN_FREE_DISK_MB * 1024 * 1024,
+    maxConnections: e.VERDICT_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.VERDICT_MAX_CONNECTIONS_PER_ADDRESS,
+    bodyTimeoutMs: e.VERDICT_BODY_TIMEOUT_SEC * 1000,
+    createMilestonesPerMin: e.VERDICT_CREATE_MILESTONES_PER_MIN,
     ciOidcIssuer: e.VERDICT_CI_OIDC_ISSUER,
     ciOidcJwksUrl:
       e.VERDICT_CI_OIDC_JWKS_URL ??

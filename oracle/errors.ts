@@ -34,13 +34,18 @@ export const statusByCode = {
   event_already_attested: 409,
   event_quarantined: 409,
   dlc_message_out_of_order: 409,
+  // Issue 19 §4: a per-contract/milestone storage bound (details.scope) is reached.
+  quota_exceeded: 409,
+  // Issue 19 §5: the body did not arrive within VERDICT_BODY_TIMEOUT_SEC (connection-guard.ts).
+  request_timeout: 408,
   payload_too_large: 413,
   // Issue 19 §12b: answered by the server's `clientError` listener, before Express.
   malformed_request: 400,
-  request_timeout: 408,
   headers_too_large: 431,
   unsupported_media_type: 415,
   internal_error: 500,
+  // Issue 19 §4: the data dir's file system is below VERDICT_MIN_FREE_DISK_MB; bulky writes wait.
+  insufficient_storage: 507,
   // Issue 7: the CI attestation codes (`ci_*`), defined beside the CI module.
   ...CI_ERROR_STATUS,
   // Issue 6: arbitration codes (accounts, sessions, disputes), defined beside the module.

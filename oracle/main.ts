@@ -11,9 +11,16 @@ import { firstRunMessage, type FirstRunInfo } from './first-run.ts';
 import { createLogger } from './logger.ts';
 import { plainHttpExposureWarning, startServer } from './server.ts';
 
+// Issue 19 §4: a write error on stdout/stderr (a full disk, a closed pipe) loses that output; it
+// must not crash or stop the service.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 function say(line: string): void {
   process.stderr.write(`${line}\n`);
 }
+
+let logger: ReturnType<typeof createLogger> | undefined;
 
 async function main(): Promise<number> {
   let config;
@@ -26,19 +33,20 @@ async function main(): Promise<number> {
     }
     throw e;
   }
-  const logger = createLogger(config);
+  const log = createLogger(config);
+  logger = log;
   // Issue 19 §12e: on stderr as well as in the log, where an operator starting it will see it.
   const exposure = plainHttpExposureWarning(config);
   if (exposure !== undefined) say(`verdict: WARNING: ${exposure}`);
   let running;
   try {
-    running = await startServer(config, { logger });
+    running = await startServer(config, { logger: log });
   } catch (e) {
     if (e instanceof DataDirLockedError || e instanceof DataDirModeError) {
       say(`verdict: ${e.message}`);
       return 1;
     }
-    logger.fatal({ err: e }, 'could not start');
+    log.fatal({ err: e }, 'could not start');
     return 1;
   }
   // Issue 8: the embedded devnet for the parties (a port in use leaves the service running
@@ -47,7 +55,7 @@ async function main(): Promise<number> {
   let devnetInfo: FirstRunInfo['devnet'] = 'off';
   if (config.devnet) {
     try {
-      devnet = await startEmbeddedDevnet(config, logger);
+      devnet = await startEmbeddedDevnet(config, log);
       devnetInfo = { url: devnet.url, cookieFile: devnet.cookieFile };
       // Issue 16: with no VERDICT_BITCOIN_RPC, the tower broadcasts to the embedded devnet.
       if (config.bitcoinRpc === undefined) {
@@ -57,11 +65,11 @@ async function main(): Promise<number> {
       }
     } catch (e) {
       if (!(e instanceof DevnetUnavailableError)) {
-        logger.fatal({ err: e }, 'could not start the devnet');
+        log.fatal({ err: e }, 'could not start the devnet');
         await running.close();
         return 1;
       }
-      logger.warn({ err: e }, 'devnet not started');
+      log.warn({ err: e }, 'devnet not started');
       devnetInfo = { unavailable: e.message };
     }
   }
@@ -69,11 +77,11 @@ async function main(): Promise<number> {
   // The handlers are in place before the message: whoever reads it may stop us at once.
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
+      log.info({ signal }, 'stopping');
       Promise.all([r.close(), devnet?.stop()]).then(
         () => resolve(),
         (err: unknown) => {
-          logger.error({ err }, 'error while stopping');
+          log.error({ err }, 'error while stopping');
           resolve();
         },
       );
@@ -101,12 +109,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    say(`verdict: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
-  },
-);
+// Exit explicitly once the logs are flushed (at most a second): a log write stuck on a full disk
+// or a reader-less pipe must not keep a stopped service alive (issue 19 §4).
+const exit = (code: number) => {
+  void (logger?.destination.flush(1000) ?? Promise.resolve()).then(() => process.exit(code));
+};
+main().then(exit, (err: unknown) => {
+  say(`verdict: ${err instanceof Error ? err.message : String(err)}`);
+  exit(1);
+});

@@ -22,6 +22,7 @@ import { createAttestationEngine } from './domain/attestation-engine.ts';
 import { openSigningState, type ContinuityReport } from './domain/continuity.ts';
 import type { SigningJournal } from './domain/signing-journal.ts';
 import { fallbackDisputeResolver } from './domain/milestones.ts';
+import { guardConnections, type ConnectionStats } from './http/connection-guard.ts';
 import { TokenIssuer } from './http/tokens.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
@@ -51,6 +52,8 @@ export interface RunningServer {
   readonly continuity: ContinuityReport;
   /** Gives the tower its chain (`npm start`: the embedded devnet, started after the service). */
   setTowerChain(chain: ChainBackend): void;
+  /** Issue 19 §5: live counters of the connection limits. */
+  readonly connections?: ConnectionStats;
   close(): Promise<void>;
 }
 
@@ -179,9 +182,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
     const scheduler = startScheduler(ctx, { cron: opts.cron ?? true });
     const app = createApp(ctx);
+    let connections: ConnectionStats | undefined;
     const server = await new Promise<Server>((resolve, reject) => {
       const s = createServer(HTTP_LIMITS, app);
       s.on('clientError', onClientError);
+      connections = guardConnections(s, config);
       s.once('error', reject);
       s.listen(config.port, config.host, () => {
         s.off('error', reject);
@@ -208,6 +213,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       setTowerChain(chain) {
         towerChain = chain;
       },
+      ...(connections === undefined ? {} : { connections }),
       async close() {
         if (closed) return;
         closed = true;

@@ -203,38 +203,58 @@ export function inviteState(
 }
 
 export class LoginThrottle {
-  readonly perAccount = new FailureLimiter(LOGIN_LIMITS.perAccount);
+  readonly perAddressAccount = new FailureLimiter(LOGIN_LIMITS.perAddressAccount);
   readonly perAddress = new FailureLimiter(LOGIN_LIMITS.perAddress);
+  readonly perAccount = new FailureLimiter(LOGIN_LIMITS.perAccount);
+  readonly perKnownDevice = new FailureLimiter(LOGIN_LIMITS.perKnownDevice);
+}
+
+/** Where a login attempt comes from: the client address, and the device id of a valid device cookie for this account. */
+export interface LoginOrigin {
+  readonly address: string;
+  readonly knownDevice?: string | undefined;
 }
 
 /**
- * Checks a login. Throttled before the password is checked (a locked account cannot be probed);
- * an unknown account costs the same scrypt work as a known one. Disabled and not-yet-activated
- * accounts fail like a wrong password.
+ * Checks a login. The attempt is counted before the password is checked (issue 19 §7: 200
+ * parallel guesses get at most the limit's worth of scrypt checks, the rest `429` at once), and a
+ * locked key cannot be probed. A known device counts only against itself, so a third party's
+ * failures never lock an arbiter out of a browser it logged in from before. An unknown account
+ * costs the same scrypt work as a known one. Disabled and not-yet-activated accounts fail like a
+ * wrong password.
  */
 export async function login(
   deps: AccountDeps,
   throttle: LoginThrottle,
   input: z.infer<typeof loginInput>,
-  address: string,
+  origin: LoginOrigin | string,
 ): Promise<ArbiterRow> {
+  const from: LoginOrigin = typeof origin === 'string' ? { address: origin } : origin;
   const now = deps.now();
   const accountKey = input.id.toLowerCase();
-  const wait = Math.max(
-    throttle.perAccount.retryAfterSec(accountKey, now),
-    throttle.perAddress.retryAfterSec(address, now),
-  );
+  const counted: [FailureLimiter, string][] =
+    from.knownDevice !== undefined
+      ? [[throttle.perKnownDevice, `${from.knownDevice}\0${accountKey}`]]
+      : [
+          [throttle.perAddressAccount, `${from.address}\0${accountKey}`],
+          [throttle.perAddress, from.address],
+          [throttle.perAccount, accountKey],
+        ];
+  const wait = Math.max(...counted.map(([l, k]) => l.retryAfterSec(k, now)));
   if (wait > 0) throw rateLimited(wait);
+  for (const [l, k] of counted) l.recordFailure(k, now);
   const row = deps.store.arbiter(input.id);
   const ok = await verifyPassword(input.password, row?.password_hash ?? (await dummyPasswordHash));
   // Re-read after the await: the account may have been disabled meanwhile.
   const current = deps.store.arbiter(input.id);
   if (!ok || row === undefined || current === undefined || current.status !== 'active') {
-    throttle.perAccount.recordFailure(accountKey, deps.now());
-    throttle.perAddress.recordFailure(address, deps.now());
     throw invalidCredentials();
   }
-  throttle.perAccount.reset(accountKey);
+  // Success: the narrowest key forgets its failures; the wider ones only get this attempt back
+  // (one good password must not launder many guesses).
+  const [narrow, ...wide] = counted;
+  if (narrow !== undefined) narrow[0].reset(narrow[1]);
+  for (const [l, k] of wide) l.forgive(k);
   return current;
 }
 

@@ -10,6 +10,7 @@ import type { AppContext, DisputeResolver } from '../context.ts';
 import type { MilestoneRow } from '../db/stores.ts';
 import { appendAudit } from '../domain/audit-log.ts';
 import type { JsonValue } from '../domain/canonical-json.ts';
+import { checkQuota, QUOTAS } from '../domain/quotas.ts';
 import { getContract } from '../domain/contracts.ts';
 import {
   actorString,
@@ -598,6 +599,15 @@ export function addEvidence(
     }
     const phase = phaseAt(timesOf(d), a.ctx.now());
     if (phase !== 'evidence') throw evidenceClosed(phase, { evidenceEndsAt: d.evidence_ends_at });
+    // Issue 19 §4: a milestone's evidence is bounded in items and bytes.
+    const usage = a.store.evidenceUsage(m.id);
+    checkQuota('evidence_items_per_milestone', QUOTAS.evidenceItemsPerMilestone, usage.items, 1);
+    checkQuota(
+      'evidence_bytes_per_milestone',
+      QUOTAS.evidenceBytesPerMilestone,
+      usage.bytes,
+      (bytes?.length ?? 0) + input.text.length + (input.kind === 'link' ? input.url.length : 0),
+    );
     if (bytes !== undefined && sha256 !== null) a.store.insertBlob(sha256, bytes);
     const id = a.store.insertEvidence({
       dispute_id: d.id,

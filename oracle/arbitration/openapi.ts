@@ -16,8 +16,9 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'Missing or invalid token',
   403: 'Not allowed for this caller',
   404: 'Not found',
-  409: 'Conflicts with the current state (arbiter_exists, appeal_not_allowed, window_closed, invalid_transition)',
+  409: 'Conflicts with the current state (arbiter_exists, appeal_not_allowed, window_closed, invalid_transition, quota_exceeded)',
   413: 'Attachment too large',
+  507: 'insufficient_storage: the oracle is below its free-space floor',
 };
 
 function schema(s: z.ZodType, io: 'input' | 'output'): unknown {
@@ -123,10 +124,11 @@ export function arbitrationOpenApiPaths(): Record<string, Record<string, unknown
     [`${D}/evidence`]: {
       post: operation({
         route: 'disputeEvidence',
-        summary: 'Add a statement, a link or a file (base64, ≤ 2 MiB) during the evidence phase',
+        summary:
+          'Add a statement, a link or a file (base64, ≤ 2 MiB) during the evidence phase; a milestone holds at most 100 items and 16 MiB (409 quota_exceeded)',
         body: evidenceInput,
         ok: { status: 201, schema: S.evidenceCreatedView },
-        errors: [400, 404, 409, 413],
+        errors: [400, 404, 409, 413, 507],
       }),
     },
     [`${D}/evidence/{evidenceId}/file`]: {

@@ -13,6 +13,7 @@ import express, {
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { authorize, principalOf } from '../http/access.ts';
+import { requireFreeSpace } from '../http/disk-guard.ts';
 import { ForbiddenError, NotFoundError } from '../errors.ts';
 import type { PartyActor } from '../domain/milestones.ts';
 import {
@@ -189,7 +190,7 @@ export function registerArbitrationApiRoutes(app: Express, a: Arbitration): void
       .set('Cache-Control', 'private, no-store')
       .json(disputeView(a, milestoneIdOf(ctx, req.params), viewer));
   });
-  route('disputeEvidence', evidenceJson, (req, res) => {
+  route('disputeEvidence', requireFreeSpace(ctx), evidenceJson, (req, res) => {
     const row = addEvidence(
       a,
       milestoneIdOf(ctx, req.params),
@@ -294,8 +295,13 @@ export function registerArbiterUiRoutes(app: Express, a: InstalledArbitration): 
   ui.post('/api/login', json, async (req, res) => {
     requireSameOrigin(req, sessions.publicOrigin);
     const input = loginInput.parse(req.body ?? {});
-    const arbiter = await login(acc, throttle, input, req.ip ?? 'unknown');
+    const knownDevice = sessions.knownDevice(req, input.id);
+    const arbiter = await login(acc, throttle, input, {
+      address: req.ip ?? 'unknown',
+      knownDevice,
+    });
     const csrfToken = sessions.start(req, res, arbiter);
+    sessions.rememberDevice(req, res, arbiter.id, knownDevice);
     ctx.logger.info({ arbiterId: arbiter.id }, 'arbiter logged in');
     res.json({ arbiter: summaryOf(arbiter), csrfToken });
   });

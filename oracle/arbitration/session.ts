@@ -5,7 +5,7 @@
  * to the session's CSRF token (double submit: the same value is in a readable cookie, and it is
  * an HMAC of the session id, so it cannot be planted).
  */
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -17,6 +17,9 @@ import { csrfTokenFor, safeEqual } from './tokens.ts';
 export const SESSION_COOKIE = 'verdict_arbiter_session';
 export const CSRF_COOKIE = 'verdict_arbiter_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Issue 19 §7: set on every successful login; a device holding it is not locked out by others' failures. */
+export const DEVICE_COOKIE = 'verdict_arbiter_device';
+export const DEVICE_TTL_SEC = 365 * 86_400;
 export const COOKIE_PATH = '/arbiter';
 export const SESSION_TTL_SEC = 12 * 3600;
 
@@ -100,6 +103,34 @@ export class ArbiterSessions {
       `${CSRF_COOKIE}=${csrf}; Path=${COOKIE_PATH}; SameSite=Strict; Max-Age=${SESSION_TTL_SEC}${secure}`,
     );
     return csrf;
+  }
+
+  /**
+   * The device id of the request's device cookie when it was issued for `accountId` by this
+   * service (an HMAC binds id and account), else undefined. A forged or another account's cookie
+   * is simply no known device: the login counts against the address and the account.
+   */
+  knownDevice(req: Request, accountId: string): string | undefined {
+    const m = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(
+      cookiesOf(req).get(DEVICE_COOKIE) ?? '',
+    );
+    if (m?.[1] === undefined || m[2] === undefined) return undefined;
+    return safeEqual(m[2], this.#deviceMac(m[1], accountId)) ? m[1] : undefined;
+  }
+
+  /** Sets (or renews) the device cookie for `accountId`, keeping the device id it already had. */
+  rememberDevice(req: Request, res: Response, accountId: string, deviceId?: string): void {
+    const id = deviceId ?? randomBytes(16).toString('base64url');
+    res.append(
+      'Set-Cookie',
+      `${DEVICE_COOKIE}=${id}.${this.#deviceMac(id, accountId)}; Path=${COOKIE_PATH}; HttpOnly; SameSite=Strict; Max-Age=${DEVICE_TTL_SEC}${this.#secureFlag(req)}`,
+    );
+  }
+
+  #deviceMac(deviceId: string, accountId: string): string {
+    return createHmac('sha256', this.#secret)
+      .update(`verdict/arbiter-device/v1\0${accountId.toLowerCase()}\0${deviceId}`)
+      .digest('base64url');
   }
 
   clear(req: Request, res: Response): void {

@@ -199,6 +199,11 @@ export class ArbitrationStore {
          WHERE d.milestone_id = ? ORDER BY e.id`,
       ),
       evidenceGet: p('SELECT * FROM dispute_evidence WHERE id = ?'),
+      evidenceUsage: p(
+        `SELECT count(*) AS items,
+           coalesce(sum(coalesce(e.size_bytes, 0) + length(e.body) + length(coalesce(e.url, ''))), 0) AS bytes
+         FROM dispute_evidence e JOIN disputes d ON d.id = e.dispute_id WHERE d.milestone_id = ?`,
+      ),
       blobInsert: p('INSERT OR IGNORE INTO evidence_blobs (sha256, bytes) VALUES (?, ?)'),
       blobGet: p('SELECT bytes FROM evidence_blobs WHERE sha256 = ?'),
       ciResults: p(
@@ -306,6 +311,12 @@ export class ArbitrationStore {
   }
   evidence(id: number): EvidenceRow | undefined {
     return one(evidenceRow, this.s.evidenceGet.get(id));
+  }
+  /** Issue 19 §4: the evidence a milestone holds, all rounds: items and bytes (files and texts). */
+  evidenceUsage(milestoneId: number): { items: number; bytes: number } {
+    return z
+      .object({ items: z.number().int(), bytes: z.number().int() })
+      .parse(this.s.evidenceUsage.get(milestoneId));
   }
   insertBlob(sha256: string, bytes: Uint8Array): void {
     this.s.blobInsert.run(sha256, bytes);

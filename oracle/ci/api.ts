@@ -72,7 +72,11 @@ export const ciResultView = z.object({
   statement: z.record(z.string(), z.unknown()),
 });
 
-export const ciResultsView = z.object({ results: z.array(ciResultView) });
+/** One page, oldest first; `nextCursor` (null on the last page) fetches the next (issue 19 §8). */
+export const ciResultsView = z.object({
+  results: z.array(ciResultView),
+  nextCursor: z.string().nullable(),
+});
 
 export const ciTokenIssueInput = z.strictObject({
   ttlSec: z.number().int().min(60).max(CI_TOKEN_MAX_TTL_SEC).optional(),

@@ -66,6 +66,14 @@ export class CiStore {
            @decided, @statement_json)`,
       ),
       resultsOfMilestone: p('SELECT * FROM ci_results WHERE milestone_id = ? ORDER BY id'),
+      resultsPage: p(
+        'SELECT * FROM ci_results WHERE milestone_id = ? AND id > ? ORDER BY id LIMIT ?',
+      ),
+      resultUsage: p(
+        `SELECT count(*) AS results, coalesce(sum(length(statement_json)), 0) AS bytes
+         FROM ci_results WHERE milestone_id = ?`,
+      ),
+      tokenCount: p('SELECT count(*) FROM ci_tokens WHERE milestone_id = ?').pluck(),
     };
   }
 
@@ -98,5 +106,43 @@ export class CiStore {
   }
   resultsOfMilestone(milestoneId: number): CiResultRow[] {
     return this.s.resultsOfMilestone.all(milestoneId).map((r) => ciResultRow.parse(r));
+  }
+  /**
+   * One page of a milestone's results after result id `afterId`, oldest first (issue 19 §8): at
+   * most `limit` rows, and rows stop being added once their statements pass `maxBytes` (at least
+   * one row, which is at most the statement limit). Rows are read one at a time, so a page never
+   * holds more than it returns. `more` says whether rows follow the page.
+   */
+  resultsPage(
+    milestoneId: number,
+    afterId: number,
+    limit: number,
+    maxBytes: number,
+  ): { rows: CiResultRow[]; more: boolean } {
+    const rows: CiResultRow[] = [];
+    let bytes = 0;
+    let more = false;
+    for (const r of this.s.resultsPage.iterate(milestoneId, afterId, limit + 1)) {
+      const row = ciResultRow.parse(r);
+      if (
+        rows.length === limit ||
+        (rows.length > 0 && bytes + row.statement_json.length > maxBytes)
+      ) {
+        more = true;
+        break;
+      }
+      rows.push(row);
+      bytes += row.statement_json.length;
+    }
+    return { rows, more };
+  }
+  /** What a milestone's CI results hold: their number and the bytes of their statements. */
+  resultUsage(milestoneId: number): { results: number; bytes: number } {
+    return z
+      .object({ results: z.number().int(), bytes: z.number().int() })
+      .parse(this.s.resultUsage.get(milestoneId));
+  }
+  tokenCount(milestoneId: number): number {
+    return z.number().int().parse(this.s.tokenCount.get(milestoneId));
   }
 }

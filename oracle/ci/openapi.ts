@@ -21,9 +21,10 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'Missing or invalid token (ci_invalid_token, ci_token_expired, ci_token_revoked, ci_token_replayed)',
   403: 'Not allowed (ci_wrong_milestone, ci_wrong_repository, ci_wrong_workflow, or a party role)',
   404: 'Not found',
-  409: 'ci_commit_mismatch, ci_not_configured, or a state conflict',
+  409: 'ci_commit_mismatch, ci_not_configured, quota_exceeded (100 results / 16 MiB of statements / 50 CI tokens per milestone), or a state conflict',
   422: 'ci_policy_unmet: the result was stored as evidence (details.resultId)',
   503: 'ci_issuer_unavailable: the OIDC issuer keys could not be fetched',
+  507: 'insufficient_storage: the oracle is below its free-space floor',
 };
 
 function schema(s: z.ZodType, io: 'input' | 'output'): unknown {
@@ -37,6 +38,7 @@ function operation(p: {
   ok: { status: number; schema: z.ZodType };
   errors: number[];
   body?: z.ZodType;
+  query?: readonly { name: string; description: string }[];
   security: string;
 }): Record<string, unknown> {
   const responses: Record<string, unknown> = {
@@ -51,10 +53,19 @@ function operation(p: {
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     };
   }
-  const params = [...`${P}/{jti}`.matchAll(/\{(\w+)\}/g)]
+  const params: Record<string, unknown>[] = [...`${P}/{jti}`.matchAll(/\{(\w+)\}/g)]
     .map((m) => m[1])
     .filter((name) => name !== 'jti' || p.operationId === 'ciTokenRevoke')
     .map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+  for (const q of p.query ?? []) {
+    params.push({
+      name: q.name,
+      in: 'query',
+      required: false,
+      description: q.description,
+      schema: { type: 'string' },
+    });
+  }
   const op: Record<string, unknown> = {
     operationId: p.operationId,
     summary: p.summary,
@@ -86,15 +97,26 @@ export function ciOpenApiPaths(): Record<string, Record<string, unknown>> {
           "A CI token the oracle issued for this milestone, or a CI provider's OIDC token, as the milestone's CI policy says.",
         body: testResultStatementSchema,
         ok: { status: 201, schema: ciSubmissionResponseSchema },
-        errors: [400, 401, 403, 404, 409, 422, 503],
+        errors: [400, 401, 403, 404, 409, 422, 503, 507],
       }),
       get: operation({
         operationId: 'ciResults',
-        summary: "The milestone's CI results (evidence)",
+        summary: "The milestone's CI results (evidence), one page at a time, oldest first",
         allow: CI_ROUTES.ciResults.allow,
         security: party,
+        query: [
+          {
+            name: 'cursor',
+            description: 'The `nextCursor` of the previous page (absent: the first page).',
+          },
+          {
+            name: 'limit',
+            description:
+              'Results per page, 1-20 (default 20); a page also stops once its statements pass about 4 MB.',
+          },
+        ],
         ok: { status: 200, schema: ciResultsView },
-        errors: [401, 403, 404],
+        errors: [400, 401, 403, 404],
       }),
     },
     [`${P}/tokens`]: {

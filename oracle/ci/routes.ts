@@ -9,9 +9,12 @@ import type { AppContext } from '../context.ts';
 import type { MilestoneRef } from '../domain/milestones.ts';
 import { AppError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { authorize, bearerFormatProblem, principalOf } from '../http/access.ts';
+import { requireFreeSpace } from '../http/disk-guard.ts';
+import { encodeCursor, pageQuery } from '../http/pagination.ts';
 import {
   ciTokenIssueInput,
   type ciResultView,
+  type ciResultsView,
   type ciTokenIssuedView,
   type ciTokenView,
 } from './api.ts';
@@ -32,6 +35,8 @@ const indexParam = z
   .regex(/^(0|[1-9]\d{0,2})$/)
   .transform(Number);
 const jtiParam = z.string().regex(/^[0-9a-f-]{36}$/);
+/** Issue 19 §8: at most 20 results a page, and at most ~4 MB of statements (service.ts). */
+const ciResultsQuery = pageQuery('c', { defaultLimit: 20, maxLimit: 20 });
 
 function milestoneRef(params: unknown): MilestoneRef {
   const p = params as { id?: unknown; index?: unknown };
@@ -95,7 +100,7 @@ export function registerCiRoutes(app: Express, ctx: AppContext, ci: CiModule): v
     next();
   };
 
-  app.post(CI_SUBMIT_ROUTE.path, statementJson, async (req, res) => {
+  app.post(CI_SUBMIT_ROUTE.path, requireFreeSpace(ctx), statementJson, async (req, res) => {
     const ref = milestoneRef(req.params);
     const answer = await submitCiResult(ctx, ci, ref, bearerOf(req), req.body as unknown);
     res.status(201).json(answer);
@@ -103,7 +108,14 @@ export function registerCiRoutes(app: Express, ctx: AppContext, ci: CiModule): v
 
   app.get(CI_ROUTES.ciResults.path, authorize(ctx, CI_ROUTES.ciResults), (req, res) => {
     const ref = milestoneRef(req.params);
-    res.json({ results: listCiResults(ctx, ci, ref).map(resultJson) });
+    const q = ciResultsQuery.parse(req.query);
+    const page = listCiResults(ctx, ci, ref, { afterId: q.cursor, limit: q.limit });
+    const last = page.rows.at(-1);
+    const view: z.infer<typeof ciResultsView> = {
+      results: page.rows.map(resultJson),
+      nextCursor: page.more && last !== undefined ? encodeCursor('c', last.id) : null,
+    };
+    res.json(view);
   });
 
   app.get(CI_ROUTES.ciTokens.path, authorize(ctx, CI_ROUTES.ciTokens), (req, res) => {

@@ -14,6 +14,7 @@ import { appendAudit } from '../domain/audit-log.ts';
 import { getContract } from '../domain/contracts.ts';
 import { decideMilestone, deliverySchema, type MilestoneRef } from '../domain/milestones.ts';
 import { acceptedOutcome, outcomeToJson } from '../domain/outcomes.ts';
+import { checkQuota, QUOTAS } from '../domain/quotas.ts';
 import type { MilestoneTerms } from '../domain/terms.ts';
 import { AppError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { CiSubmissionResponse } from './api.ts';
@@ -163,6 +164,17 @@ export async function submitCiResult(
     checkStatementCommit(statement, delivered);
     const commit = delivered ?? '';
 
+    // Issue 19 §4: a milestone's CI evidence is bounded in count and bytes.
+    const statementJson = JSON.stringify(statement);
+    const usage = ci.store.resultUsage(cur.id);
+    checkQuota('ci_results_per_milestone', QUOTAS.ciResultsPerMilestone, usage.results, 1);
+    checkQuota(
+      'ci_statement_bytes_per_milestone',
+      QUOTAS.ciStatementBytesPerMilestone,
+      usage.bytes,
+      statementJson.length,
+    );
+
     const evaluation = evaluateResults(policy, statement);
     // A decisive pass decides a delivered milestone; in any other state (disputed, already
     // decided) the result is evidence.
@@ -182,7 +194,7 @@ export async function submitCiResult(
       policy_met: evaluation.met ? 1 : 0,
       unmet_json: JSON.stringify(evaluation.unmet),
       decided: decides ? 1 : 0,
-      statement_json: JSON.stringify(statement),
+      statement_json: statementJson,
     });
     appendAudit(ctx.stores, {
       contractId: cur.contract_id,
@@ -280,6 +292,12 @@ export function issueMilestoneCiToken(
   const now = ctx.now();
   const issued = issueCiToken(ci.tokenKey, scopeOf(ref), now, ttlSec);
   ctx.db.transaction(() => {
+    checkQuota(
+      'ci_tokens_per_milestone',
+      QUOTAS.ciTokensPerMilestone,
+      ci.store.tokenCount(m.id),
+      1,
+    );
     ci.store.insertToken({
       jti: issued.jti,
       milestone_id: m.id,
@@ -335,10 +353,21 @@ export function listCiTokens(ctx: AppContext, ci: CiModule, ref: MilestoneRef): 
   return ci.store.tokensOfMilestone(m.id);
 }
 
-/** The CI results of a milestone (evidence), oldest first. Works without a CI policy too. */
-export function listCiResults(ctx: AppContext, ci: CiModule, ref: MilestoneRef): CiResultRow[] {
+/**
+ * One page of the CI results of a milestone (evidence), oldest first, after result id `afterId`.
+ * Works without a CI policy too. Issue 19 §8: pages are bounded in rows and in statement bytes.
+ */
+export function listCiResults(
+  ctx: AppContext,
+  ci: CiModule,
+  ref: MilestoneRef,
+  page: { afterId: number; limit: number },
+): { rows: CiResultRow[]; more: boolean } {
   getContract(ctx, ref.contractId);
   const m = ctx.stores.milestoneByIndex(ref.contractId, ref.index);
   if (m === undefined) throw new NotFoundError('milestone_not_found', 'no such milestone');
-  return ci.store.resultsOfMilestone(m.id);
+  return ci.store.resultsPage(m.id, page.afterId, page.limit, CI_PAGE_MAX_STATEMENT_BYTES);
 }
+
+/** A page of CI results stops adding statements past this many bytes (one 2 MB statement always fits). */
+export const CI_PAGE_MAX_STATEMENT_BYTES = 4 * 1024 * 1024;

@@ -76,6 +76,8 @@ const dlcMessageRow = z.object({
   sender_role: z.enum(['client', 'freelancer']),
   hex: z.string(),
   created_at: z.number().int(),
+  /** How many messages of this kind were posted for the milestone (the stored one is the latest). */
+  posts: z.number().int(),
 });
 export type DlcMessageRow = z.infer<typeof dlcMessageRow>;
 
@@ -201,12 +203,23 @@ export class Stores {
          VALUES (@contract_id, @seq, @at, @actor, @action, @milestone_index, @details_json, @prev_hash, @hash)`,
       ),
       auditOfContract: p('SELECT * FROM audit_log WHERE contract_id = ? ORDER BY seq'),
-      dlcInsert: p(
-        `INSERT INTO dlc_messages (milestone_id, kind, sender_role, hex, created_at)
-         VALUES (@milestone_id, @kind, @sender_role, @hex, @created_at)`,
+      // Issue 19 §4: one row per milestone and kind, replaced by a re-post (003_relay_bounds.sql).
+      dlcUpsert: p(
+        `INSERT INTO dlc_relay (milestone_id, kind, sender_role, bytes, created_at, seq, posts)
+         VALUES (@milestone_id, @kind, @sender_role, unhex(@hex), @created_at,
+           (SELECT coalesce(max(seq), 0) + 1 FROM dlc_relay WHERE milestone_id = @milestone_id), 1)
+         ON CONFLICT (milestone_id, kind) DO UPDATE SET
+           sender_role = excluded.sender_role, bytes = excluded.bytes,
+           created_at = excluded.created_at, seq = excluded.seq, posts = posts + 1
+         RETURNING seq`,
       ),
       dlcLatest: p(
-        'SELECT * FROM dlc_messages WHERE milestone_id = ? AND kind = ? ORDER BY id DESC LIMIT 1',
+        `SELECT seq AS id, milestone_id, kind, sender_role, lower(hex(bytes)) AS hex, created_at, posts
+         FROM dlc_relay WHERE milestone_id = ? AND kind = ?`,
+      ),
+      dlcBytesOfContract: p(
+        `SELECT coalesce(sum(length(r.bytes)), 0) FROM dlc_relay r
+         JOIN milestones m ON m.id = r.milestone_id WHERE m.contract_id = ?`,
       ),
       counts: p(
         `SELECT (SELECT count(*) FROM contracts) AS contracts,
@@ -330,8 +343,13 @@ export class Stores {
     return this.s.auditOfContract.all(contractId).map((r) => auditRow.parse(r));
   }
 
-  insertDlcMessage(row: Omit<DlcMessageRow, 'id'>): number {
-    return Number(this.s.dlcInsert.run(row).lastInsertRowid);
+  /** Stores a relayed message, replacing the milestone's message of that kind; returns its posting order. */
+  insertDlcMessage(row: Omit<DlcMessageRow, 'id' | 'posts'>): number {
+    return z.number().int().parse(this.s.dlcUpsert.pluck().get(row));
+  }
+  /** Bytes of relayed DLC messages stored for a contract (all its milestones). */
+  dlcBytesOfContract(contractId: string): number {
+    return z.number().int().parse(this.s.dlcBytesOfContract.pluck().get(contractId));
   }
   latestDlcMessage(milestoneId: number, kind: DlcMessageRow['kind']): DlcMessageRow | undefined {
     return one(dlcMessageRow, this.s.dlcLatest.get(milestoneId, kind));

@@ -34,6 +34,38 @@ export function createContract(
   input: CreateContractInput,
   actor: string,
 ): CreatedContract {
+  const steps = contractSteps(ctx, input, actor);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+  }
+}
+
+/**
+ * `createContract` for the HTTP route (issue 19 §6): the same steps, with the event loop let go
+ * between two announcements, so that a large contract's signing (a few ms per milestone) never
+ * holds health checks and decisions for the whole create. Nonces are deterministic and the
+ * contract id is fresh, so signing before the transaction races with nothing.
+ */
+export async function createContractYielding(
+  ctx: AppContext,
+  input: CreateContractInput,
+  actor: string,
+): Promise<CreatedContract> {
+  const steps = contractSteps(ctx, input, actor);
+  for (;;) {
+    const r = steps.next();
+    if (r.done === true) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The steps of a create; it yields after signing each announcement. */
+function* contractSteps(
+  ctx: AppContext,
+  input: CreateContractInput,
+  actor: string,
+): Generator<void, CreatedContract, void> {
   const contractId = bytesToHex(randomBytes(8));
   const now = ctx.now();
   let terms: Terms;
@@ -56,16 +88,23 @@ export function createContract(
   }
   const { json, hash } = canonicalTerms(terms);
   // Sign outside the transaction (pure CPU); the rows commit together below.
-  const announcements = terms.milestones.map((m) => {
+  const announcements: {
+    m: Terms['milestones'][number];
+    eventId: string;
+    maturityEpochSec: number;
+    tlv: Uint8Array;
+  }[] = [];
+  for (const m of terms.milestones) {
     const eventId = eventIdFor(contractId, m.index, hash);
     const maturityEpochSec = eventMaturityEpochSec(m);
-    return {
+    announcements.push({
       m,
       eventId,
       maturityEpochSec,
       tlv: ctx.engine.announce({ eventId, maturityEpochSec, kind: m.outcome }),
-    };
-  });
+    });
+    yield;
+  }
   const contract: ContractRow = {
     id: contractId,
     terms_json: json,

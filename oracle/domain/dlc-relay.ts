@@ -1,6 +1,7 @@
 /**
  * The DLC message relay: the two parties of a milestone exchange their `offer_dlc`, `accept_dlc`
- * and `sign_dlc` messages through the service, append-only. The service checks who posts what and
+ * and `sign_dlc` messages through the service. It keeps the latest message of each kind (issue
+ * 19 §4; the audit log keeps the digest of every post), and a `sign_dlc` is final. The service checks who posts what and
  * in which order, and the message type; it does not interpret the contract.
  */
 import { z } from 'zod';
@@ -8,6 +9,7 @@ import type { AppContext } from '../context.ts';
 import type { DlcMessageRow } from '../db/stores.ts';
 import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import { appendAudit } from './audit-log.ts';
+import { checkQuota, QUOTAS } from './quotas.ts';
 import { sha256Hex } from './canonical-json.ts';
 import type { MilestoneRef, PartyActor } from './milestones.ts';
 import { actorString } from './milestones.ts';
@@ -43,7 +45,10 @@ function checkMessage(kind: DlcMessageKind, hex: string, maxBytes: number): void
 
 /**
  * Order: `offer` (either party; re-offering allowed to the same offerer until `sign`), then
- * `accept` by the other party, then `sign` by the offerer.
+ * `accept` by the other party, then `sign` by the offerer. Issue 19 §4: a re-post replaces the
+ * stored message of its kind (the audit log keeps the digest of each), at most
+ * `QUOTAS.dlcPostsPerKindPerMilestone` posts per kind, and a contract stores at most
+ * `dlcContractBytesFactor` × the message limit of relayed bytes.
  */
 export function postDlcMessage(
   ctx: AppContext,
@@ -89,6 +94,15 @@ export function postDlcMessage(
       if (offer.sender_role !== actor.role)
         throw new ForbiddenError('wrong_role', 'only the offerer signs');
     }
+    const same = kind === 'offer' ? offer : kind === 'accept' ? accept : sign;
+    checkQuota('dlc_posts_per_kind', QUOTAS.dlcPostsPerKindPerMilestone, same?.posts ?? 0, 1);
+    checkQuota(
+      'dlc_bytes_per_contract',
+      QUOTAS.dlcContractBytesFactor * ctx.config.dlcMessageMaxBytes,
+      ctx.stores.dlcBytesOfContract(ref.contractId) -
+        (same === undefined ? 0 : same.hex.length / 2),
+      hex.length / 2,
+    );
     const row = { milestone_id: m.id, kind, sender_role: actor.role, hex, created_at: ctx.now() };
     const id = ctx.stores.insertDlcMessage(row);
     appendAudit(ctx.stores, {
@@ -99,7 +113,7 @@ export function postDlcMessage(
       milestoneIndex: ref.index,
       details: { sha256: sha256Hex(hexToBytesUnchecked(hex)), bytes: hex.length / 2 },
     });
-    return { ...row, id };
+    return { ...row, id, posts: (same?.posts ?? 0) + 1 };
   })();
 }
 

@@ -3,6 +3,7 @@ import { identityKey } from '../arbitration/panel.ts';
 import { ciPolicySchema } from '../ci/policy.ts';
 import { canonicalJson, sha256Hex, type JsonValue } from './canonical-json.ts';
 import { normalizeOutcome, type Outcome, type OutcomeKind } from './outcomes.ts';
+import { QUOTAS } from './quotas.ts';
 
 const MAX_SAT = 21_000_000n * 100_000_000n;
 const DAY = 86_400;
@@ -95,7 +96,8 @@ export const createContractInput = z.strictObject({
   title: z.string().min(1).max(200).optional(),
   client: partySchema,
   freelancer: partySchema,
-  milestones: z.array(milestoneInput).min(1).max(50),
+  // Issue 19 §6: each milestone is an announcement to sign at creation; 20 covers real contracts.
+  milestones: z.array(milestoneInput).min(1).max(QUOTAS.milestonesPerContract),
 });
 export type CreateContractInput = z.infer<typeof createContractInput>;
 

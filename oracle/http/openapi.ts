@@ -103,7 +103,7 @@ export const OPERATIONS: readonly Op[] = [
     summary: 'Create a contract; returns the two party tokens once',
     body: createContractInput,
     ok: { status: 201, schema: S.createdContract },
-    errors: [400, 401, 403, 413],
+    errors: [400, 401, 403, 413, 429, 507],
   },
   {
     route: 'contract',
@@ -180,7 +180,7 @@ export const OPERATIONS: readonly Op[] = [
     summary: 'Post offer_dlc / accept_dlc / sign_dlc hex (kind = offer | accept | sign)',
     body: dlcMessageInput,
     ok: { status: 201, schema: S.dlcMessageView },
-    errors: [400, 401, 403, 404, 409, 413],
+    errors: [400, 401, 403, 404, 409, 413, 429, 507],
   },
   // Issue 16: the watchtower (oracle/tower).
   {
@@ -216,9 +216,10 @@ export const OPERATIONS: readonly Op[] = [
   {
     route: 'kormirListEvents',
     path: '/list-events',
-    summary: "kormir / ddk: every event as ddk's OracleEventData",
+    summary:
+      'kormir / ddk: events as ddk\'s OracleEventData, at most 1000 a reply; a Link rel="next" header names the next page (cursor, limit)',
     ok: { status: 200, schema: kormirEventList },
-    errors: [],
+    errors: [400],
   },
   {
     route: 'kormirAnnouncement',
@@ -301,6 +302,8 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'Body too large',
+  429: 'Too many requests, bytes or created milestones from this address (rate_limited, Retry-After)',
+  507: 'insufficient_storage: the oracle is below its free-space floor (Retry-After)',
 };
 
 export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
@@ -313,9 +316,10 @@ export function buildOpenApi(ctx: AppContext): Record<string, unknown> {
       required: true,
       schema: { type: 'string' },
     }));
-    if (op.route === 'events') {
+    if (op.route === 'events' || op.route === 'kormirListEvents') {
+      if (op.route === 'events')
+        params.push({ name: 'status', in: 'query', required: false, schema: { type: 'string' } });
       params.push(
-        { name: 'status', in: 'query', required: false, schema: { type: 'string' } },
         { name: 'cursor', in: 'query', required: false, schema: { type: 'string' } },
         { name: 'limit', in: 'query', required: false, schema: { type: 'string' } },
       );

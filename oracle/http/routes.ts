@@ -3,7 +3,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { verifyAuditChain, auditRowToEntry } from '../domain/audit-log.ts';
-import { createContract, getContract } from '../domain/contracts.ts';
+import { createContractYielding, getContract } from '../domain/contracts.ts';
 import {
   DLC_MESSAGE_KINDS,
   dlcMessageInput,
@@ -30,6 +30,9 @@ import { eventPathOf, type EventAnswers } from './event-answers.ts';
 import { sendCached, sendSerialized, serializeBody } from './http-cache.ts';
 import { requestMetrics, requestRecorder } from './request-metrics.ts';
 import { docsAssets, docsPage, DOCS_CSP } from './docs.ts';
+import { AddressBuckets, clientKey } from './write-limit.ts';
+import { pageQuery } from './pagination.ts';
+import { requireFreeSpace } from './disk-guard.ts';
 import { buildOpenApi } from './openapi.ts';
 import {
   attestationViewOf,
@@ -70,6 +73,10 @@ const eventsQuery = z.strictObject({
     .pipe(z.number().int().min(1).max(500))
     .optional(),
 });
+
+/** Same cursor as /v1/events (a milestone id); kormir replies are at most 1000 events. */
+export const KORMIR_PAGE = 1000;
+const kormirListQuery = pageQuery('m', { defaultLimit: KORMIR_PAGE, maxLimit: KORMIR_PAGE });
 
 function encodeCursor(milestoneId: number): string {
   return Buffer.from(`m${milestoneId}`, 'latin1').toString('base64url');
@@ -250,16 +257,32 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
   });
 
   // ---- contracts
-  route('createContract', smallJson, (req, res) => {
+  // Issue 19 §6: creation is limited by its cost, one unit per milestone (each is an
+  // announcement to sign), per client address; the operator is not limited.
+  const createCost = new AddressBuckets(ctx.config.createMilestonesPerMin);
+  route('createContract', requireFreeSpace(ctx), smallJson, async (req, res) => {
     const input = createContractInput.parse(req.body);
     const p = principalOf(res);
+    if (ctx.config.createMilestonesPerMin > 0 && p?.kind !== 'admin') {
+      const key = clientKey(req);
+      const wait = createCost.waitSec(key, input.milestones.length);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        throw new AppError(
+          'rate_limited',
+          'too many milestones created from this address; slow down',
+          { retryAfterSec: wait },
+        );
+      }
+      createCost.charge(key, input.milestones.length);
+    }
     const actor =
       p?.kind === 'admin'
         ? `admin:${p.subject}`
         : p?.kind === 'party'
           ? `${p.role}:${p.partyId}`
           : 'anonymous';
-    const created = createContract(ctx, input, actor);
+    const created = await createContractYielding(ctx, input, actor);
     const milestones = ctx.stores.milestonesOfContract(created.contract.id);
     res.status(201).json({
       contract: contractViewOf(
@@ -369,7 +392,7 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     if (!k.success) throw new NotFoundError('not_found', 'DLC messages are offer, accept or sign');
     return k.data;
   };
-  route('dlcPost', dlcJson, (req, res) => {
+  route('dlcPost', requireFreeSpace(ctx), dlcJson, (req, res) => {
     const ref = milestoneRef(req.params);
     const kind = kindOf(req.params);
     const row = postDlcMessage(
@@ -402,18 +425,21 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     // ddk's `KormirOracleClient::new` reads `PubkeyResponse { pubkey }`.
     res.json({ pubkey: bytesToHex(ctx.engine.publicKey) });
   });
-  route('kormirListEvents', (_req, res) => {
-    // kormir lists everything in one array; so do we, in pages of the keyset index.
-    const out = [];
-    let after = 0;
-    for (;;) {
-      const rows = ctx.stores.eventsPage(after, 1000);
-      out.push(...rows.map(kormirEventDataOf));
-      const last = rows[rows.length - 1];
-      if (rows.length < 1000 || last === undefined) break;
-      after = last.milestone_id;
+  // kormir lists every event in one array. Issue 19 §8: the array is bounded (at most
+  // `KORMIR_PAGE` events a reply); when more follow, a `Link: <…?cursor=…>; rel="next"` header
+  // names the next page, so kormir clients keep the plain array shape.
+  route('kormirListEvents', (req, res) => {
+    const q = kormirListQuery.parse(req.query);
+    const rows = ctx.stores.eventsPage(q.cursor, q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    if (rows.length > q.limit && last !== undefined) {
+      res.set(
+        'Link',
+        `</list-events?cursor=${encodeCursor(last.milestone_id)}&limit=${q.limit}>; rel="next"`,
+      );
     }
-    res.json(out);
+    res.json(page.map(kormirEventDataOf));
   });
   route('kormirAnnouncement', (req, res) => {
     const ann = ctx.stores.getAnnouncement(eventPathOf(req.params));

@@ -22,6 +22,13 @@ import {
 
 const PER_ROUTE = Number(process.env['VERDICT_FUZZ_PER_ROUTE'] ?? '15');
 
+/** Every write limit off (issue 9's request rate, issue 19's byte rate and creation cost). */
+export const NO_WRITE_LIMITS = {
+  VERDICT_WRITE_RATE_PER_MIN: '0',
+  VERDICT_WRITE_MB_PER_MIN: '0',
+  VERDICT_CREATE_MILESTONES_PER_MIN: '0',
+};
+
 let child: ServiceChild;
 let dataDir: string;
 let fixture: Fixture;
@@ -29,10 +36,9 @@ let routes: RouteSpec[];
 
 beforeAll(async () => {
   dataDir = tempDir('verdict-fuzz-');
-  // No write limit here: the fuzzer must reach the handlers (the limit has its own test below).
-  child = await startServiceChild(childEnv(dataDir, { VERDICT_WRITE_RATE_PER_MIN: '0' }), {
-    keepOutput: false,
-  });
+  // No write limits here: the fuzzer must reach the handlers (the limits have their own tests,
+  // and the run below with the limits on).
+  child = await startServiceChild(childEnv(dataDir, NO_WRITE_LIMITS), { keepOutput: false });
   fixture = await setupFixture(child.url, dataDir);
   routes = await enumerateRoutes(child.url);
 }, 60_000);
@@ -149,6 +155,32 @@ describe('hostile input', () => {
     }
     expect(child.proc.exitCode).toBeNull();
   }, 120_000);
+});
+
+describe('hostile input with the write limits on (issue 19)', () => {
+  it('the same law holds with the default request, byte and creation-cost limits', async () => {
+    const dir = tempDir('verdict-fuzz-limits-');
+    const limited = await startServiceChild(childEnv(dir), { keepOutput: false });
+    try {
+      const fx = await setupFixture(limited.url, dir);
+      const seed = Number(process.env['VERDICT_FUZZ_SEED'] ?? Date.now() % 2 ** 31);
+      const report = await runFuzz({
+        url: limited.url,
+        fixture: fx,
+        routes: await enumerateRoutes(limited.url),
+        randomPerRoute: Math.max(1, Math.floor(PER_ROUTE / 3)),
+        seed,
+      });
+      console.info(
+        `fuzz, limits on (VERDICT_FUZZ_SEED=${seed}): ${report.requests} requests, statuses ${JSON.stringify(report.byStatus)}, ${report.violations.length} violations`,
+      );
+      expect(report.violations).toEqual([]);
+      expect(limited.proc.exitCode).toBeNull();
+    } finally {
+      await limited.kill9();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 describe('rate limits', () => {

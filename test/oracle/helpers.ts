@@ -41,6 +41,12 @@ export const TEST_ENV = {
   VERDICT_LOG_LEVEL: 'silent',
   // Service tests need no chain: the oracle never uses one (tests of `npm start` turn it on).
   VERDICT_DEVNET: 'off',
+  // Issue 19: the byte rate, creation cost and per-address connection limits have their own
+  // tests (test/hardening/); the service tests post large bodies, create many contracts and send
+  // hundreds of requests at once, all from one address.
+  VERDICT_WRITE_MB_PER_MIN: '0',
+  VERDICT_CREATE_MILESTONES_PER_MIN: '0',
+  VERDICT_MAX_CONNECTIONS_PER_ADDRESS: '0',
 };
 
 export interface TestServer extends RunningServer {
@@ -77,6 +83,7 @@ export async function startTestServer(
     scheduler: running.scheduler,
     keystoreCreated: running.keystoreCreated,
     continuity: running.continuity,
+    ...(running.connections === undefined ? {} : { connections: running.connections }),
     clock,
     dataDir,
     setTowerChain: (chain) => running.setTowerChain(chain),
