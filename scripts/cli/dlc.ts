@@ -281,7 +281,11 @@ export async function runDlc(
       const index = Number(values.milestone);
       if (values.milestone === undefined || !Number.isInteger(index) || index < 0)
         throw new UsageError('--milestone N is required');
-      const contractTerms = await new OracleClient(oracleUrl).contractTerms(contractId);
+      // The terms are the parties' (issue 19 §11): fetched with this party's token.
+      const contractTerms = await new OracleClient(oracleUrl).contractTerms(
+        contractId,
+        e.VERDICT_PARTY_TOKEN,
+      );
       const got = createHash('sha256').update(contractTerms.canonicalJson, 'utf8').digest('hex');
       if (got !== contractTerms.termsHash)
         throw new Error(`the oracle's terms of ${contractId} do not hash to their termsHash`);

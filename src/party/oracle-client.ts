@@ -176,9 +176,16 @@ export class OracleClient {
     );
   }
 
-  /** A contract's canonical terms and their hash, as the oracle serves them (public). */
-  async contractTerms(contractId: string): Promise<{ termsHash: string; canonicalJson: string }> {
-    const r = await this.request('GET', `/v1/contracts/${encodeURIComponent(contractId)}/terms`);
+  /** A contract's canonical terms and their hash, as the oracle serves them to a party (token). */
+  async contractTerms(
+    contractId: string,
+    token?: string,
+  ): Promise<{ termsHash: string; canonicalJson: string }> {
+    const r = await this.request(
+      'GET',
+      `/v1/contracts/${encodeURIComponent(contractId)}/terms`,
+      token === undefined ? {} : { token },
+    );
     return contractTermsView.parse(this.expectOk(r, `terms of ${contractId}`));
   }
 

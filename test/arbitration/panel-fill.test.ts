@@ -74,18 +74,23 @@ async function deliverAndDispute(dispute: DisputeTermsInput) {
       body: { commitSha: COMMIT },
     }),
   );
-  const reply = expectOk(
-    await call<MilestoneView>(s.url, 'POST', milestoneUrl(c.contract.id, 0, 'dispute'), {
-      token: c.tokens.client,
-      body: { reason: 'not what we agreed' },
-    }),
+  const { milestone: reply } = expectOk(
+    await call<{ milestone: MilestoneView }>(
+      s.url,
+      'POST',
+      milestoneUrl(c.contract.id, 0, 'dispute'),
+      { token: c.tokens.client, body: { reason: 'not what we agreed' } },
+    ),
   );
   return { c, reply };
 }
 
-async function log(contractId: string): Promise<AuditEntry[]> {
+/** The contract's audit log, read with a party's token (its content is the parties'). */
+async function log(contractId: string, token: string): Promise<AuditEntry[]> {
   return expectOk(
-    await call<{ entries: AuditEntry[] }>(s.url, 'GET', `/v1/contracts/${contractId}/log`),
+    await call<{ entries: AuditEntry[] }>(s.url, 'GET', `/v1/contracts/${contractId}/log`, {
+      token,
+    }),
   ).entries;
 }
 
@@ -121,7 +126,7 @@ describe('a dispute opened before arbiters are active (issue 13 §9)', () => {
     expect(await shortGauge()).toBe(0);
     const full = expectOk(await partyView(s, c, 'client'));
     expect(full.rounds[0]).toMatchObject({ panelShort: false });
-    const entries = await log(c.contract.id);
+    const entries = await log(c.contract.id, c.tokens.client);
     expect(entries.filter((e) => e.action === 'dispute_panel_filled')).toHaveLength(3);
 
     // The late panel hears the dispute: two votes reach the quorum.
@@ -191,7 +196,9 @@ describe('voting closes when every seated arbiter has voted (issue 13 §10)', ()
     expect(closed.attestation).toMatchObject({ outcome: '50' });
     // A vote after the close is refused like a late one.
     expect((await vote(s, sessions[0]!, disputeId, 100)).status).toBe(409);
-    const close = (await log(c.contract.id)).find((e) => e.action === 'dispute_round_closed');
+    const close = (await log(c.contract.id, c.tokens.client)).find(
+      (e) => e.action === 'dispute_round_closed',
+    );
     expect(close?.details).toMatchObject({ closedBy: 'all_voted', outcome: '50' });
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toContain('verdict_dispute_rounds_closed_total{reason="all_voted"} 1');

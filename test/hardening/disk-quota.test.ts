@@ -76,6 +76,7 @@ describe('storage bounds (issue 19 §4)', () => {
         s.url,
         'GET',
         `/v1/contracts/${c.contract.id}/log`,
+        { token: c.tokens.client },
       ),
     );
     expect(log.entries.filter((e) => e.action === 'dlc_offer_posted')).toHaveLength(

@@ -29,6 +29,7 @@ import {
   decodeAttestation,
   encodeAttestation,
 } from '../../src/dlc/oracle-codec.ts';
+import { loadConfig } from '../../oracle/config.ts';
 import { paths } from '../../oracle/data-dir.ts';
 import { openDatabase } from '../../oracle/db/open.ts';
 import { Stores } from '../../oracle/db/stores.ts';
@@ -204,6 +205,18 @@ async function expectHeld(s: TestServer, c: CreatedContract): Promise<void> {
     expect(ev.status, id).not.toBe('attested');
   }
 }
+
+describe('the witness is a decision off loopback', () => {
+  it('refuses to start off loopback until VERDICT_WITNESS_DIR names a dir or `none`', () => {
+    const base = { ...TEST_ENV, VERDICT_DATA_DIR: '/nonexistent', VERDICT_HOST: '0.0.0.0' };
+    expect(() => loadConfig(base)).toThrow(/VERDICT_WITNESS_DIR/);
+    expect(loadConfig({ ...base, VERDICT_WITNESS_DIR: 'none' }).witnessDir).toBe('none');
+    expect(loadConfig({ ...base, VERDICT_WITNESS_DIR: '/mnt/witness' }).witnessDir).toBe(
+      '/mnt/witness',
+    );
+    expect(loadConfig({ ...base, VERDICT_HOST: '127.0.0.1' }).witnessDir).toBeUndefined();
+  });
+});
 
 describe('the key extractor (what an attacker runs on two published attestations)', () => {
   it('recovers the key from a deliberate equivocation, and nothing from one attestation', async () => {

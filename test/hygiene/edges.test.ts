@@ -119,7 +119,13 @@ describe('unparsable requests (issue 19 §12b)', () => {
 
 describe('plain HTTP beyond loopback (issue 19 §12e)', () => {
   const config = (env: Record<string, string>) =>
-    loadConfig({ ...TEST_ENV, VERDICT_DATA_DIR: '/nonexistent', ...env });
+    // Off loopback a witness dir (or `none`) is required (issue 19 §1): declared here.
+    loadConfig({
+      ...TEST_ENV,
+      VERDICT_DATA_DIR: '/nonexistent',
+      VERDICT_WITNESS_DIR: 'none',
+      ...env,
+    });
 
   it.each([
     [{ VERDICT_HOST: '0.0.0.0' }, true],
