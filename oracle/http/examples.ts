@@ -72,4 +72,13 @@ export const REQUEST_EXAMPLES: Readonly<Record<string, unknown>> = {
     text: 'The review window was agreed in the kickoff call; the page fails on iOS 17.',
   },
   [`POST ${M}/dispute/appeal`]: { reason: 'the panel did not read the test report' },
+  // The DLC messages in full and one 64-byte signature per CET (shortened here: a real upload
+  // carries the contract's messages as the relay holds them).
+  [`POST ${M}/tower`]: {
+    side: 'accept',
+    offerHex: 'a71a00',
+    acceptHex: 'a71c00',
+    signHex: 'a71e00',
+    cetSignaturesHex: '00'.repeat(64),
+  },
 };

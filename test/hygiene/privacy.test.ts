@@ -172,6 +172,7 @@ describe('privacy of terms and audit log (issue 19 §11)', () => {
     const publicGets = [
       '/healthz',
       '/docs',
+      '/docs/init.js',
       '/v1/oracle',
       '/v1/events?limit=500',
       '/v1/events?status=attested',

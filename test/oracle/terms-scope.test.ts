@@ -162,6 +162,7 @@ describe('milestone scope over HTTP', () => {
         s.url,
         'GET',
         `/v1/contracts/${c.contract.id}/terms`,
+        { token: c.tokens.client },
       ),
     );
     expect(terms.terms.milestones[0]).toMatchObject({

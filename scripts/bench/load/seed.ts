@@ -8,6 +8,7 @@
  *    template's (signed for the template's event id, not for the clone's); it has no audit entry.
  *    Every read path (list, single event, kormir) treats the rows as it treats real ones.
  */
+import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../../oracle/logger.ts';
 import { loadConfig } from '../../../oracle/config.ts';
 import type { AppContext } from '../../../oracle/context.ts';
@@ -209,6 +210,10 @@ export function seedClones(ctx: AppContext, target: number, batch = 20_000): num
           delivery_deadline: milestone.delivery_deadline,
         });
         ctx.stores.insertAnnouncement({ ...ann, event_id: eventId, milestone_id: milestoneId });
+        // A clone carries its template's nonces, which belong to the template alone (issue 19:
+        // one event per nonce, in the schema). It gets a random placeholder nonce instead, which
+        // its announcement does not carry, so the engine would refuse ever to attest a clone.
+        ctx.stores.registerNonces(eventId, [randomBytes(32)]);
       }
     })();
     done += n;
