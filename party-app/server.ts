@@ -24,6 +24,12 @@ import { z } from 'zod';
 import type { ChainBackend } from '../src/chain/chain-backend.ts';
 import { WrongPassphraseError } from '../src/crypto/errors.ts';
 import { KEYSTORE_FILE, Party } from '../src/party/party.ts';
+import {
+  DustAmountError,
+  FeeTooHighError,
+  InsufficientWalletFundsError,
+  WrongNetworkAddressError,
+} from '../src/party/wallet.ts';
 import { buildPartyAppAssets, type PartyAppAssets } from './assets.ts';
 
 export interface PartyAppOptions {
@@ -257,6 +263,60 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     if (m === 'POST' && path === '/api/wallet/address') {
       const p = requireParty();
       return { address: p.wallet.nextAddress('receive').address };
+    }
+    if (m === 'POST' && path === '/api/wallet/send') {
+      const p = requireParty();
+      const body = parse(
+        z.strictObject({
+          address: z.string().min(1).max(120),
+          amount: z.union([z.literal('all'), z.string().regex(/^\d{1,16}$/, 'whole satoshis')]),
+          feeRateSatPerVb: z.string().regex(/^\d{1,5}$/, 'whole sat/vB'),
+          dryRun: z.boolean(),
+          force: z.boolean().optional(),
+        }),
+        await readJson(req),
+      );
+      try {
+        const pay = await p.wallet.send({
+          address: body.address.trim(),
+          amount: body.amount === 'all' ? 'all' : BigInt(body.amount),
+          feeRateSatPerVb: BigInt(body.feeRateSatPerVb),
+          dryRun: body.dryRun,
+          force: body.force ?? false,
+        });
+        return {
+          txid: pay.txid,
+          broadcast: pay.broadcast,
+          amountSat: pay.amountSat.toString(),
+          feeSat: pay.feeSat.toString(),
+          changeSat: pay.changeSat.toString(),
+          vsize: pay.vsize,
+        };
+      } catch (e) {
+        // The wallet's refusals are the user's to read: another network, dust, too much, a fee cap.
+        if (
+          e instanceof InsufficientWalletFundsError ||
+          e instanceof WrongNetworkAddressError ||
+          e instanceof DustAmountError ||
+          e instanceof FeeTooHighError ||
+          e instanceof RangeError
+        )
+          throw new HttpError(400, 'payment_refused', e.message);
+        throw e;
+      }
+    }
+    if (m === 'GET' && path === '/api/wallet/history') {
+      const p = requireParty();
+      return {
+        entries: (await p.walletHistory()).map((h) => ({
+          ...h,
+          amountSat: h.amountSat.toString(),
+          feeSat: h.feeSat === null ? null : h.feeSat.toString(),
+        })),
+      };
+    }
+    if (m === 'GET' && path === '/api/wallet/descriptor') {
+      return requireParty().wallet.descriptors();
     }
     if (m === 'GET' && path === '/api/contracts') {
       const p = requireParty();

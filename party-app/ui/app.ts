@@ -245,6 +245,146 @@ function unlockScreen(s: Status): void {
   );
 }
 
+const satText = (v: string | bigint): string =>
+  BigInt(v).toLocaleString('en-US').replace(/,/g, ' ') + ' sat';
+
+interface Payment {
+  txid: string;
+  broadcast: boolean;
+  amountSat: string;
+  feeSat: string;
+  changeSat: string;
+  vsize: number;
+}
+
+/** Withdraw: the payment is built and shown (amount, fee) before anything is sent. */
+function sendSection(onSent: (message: string) => void): HTMLElement {
+  const review = el('div', { id: 'send-review', 'aria-live': 'polite' });
+  let pending: Record<string, string> | undefined;
+  const body = (v: Record<string, string>, dryRun: boolean) => ({
+    address: v['to'] ?? '',
+    amount: (v['amount'] ?? '').trim().toLowerCase() === 'all' ? 'all' : (v['amount'] ?? '').trim(),
+    feeRateSatPerVb: (v['feerate'] ?? '').trim(),
+    dryRun,
+  });
+  const f = form(
+    'Withdraw',
+    [
+      { id: 'to', label: 'To address' },
+      { id: 'amount', label: 'Amount in sat (or "all")' },
+      { id: 'feerate', label: 'Fee rate (sat/vB)' },
+    ],
+    'Review',
+    async (v) => {
+      const r = await api<Payment>('POST', '/api/wallet/send', body(v, true));
+      pending = v;
+      const confirm = el('button', { type: 'button', id: 'send-confirm' }, 'Send now');
+      confirm.addEventListener('click', () => {
+        if (pending === undefined) return;
+        confirm.setAttribute('disabled', '');
+        api<Payment>('POST', '/api/wallet/send', body(pending, false)).then(
+          (sent) => {
+            pending = undefined;
+            onSent(`Sent ${satText(sent.amountSat)}: transaction ${sent.txid}`);
+          },
+          (e: unknown) => {
+            review.replaceChildren(
+              el(
+                'p',
+                { class: 'error', role: 'alert' },
+                e instanceof Error ? e.message : String(e),
+              ),
+            );
+          },
+        );
+      });
+      review.replaceChildren(
+        el(
+          'p',
+          { id: 'send-summary' },
+          `${satText(r.amountSat)} to ${v['to'] ?? ''}, fee ${satText(r.feeSat)} (${r.vsize} vB)` +
+            (BigInt(r.changeSat) > 0n ? `, ${satText(r.changeSat)} back to this wallet` : ''),
+        ),
+        confirm,
+      );
+    },
+  );
+  f.append(review);
+  return f;
+}
+
+const KIND_WORDS: Record<string, string> = {
+  receive: 'received',
+  send: 'sent',
+  sweep: 'swept',
+  dlc_funding: 'locked in a contract',
+  dlc_payout: 'paid by a contract',
+  dlc_refund: 'refunded by a contract',
+  dlc_cpfp: 'fee bump',
+};
+
+async function historySection(): Promise<HTMLElement> {
+  const h = await api<{
+    entries: {
+      kind: string;
+      direction: string;
+      txid: string;
+      amountSat: string;
+      status: string;
+      milestone?: number;
+      verdictContract?: string;
+    }[];
+  }>('GET', '/api/wallet/history');
+  const list = el('ul', { id: 'history' });
+  for (const e of h.entries) {
+    const what = KIND_WORDS[e.kind] ?? e.kind;
+    const where =
+      e.verdictContract === undefined
+        ? ''
+        : ` (contract ${e.verdictContract}, milestone ${(e.milestone ?? 0) + 1})`;
+    list.append(
+      el(
+        'li',
+        {},
+        `${e.direction === 'in' ? '+' : '−'}${satText(e.amountSat)} ${what}${where} · ${e.status} · `,
+        el('span', { class: 'mono' }, e.txid.slice(0, 16) + '…'),
+      ),
+    );
+  }
+  if (h.entries.length === 0) list.append(el('li', { class: 'muted' }, 'nothing yet'));
+  return el('section', { 'aria-label': 'history' }, el('h2', {}, 'History'), list);
+}
+
+async function contractsSection(): Promise<HTMLElement> {
+  const c = await api<{
+    contracts: {
+      id: number;
+      role: string;
+      state: string;
+      contractId: string | null;
+      terms: { amountSat?: string; title?: string };
+    }[];
+  }>('GET', '/api/contracts');
+  const list = el('ul', { id: 'contracts' });
+  for (const x of c.contracts) {
+    list.append(
+      el(
+        'li',
+        {},
+        `${x.terms.title ?? `contract ${x.id}`} · ${x.terms.amountSat === undefined ? '' : satText(x.terms.amountSat) + ' · '}${x.state}`,
+      ),
+    );
+  }
+  if (c.contracts.length === 0)
+    list.append(
+      el('li', { class: 'muted' }, 'no contract yet: fund one with "verdict dlc" for now'),
+    );
+  return el('section', { 'aria-label': 'contracts' }, el('h2', {}, 'Contracts'), list);
+}
+
+/** A message for the next render (what was just sent). */
+let flash: string | undefined;
+
 async function walletScreen(s: Status): Promise<void> {
   const w = await api<{ network: string; balanceSat: string; contractsOpen: number }>(
     'GET',
@@ -266,20 +406,49 @@ async function walletScreen(s: Status): Promise<void> {
   lock.addEventListener('click', () => {
     void api('POST', '/api/wallet/lock').then(render);
   });
-  const sats = BigInt(w.balanceSat).toLocaleString('en-US').replace(/,/g, ' ');
-  show(
+  const descriptors = el(
+    'details',
+    {},
+    el('summary', {}, 'Watch this wallet from Bitcoin Core or Sparrow'),
+  );
+  descriptors.addEventListener(
+    'toggle',
+    () => {
+      void api<{ receive: string; change: string }>('GET', '/api/wallet/descriptor').then((d) => {
+        descriptors.append(
+          el('p', { class: 'muted' }, 'Descriptors (watch-only; importdescriptors in Core):'),
+          el('p', { class: 'mono', id: 'descriptor-receive' }, d.receive),
+          el('p', { class: 'mono' }, d.change),
+        );
+      });
+    },
+    { once: true },
+  );
+  const notice =
+    flash === undefined ? [] : [el('p', { id: 'notice', role: 'status', class: 'mono' }, flash)];
+  flash = undefined;
+  const sections: Node[] = [
+    ...notice,
     el(
       'section',
       { 'aria-label': 'wallet' },
       el('h1', {}, 'Wallet'),
-      el('p', { class: 'balance', id: 'balance' }, `${sats} sat`),
+      el('p', { class: 'balance', id: 'balance' }, satText(w.balanceSat)),
       el('p', { class: 'muted' }, `confirmed · ${w.contractsOpen} contract(s) open · ${w.network}`),
       receive,
       address,
+      descriptors,
       lock,
     ),
+    sendSection((message) => {
+      flash = message;
+      void render();
+    }),
+    await contractsSection(),
+    await historySection(),
     trustSection(s),
-  );
+  ];
+  show(...sections);
 }
 
 async function start(): Promise<void> {

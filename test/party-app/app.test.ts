@@ -11,7 +11,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devnetFaucet, startDevnet, type Devnet } from '../../src/chain/devnet/index.ts';
+import { randomBytes } from 'node:crypto';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { p2wpkh } from '@scure/btc-signer';
+import {
+  devnetFaucet,
+  REGTEST_NETWORK,
+  startDevnet,
+  type Devnet,
+} from '../../src/chain/devnet/index.ts';
 import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
 import { startTestServer, type TestServer } from '../oracle/helpers.ts';
 import { browserOrSkip } from '../helpers/browser.ts';
@@ -220,7 +228,40 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       await devnetFaucet(devnet.rpc, address, 250_000n, true);
       await page.reload();
       await expect.poll(() => page.locator('#balance').textContent()).toBe('250 000 sat');
+
+      // Withdraw to an address outside the wallet: a mainnet address is refused in words, then
+      // the payment is reviewed (amount, fee) before it is sent, and the balance is exact.
+      const outside = p2wpkh(
+        secp256k1.getPublicKey(randomBytes(32), true),
+        REGTEST_NETWORK,
+      ).address;
+      await page.getByLabel('To address').fill('bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq');
+      await page.getByLabel('Amount in sat (or "all")').fill('100000');
+      await page.getByLabel('Fee rate (sat/vB)').fill('2');
+      await page.getByRole('button', { name: 'Review' }).click();
+      await expect
+        .poll(() => page.locator('#error').first().textContent())
+        .toMatch(/not a valid regtest address/);
+      await page.getByLabel('To address').fill(outside);
+      await page.getByRole('button', { name: 'Review' }).click();
+      await page.locator('#send-summary').waitFor();
+      const summary = (await page.locator('#send-summary').textContent()) ?? '';
+      expect(summary).toMatch(/^100 000 sat to bcrt1/);
+      const fee = BigInt((/fee ([\d ]+) sat/.exec(summary)?.[1] ?? '').replace(/ /g, ''));
+      expect(fee).toBeGreaterThan(0n);
+      // Nothing overflows a phone's width.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      );
       await page.screenshot({ path: join(SCREENSHOTS, 'app-wallet.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Send now' }).click();
+      await expect.poll(() => page.locator('#notice').textContent()).toMatch(/^Sent 100 000 sat/);
+      await devnet.rpc.generateToAddress(1, outside);
+      await page.reload();
+      await expect
+        .poll(() => page.locator('#balance').textContent())
+        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, ' ')} sat`);
+      await expect.poll(() => page.locator('#history').textContent()).toMatch(/100 000 sat sent/);
 
       // Lock, unlock with a wrong passphrase (refused in words), then the right one.
       await page.getByRole('button', { name: 'Lock' }).click();
@@ -230,7 +271,9 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       await expect.poll(() => page.locator('#error').textContent()).toMatch(/does not open/);
       await page.getByLabel('Passphrase').fill('a good passphrase');
       await page.getByRole('button', { name: 'Unlock' }).click();
-      await expect.poll(() => page.locator('#balance').textContent()).toBe('250 000 sat');
+      await expect
+        .poll(() => page.locator('#balance').textContent())
+        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, ' ')} sat`);
 
       // A second browser that has only the address, not the secret, gets nothing.
       const other = await browser.newContext();
@@ -242,8 +285,9 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       await intruder.getByRole('heading', { name: 'Open your own link' }).waitFor();
       await other.close();
       await ctx.close();
-      // The only console errors: the browser's own notes of the two refusals asked for above.
+      // The only console errors: the browser's own notes of the three refusals asked for above.
       expect(errors).toEqual([
+        'Failed to load resource: the server responded with a status of 400 (Bad Request)',
         'Failed to load resource: the server responded with a status of 400 (Bad Request)',
         'Failed to load resource: the server responded with a status of 401 (Unauthorized)',
       ]);
