@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { p2pkh, p2sh, p2wpkh, RawTx, Transaction } from '@scure/btc-signer';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runDlc, type DlcIo } from '../../scripts/cli/dlc.ts';
 import { REGTEST_NETWORK } from '../../src/chain/devnet/index.ts';
+import { termsToJson } from '../../src/party/milestone-terms.ts';
 import { InvalidFundingSignatureError } from '../../src/dlc/protocol.ts';
 import { SignedPsbtRequiredError, type Party } from '../../src/party/party.ts';
 import { FundingPsbtError, PsbtMismatchError, readPsbtBytes } from '../../src/party/psbt.ts';
@@ -17,7 +22,9 @@ import type { ContractRow } from '../../src/party/store.ts';
 import type { CreatedContract } from '../oracle/helpers.ts';
 import {
   decide,
+  devnetOf,
   fundParty,
+  PASSPHRASE,
   milestoneTerms,
   oracleContract,
   startWorld,
@@ -82,7 +89,7 @@ beforeAll(async () => {
   world = await startWorld();
   await fundParty(world, world.client, [400_000n]);
   await fundParty(world, world.freelancer, [50_000n]);
-  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum']);
+  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum', 'enum']);
 }, 60_000);
 
 afterAll(async () => {
@@ -268,6 +275,83 @@ describe('fund from an external wallet (PSBT)', () => {
     ).rejects.toBeInstanceOf(FundingPsbtError);
     expect(world.client.store.listContracts()).toHaveLength(contractsBefore);
   }, 60_000);
+});
+
+describe('verdict dlc offer / sign with PSBT files', () => {
+  it('offer --funding-psbt, sign writes the funding PSBT, sign --signed-psbt sends sign_dlc', async () => {
+    const signer = new ExternalSigner();
+    const tmp = mkdtempSync(join(tmpdir(), 'verdict-psbt-cli-'));
+    const file = (name: string): string => join(tmp, name);
+    const dlc = async (...argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const io: DlcIo = {
+        out: (l) => out.push(l),
+        err: (l) => err.push(l),
+        readStdin: () => Promise.resolve(''),
+      };
+      const code = await runDlc(['--data-dir', world.dirs.client, ...argv], io, {
+        VERDICT_PARTY_PASSPHRASE: PASSPHRASE,
+        VERDICT_BITCOIN_RPC: devnetOf(world).url,
+        VERDICT_BITCOIN_RPC_COOKIE: devnetOf(world).cookieFile!,
+        VERDICT_ORACLE_URL: world.oracleServer.url,
+      });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    try {
+      const terms = await milestoneTerms(world, c, 4);
+      writeFileSync(file('terms.json'), JSON.stringify(termsToJson(terms)));
+      // Core writes base64: so does the external signer here.
+      writeFileSync(file('funding.psbt'), await signer.fundingPsbt(300_000n, false));
+      const offered = await dlc(
+        'offer',
+        '--terms',
+        file('terms.json'),
+        '--funding-psbt',
+        file('funding.psbt'),
+        '--out',
+        file('offer.hex'),
+      );
+      expect(offered.err).toBe('');
+      expect(offered.code).toBe(0);
+      const { accept } = await world.freelancer.accept({
+        offer: hexToBytes(readFileSync(file('offer.hex'), 'utf8').trim()),
+        terms,
+      });
+      writeFileSync(file('accept.hex'), bytesToHex(accept));
+      const first = await dlc(
+        'sign',
+        '--in',
+        file('accept.hex'),
+        '--psbt-out',
+        file('unsigned.psbt'),
+        '--out',
+        file('sign.hex'),
+      );
+      expect(first.code).toBe(0);
+      expect(first.out).toContain('--signed-psbt');
+      expect(existsSync(file('sign.hex'))).toBe(false);
+      const unsigned = readPsbtBytes(readFileSync(file('unsigned.psbt')));
+      writeFileSync(file('signed.psbt'), Buffer.from(signer.sign(unsigned)).toString('base64'));
+      const second = await dlc(
+        'sign',
+        '--in',
+        file('accept.hex'),
+        '--signed-psbt',
+        file('signed.psbt'),
+        '--out',
+        file('sign.hex'),
+      );
+      expect(second.err).toBe('');
+      expect(second.code).toBe(0);
+      const { fundingTxid } = await world.freelancer.finalize({
+        sign: hexToBytes(readFileSync(file('sign.hex'), 'utf8').trim()),
+      });
+      expect(await world.node.rpc.getMempoolEntry(fundingTxid)).not.toBeNull();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 export type { Party };
