@@ -811,7 +811,8 @@ export class Party {
         ...(where === null ? {} : { verdictContract: where.contract, milestone: where.milestone }),
       };
       const mine = contract.funding.inputs.filter((i) => i.party === row.role);
-      if (mine.length > 0) {
+      // Funded from an external wallet: nothing left this wallet.
+      if (mine.length > 0 && this.externalDerivations(row) === null) {
         const spent = mine.reduce((sum, i) => sum + i.prevout.amount, 0n);
         const change =
           (row.role === 'offer' ? contract.funding.offerChange : contract.funding.acceptChange) ??

@@ -88,8 +88,8 @@ class ExternalSigner {
 beforeAll(async () => {
   world = await startWorld();
   await fundParty(world, world.client, [400_000n]);
-  await fundParty(world, world.freelancer, [50_000n]);
-  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum', 'enum']);
+  await fundParty(world, world.freelancer, [50_000n, 120_000n]);
+  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum', 'enum', 'enum']);
 }, 60_000);
 
 afterAll(async () => {
@@ -182,6 +182,47 @@ describe('fund from an external wallet (PSBT)', () => {
     await settleAccepted(1, cRow, fRow);
     expect(await world.client.wallet.balanceSat()).toBe(clientBefore);
     expect(await world.freelancer.wallet.balanceSat()).toBe(freelancerBefore + AMOUNT);
+  }, 120_000);
+
+  it('dual-funded: the offerer side from the external wallet, the accepter side from its Verdict wallet', async () => {
+    const signer = new ExternalSigner();
+    const clientBefore = await world.client.wallet.balanceSat();
+    const freelancerBefore = await world.freelancer.wallet.balanceSat();
+    const terms = await milestoneTerms(world, c, 5, {
+      funding: 'dual',
+      offerCollateralSat: 100_000n,
+    });
+    const announcement = await world.oracle.announcement(terms.eventId);
+    const psbt = readPsbtBytes(Buffer.from(await signer.fundingPsbt(200_000n, true)));
+    const { offer, contract: cRow } = await world.client.offer({
+      terms,
+      announcement,
+      fundingPsbt: psbt,
+    });
+    const { accept, contract: fRow } = await world.freelancer.accept({ offer, terms });
+    const unsigned = await world.client.fundingPsbt({ message: accept });
+    // Every input has its witness UTXO; the external wallet signs only its own.
+    const view = Transaction.fromPSBT(unsigned.psbt);
+    expect(view.inputsLength).toBeGreaterThan(1);
+    for (let i = 0; i < view.inputsLength; i++) {
+      expect(view.getInput(i).witnessUtxo).toBeDefined();
+    }
+    const { sign } = await world.client.sign({ accept, signedPsbt: signer.sign(unsigned.psbt) });
+    const { fundingTxid } = await world.freelancer.finalize({ sign });
+    expect(fundingTxid).toBe(unsigned.fundingTxid);
+    await settleAccepted(5, cRow, fRow);
+    const { contract } = world.freelancer.contractOf(world.freelancer.store.getContract(fRow.id));
+    const fees = contract.funding.fees;
+    expect(await changeOnChain(signer, fundingTxid)).toBe(
+      200_000n - 100_000n - fees.offer.fundingFee - fees.offer.closingFee,
+    );
+    expect(await world.client.wallet.balanceSat()).toBe(clientBefore);
+    expect(await world.freelancer.wallet.balanceSat()).toBe(
+      freelancerBefore - 50_000n - fees.accept.fundingFee - fees.accept.closingFee + AMOUNT,
+    );
+    // The client's history lists no funding out of its Verdict wallet for this contract.
+    const history = await world.client.walletHistory();
+    expect(history.filter((h) => h.kind === 'dlc_funding' && h.txid === fundingTxid)).toEqual([]);
   }, 120_000);
 
   it('a PSBT tampered with between the two steps is refused; nothing is broadcast', async () => {
