@@ -89,7 +89,7 @@ beforeAll(async () => {
   world = await startWorld();
   await fundParty(world, world.client, [400_000n]);
   await fundParty(world, world.freelancer, [50_000n, 120_000n]);
-  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum', 'enum', 'enum']);
+  c = await oracleContract(world, ['enum', 'enum', 'enum', 'enum', 'enum', 'enum', 'enum']);
 }, 60_000);
 
 afterAll(async () => {
@@ -285,6 +285,38 @@ describe('fund from an external wallet (PSBT)', () => {
     const row = world.client.store.getContract(cRow.id);
     expect(row.state).toBe('accepted');
     expect(row.funding_tx_hex).toBeNull();
+  }, 120_000);
+
+  it('P2SH-P2WPKH: the witness verifies and the funding transaction carries the redeem script', async () => {
+    const signer = new ExternalSigner(true);
+    const terms = await milestoneTerms(world, c, 6, { offererRole: 'freelancer' });
+    const announcement = await world.oracle.announcement(terms.eventId);
+    const { offer } = await world.freelancer.offer({ terms, announcement });
+    const psbt = readPsbtBytes(Buffer.from(await signer.fundingPsbt(260_000n, true)));
+    const { contract: cRow, accept } = await world.client.accept({
+      offer,
+      terms,
+      fundingPsbt: psbt,
+    });
+    const { sign } = await world.freelancer.sign({ accept });
+    const unsigned = await world.client.fundingPsbt({ message: sign });
+    expect(bytesToHex(Transaction.fromPSBT(unsigned.psbt).getInput(0).redeemScript!)).toBe(
+      bytesToHex(signer.pay.redeemScript!),
+    );
+    // Verdict verifies the witness and stores the funding transaction; this devnet spends no
+    // P2SH outputs (a node would), so the broadcast itself is refused here.
+    await expect(
+      world.client.finalize({ sign, signedPsbt: signer.sign(unsigned.psbt) }),
+    ).rejects.toThrow(/bad-txns-nonstandard-inputs/);
+    const row = world.client.store.getContract(cRow.id);
+    expect(row.state).toBe('signed');
+    const funding = Transaction.fromRaw(hexToBytes(row.funding_tx_hex!), {
+      allowUnknownOutputs: true,
+    });
+    expect(funding.id).toBe(unsigned.fundingTxid);
+    const input = funding.getInput(0);
+    expect(bytesToHex(input.finalScriptSig!)).toBe('16' + bytesToHex(signer.pay.redeemScript!));
+    expect(input.finalScriptWitness?.[1]).toEqual(signer.publicKey);
   }, 120_000);
 
   it('a PSBT with a non-segwit input, or no change output, is refused at offer', async () => {
