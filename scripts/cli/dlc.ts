@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { BitcoinRpcClient } from '../../src/chain/bitcoin-rpc-client.ts';
@@ -28,7 +28,13 @@ import {
   type RelayRef,
 } from '../../src/party/oracle-client.ts';
 import { enableTower, towerReports, type TowerReport } from '../../src/party/tower.ts';
-import { Party, type BumpPolicy, type WatchAction } from '../../src/party/party.ts';
+import {
+  Party,
+  SignedPsbtRequiredError,
+  type BumpPolicy,
+  type WatchAction,
+} from '../../src/party/party.ts';
+import { readPsbtBytes } from '../../src/party/psbt.ts';
 import { resolvePartyDir, termsFileOf } from '../../src/party/party-dir.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
@@ -57,12 +63,20 @@ commands:
                               and milestone)
   wallet descriptor           receive and change descriptors (BIP380 checksums) for Core's
                               importdescriptors or Sparrow, watch-only
-  offer [--terms FILE]        fetch the event's announcement, make an offer_dlc (terms: FILE, or
+  offer [--terms FILE] [--funding-psbt FILE]
+                              fetch the event's announcement, make an offer_dlc (terms: FILE, or
                               those "dlc terms" wrote for --relay-contract/--milestone)
-  accept [--terms FILE]       check a received offer_dlc against the terms and the chain, answer
+  accept [--terms FILE] [--funding-psbt FILE]
+                              check a received offer_dlc against the terms and the chain, answer
                               with accept_dlc (CET adaptor signatures + refund signature)
-  sign                        offerer: check an accept_dlc, answer with sign_dlc;
-                              accepter: check a sign_dlc and broadcast the funding transaction
+                              --funding-psbt: fund from an external wallet (Core, Sparrow): its
+                              PSBT's inputs and its change output (base64, hex or binary)
+  sign [--signed-psbt FILE] [--psbt-out FILE]
+                              offerer: check an accept_dlc, answer with sign_dlc;
+                              accepter: check a sign_dlc and broadcast the funding transaction;
+                              funded by --funding-psbt: first writes the funding PSBT (base64,
+                              --psbt-out or <data dir>/psbt/<contract>-funding.psbt) for the
+                              external wallet to sign, then --signed-psbt FILE takes it back
   status [REF]                contracts with their state (REF: row id, temporary or contract id)
   watch [--interval SEC] [--once | --until-closed]
         [--bump-after BLOCKS --bump-fee-rate N [--bump-max-sat SAT]]
@@ -134,6 +148,9 @@ const FLAGS = {
   force: { type: 'boolean' },
   'scrypt-n': { type: 'string' },
   tower: { type: 'string' },
+  'funding-psbt': { type: 'string' },
+  'signed-psbt': { type: 'string' },
+  'psbt-out': { type: 'string' },
 } as const;
 
 /** The parts of a contract's canonical terms (`GET /v1/contracts/:id/terms`) a party's DLC needs. */
@@ -351,6 +368,11 @@ export async function runDlc(
       }
       return milestoneTermsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
     };
+    /** A PSBT file named by a flag (base64, hex or binary), or undefined. */
+    const readPsbtFlag = (flag: 'funding-psbt' | 'signed-psbt'): Uint8Array | undefined => {
+      const file = values[flag];
+      return file === undefined ? undefined : readPsbtBytes(readFileSync(file));
+    };
     /** The incoming message: from --in, or the relay. */
     const incoming = async (kind: 'offer' | 'accept' | 'sign'): Promise<Uint8Array | null> => {
       if (values.in !== undefined) return hexToBytes(readFileSync(values.in, 'utf8').trim());
@@ -481,7 +503,12 @@ export async function runDlc(
         case 'offer': {
           const terms = readTerms();
           const announcement = await needOracle().announcement(terms.eventId);
-          const { contract, offer } = await party.offer({ terms, announcement });
+          const fundingPsbt = readPsbtFlag('funding-psbt');
+          const { contract, offer } = await party.offer({
+            terms,
+            announcement,
+            ...(fundingPsbt === undefined ? {} : { fundingPsbt }),
+          });
           const where = await outgoing('offer', offer);
           if (!json) for (const line of describeMilestone(terms)) io.out(line);
           print(`offer ${contract.id} (${contract.temporary_contract_id}): ${where}`, {
@@ -496,10 +523,12 @@ export async function runDlc(
           if (!json) for (const line of describeMilestone(terms)) io.out(line);
           const offer = await incoming('offer');
           if (offer === null) throw new UsageError('no offer on the relay yet');
+          const fundingPsbt = readPsbtFlag('funding-psbt');
           const { contract, accept } = await party.accept({
             offer,
             terms,
             onProgress: progressBar(io, 'signing CETs'),
+            ...(fundingPsbt === undefined ? {} : { fundingPsbt }),
           });
           const where = await outgoing('accept', accept);
           print(`accepted ${contract.id}: ${where}`, {
@@ -520,11 +549,45 @@ export async function runDlc(
           }
           if (message === null) throw new UsageError('no message on the relay yet');
           const decoded = decodeDlcMessage(message);
-          if (decoded.type === 'accept_dlc') {
-            const { contract, sign } = await party.sign({
-              accept: message,
-              onProgress: progressBar(io, 'verifying and signing CETs'),
+          const signedPsbt = readPsbtFlag('signed-psbt');
+          const withPsbt = signedPsbt === undefined ? {} : { signedPsbt };
+          /** Funded from an external wallet and not signed yet: the PSBT for it to sign. */
+          const writeFundingPsbt = async (): Promise<number> => {
+            const made = await party.fundingPsbt({
+              message: message,
+              onProgress: progressBar(io, 'verifying CETs'),
             });
+            const ref = made.contract.contract_id ?? made.contract.temporary_contract_id;
+            const file = values['psbt-out'] ?? join(dataDir, 'psbt', `${ref}-funding.psbt`);
+            mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+            const base64 = Buffer.from(made.psbt).toString('base64');
+            writeFileSync(file, base64 + '\n');
+            print(
+              `funding PSBT of contract ${made.contract.id} (funding txid ${made.fundingTxid}) ` +
+                `written to ${file}: have the external wallet sign it (Core: walletprocesspsbt), ` +
+                `then run "verdict dlc sign" again with --signed-psbt FILE`,
+              {
+                contract: summary(made.contract),
+                psbtFile: file,
+                psbt: base64,
+                fundingTxid: made.fundingTxid,
+              },
+            );
+            return 0;
+          };
+          if (decoded.type === 'accept_dlc') {
+            let signed;
+            try {
+              signed = await party.sign({
+                accept: message,
+                onProgress: progressBar(io, 'verifying and signing CETs'),
+                ...withPsbt,
+              });
+            } catch (error) {
+              if (error instanceof SignedPsbtRequiredError) return await writeFundingPsbt();
+              throw error;
+            }
+            const { contract, sign } = signed;
             const where = await outgoing('sign', sign);
             print(`signed ${contract.id}: ${where}`, {
               contract: summary(contract),
@@ -533,10 +596,18 @@ export async function runDlc(
             return 0;
           }
           if (decoded.type === 'sign_dlc') {
-            const { contract, fundingTxid } = await party.finalize({
-              sign: message,
-              onProgress: progressBar(io, 'verifying CETs'),
-            });
+            let finalized;
+            try {
+              finalized = await party.finalize({
+                sign: message,
+                onProgress: progressBar(io, 'verifying CETs'),
+                ...withPsbt,
+              });
+            } catch (error) {
+              if (error instanceof SignedPsbtRequiredError) return await writeFundingPsbt();
+              throw error;
+            }
+            const { contract, fundingTxid } = finalized;
             print(`funding transaction ${fundingTxid} broadcast (contract ${contract.id})`, {
               contract: summary(contract),
             });

@@ -210,6 +210,12 @@ export interface PartySide {
   readonly inputs: readonly FundingInput[];
   /** Secret key of each of `inputs` (P2WPKH), by input_serial_id. */
   readonly inputSecretKey: (input: FundingInput) => Uint8Array;
+  /**
+   * Inputs signed elsewhere (an external wallet, through a PSBT): the witnesses of this party's
+   * inputs in transaction order, given the funding transaction. Used instead of
+   * `inputSecretKey`; each is verified like a counterparty's before it is sent or broadcast.
+   */
+  readonly externalWitnesses?: (funding: FundingTransaction) => readonly (readonly Uint8Array[])[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,6 +546,31 @@ function signFundingInputs(
   side: PartySide,
 ): Uint8Array[][] {
   const witnesses: Uint8Array[][] = [];
+  if (side.externalWitnesses !== undefined) {
+    const given = side.externalWitnesses(contract.funding);
+    const own = contract.funding.inputs.flatMap((input, index) =>
+      input.party === party ? [index] : [],
+    );
+    if (given.length !== own.length) {
+      throw new InvalidFundingSignatureError(
+        `expected ${own.length} external funding witnesses, got ${given.length}`,
+      );
+    }
+    own.forEach((txIndex, i) => {
+      const witness = given[i]!;
+      let ok: boolean;
+      try {
+        ok = verifyP2wpkhFundingWitness(contract.funding, txIndex, witness);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        throw new InvalidFundingSignatureError(`external funding witness ${i} does not verify`);
+      }
+      witnesses.push([...witness]);
+    });
+    return witnesses;
+  }
   contract.funding.inputs.forEach((input, index) => {
     if (input.party !== party) return;
     witnesses.push(

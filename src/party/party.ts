@@ -25,6 +25,7 @@ import { contractFees } from '../dlc/fees.ts';
 import { txidHexOf, type FundingInput } from '../dlc/funding-input.ts';
 import {
   decodeAcceptDlc,
+  decodeDlcMessage,
   decodeOfferDlc,
   decodeSignDlc,
   encodeAcceptDlc,
@@ -49,6 +50,8 @@ import {
   signAcceptAsync,
   signRefund,
   validateOffer,
+  verifyAcceptAsync,
+  verifySignAsync,
   type DlcContract,
   type PartySide,
   type UtxoInfo,
@@ -66,6 +69,13 @@ import {
 } from './milestone-terms.ts';
 import type { OracleClient } from './oracle-client.ts';
 import { p2wpkhTxVsize } from './coin-selection.ts';
+import {
+  externalFundingOf,
+  fundingPsbtFor,
+  witnessesFromSignedPsbt,
+  type Bip32Derivation,
+  type ExternalFunding,
+} from './psbt.ts';
 import { PartyStore, type ContractRow } from './store.ts';
 import {
   decodeRawTx,
@@ -121,6 +131,18 @@ export class RefundNotYetError extends Error {
     this.name = 'RefundNotYetError';
   }
 }
+
+/**
+ * The party funds this contract from an external wallet: `dlc sign` needs the PSBT that wallet
+ * signed (`--signed-psbt`), written first by `dlc sign` without it.
+ */
+export class SignedPsbtRequiredError extends Error {
+  override readonly name = 'SignedPsbtRequiredError';
+  readonly code = 'signed_psbt_required';
+}
+
+/** The meta key that marks a contract funded from an external wallet (its BIP32 derivations). */
+const externalKey = (id: number): string => `external_funding:${id}`;
 
 /** When the watcher offers (or, within the cap, makes) a CPFP bump of a stuck CET or refund. */
 export interface BumpPolicy {
@@ -243,9 +265,11 @@ function sideOf(
   changeSpk: Uint8Array,
   changeSerialId: bigint,
   inputs: readonly FundingInput[],
+  externalWitnesses?: PartySide['externalWitnesses'],
 ): PartySide {
   const fundingKey = wallet.fundingKey(fundingKeyIndex);
   return {
+    ...(externalWitnesses === undefined ? {} : { externalWitnesses }),
     fundingSecretKey: fundingKey.secretKey,
     payoutSpk,
     payoutSerialId,
@@ -372,21 +396,27 @@ export class Party {
   async offer(params: {
     terms: MilestoneTerms;
     announcement: OracleAnnouncement;
+    /** A PSBT from an external wallet whose inputs and change fund this party's side. */
+    fundingPsbt?: Uint8Array;
   }): Promise<{ contract: ContractRow; offer: Uint8Array }> {
     const terms = milestoneTermsSchema.parse(termsToJson(params.terms));
     const contractInfo = milestoneContractInfo(terms, params.announcement);
     const collateral = offerCollateralOf(terms);
     const funds = collateral > 0n || terms.funding === 'dual' || terms.offererRole === 'client';
-    const chosen = funds
-      ? await this.chooseInputs(collateral, terms.feeRatePerVb, terms.funding === 'single')
-      : { inputs: [], outpoints: [] };
+    const external = await this.externalFunding(params.fundingPsbt, funds);
+    const chosen =
+      external !== null
+        ? external
+        : funds
+          ? await this.chooseInputs(collateral, terms.feeRatePerVb, terms.funding === 'single')
+          : { inputs: [], outpoints: [] };
     const fundingKeyIndex = this.store.takeCounter('next_funding_key');
     const side = sideOf(
       this.wallet,
       fundingKeyIndex,
       this.wallet.nextAddress('receive').spk,
       randomSerialId(),
-      this.wallet.nextAddress('change').spk,
+      external?.changeSpk ?? this.wallet.nextAddress('change').spk,
       randomSerialId(),
       chosen.inputs,
     );
@@ -416,6 +446,9 @@ export class Party {
       offerHex: bytesToHex(bytes),
       reservedOutpoints: chosen.outpoints,
     });
+    if (external !== null) {
+      this.store.metaSetOnce(externalKey(contract.id), JSON.stringify(external.derivations));
+    }
     return { contract, offer: bytes };
   }
 
@@ -427,6 +460,8 @@ export class Party {
     offer: Uint8Array;
     terms: MilestoneTerms;
     onProgress?: ProgressCallback;
+    /** A PSBT from an external wallet whose inputs and change fund this party's side. */
+    fundingPsbt?: Uint8Array;
   }): Promise<{ contract: ContractRow; accept: Uint8Array }> {
     const terms = milestoneTermsSchema.parse(termsToJson(params.terms));
     const offer = decodeOfferDlc(params.offer);
@@ -439,16 +474,20 @@ export class Party {
     const collateral = offer.contractInfo.totalCollateral - offer.offerCollateral;
     const funds =
       collateral > 0n || (terms.funding === 'single' && terms.offererRole === 'freelancer');
-    const chosen = funds
-      ? await this.chooseInputs(collateral, offer.feeRatePerVb, terms.funding === 'single')
-      : { inputs: [], outpoints: [] };
+    const external = await this.externalFunding(params.fundingPsbt, funds);
+    const chosen =
+      external !== null
+        ? external
+        : funds
+          ? await this.chooseInputs(collateral, offer.feeRatePerVb, terms.funding === 'single')
+          : { inputs: [], outpoints: [] };
     const fundingKeyIndex = this.store.takeCounter('next_funding_key');
     const side = sideOf(
       this.wallet,
       fundingKeyIndex,
       this.wallet.nextAddress('receive').spk,
       randomSerialId(),
-      this.wallet.nextAddress('change').spk,
+      external?.changeSpk ?? this.wallet.nextAddress('change').spk,
       randomSerialId(),
       chosen.inputs,
     );
@@ -471,10 +510,133 @@ export class Party {
       acceptHex: bytesToHex(acceptBytes),
       reservedOutpoints: chosen.outpoints,
     });
+    if (external !== null) {
+      this.store.metaSetOnce(externalKey(contract.id), JSON.stringify(external.derivations));
+    }
     return { contract, accept: acceptBytes };
   }
 
-  private ownSide(row: ContractRow, offer: OfferDlc, accept: AcceptDlc | null): PartySide {
+  /** The external wallet's inputs and change from its PSBT, or null without one. */
+  private async externalFunding(
+    psbt: Uint8Array | undefined,
+    funds: boolean,
+  ): Promise<ExternalFunding | null> {
+    if (psbt === undefined) return null;
+    if (!funds) {
+      throw new ContractStateError('this party brings no inputs to this contract: no PSBT needed');
+    }
+    return externalFundingOf(psbt, this.chain);
+  }
+
+  /** The BIP32 derivations of an externally funded contract's inputs; null: the wallet funds. */
+  private externalDerivations(row: ContractRow): Record<string, Bip32Derivation[]> | null {
+    const json = this.store.meta(externalKey(row.id));
+    return json === null ? null : (JSON.parse(json) as Record<string, Bip32Derivation[]>);
+  }
+
+  /**
+   * For a contract this party funds from an external wallet: the funding transaction as a PSBT
+   * for that wallet to sign, once it is known: the offerer from the received `accept_dlc`
+   * (verified as `sign` does), the accepter from the received `sign_dlc` (verified as `finalize`
+   * does). Nothing is stored or signed.
+   */
+  async fundingPsbt(params: {
+    message: Uint8Array;
+    onProgress?: ProgressCallback;
+  }): Promise<{ contract: ContractRow; psbt: Uint8Array; fundingTxid: string }> {
+    const type = decodeDlcMessage(params.message).type;
+    const progress = params.onProgress === undefined ? {} : { onProgress: params.onProgress };
+    let row: ContractRow;
+    let contract: DlcContract;
+    if (type === 'accept_dlc') {
+      const accept = decodeAcceptDlc(params.message);
+      row = this.offeredRowFor(accept);
+      const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+      const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
+      contract = await verifyAcceptAsync({
+        offer,
+        accept,
+        convention: terms.convention,
+        utxos: await this.utxoLookup(accept.fundingInputs),
+        ...progress,
+        ...adaptorBackends(offer),
+      });
+    } else if (type === 'sign_dlc') {
+      const sign = decodeSignDlc(params.message);
+      row = this.acceptedRowFor(sign);
+      const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
+      const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
+      const accept = decodeAcceptDlc(hexToBytes(row.accept_hex ?? ''));
+      contract = await verifySignAsync({
+        offer,
+        accept,
+        sign,
+        convention: terms.convention,
+        ...progress,
+        ...adaptorBackends(offer),
+      });
+    } else {
+      throw new ContractStateError('a funding PSBT follows an accept_dlc or a sign_dlc');
+    }
+    const derivations = this.externalDerivations(row);
+    if (derivations === null) {
+      throw new ContractStateError(`contract ${row.id} is funded by this wallet, not by a PSBT`);
+    }
+    return {
+      contract: row,
+      psbt: fundingPsbtFor(contract.funding, row.role, derivations),
+      fundingTxid: contract.funding.txid,
+    };
+  }
+
+  private offeredRowFor(accept: AcceptDlc): ContractRow {
+    const row = this.store.findContract(bytesToHex(accept.temporaryContractId));
+    if (row === undefined || row.role !== 'offer') {
+      throw new ContractStateError('no offer of ours matches this accept');
+    }
+    if (row.state !== 'offered') throw new ContractStateError(`contract is ${row.state}`);
+    return row;
+  }
+
+  private acceptedRowFor(sign: SignDlc): ContractRow {
+    const row = this.store
+      .listContracts()
+      .find(
+        (r) =>
+          r.role === 'accept' &&
+          r.state === 'accepted' &&
+          this.contractIdOf(r) === bytesToHex(sign.contractId),
+      );
+    if (row === undefined) throw new ContractStateError('no accepted contract matches this sign');
+    return row;
+  }
+
+  /** The external witnesses of an externally funded contract, from the signed PSBT. */
+  private externalWitnessesOf(
+    row: ContractRow,
+    signedPsbt: Uint8Array | undefined,
+  ): PartySide['externalWitnesses'] {
+    if (this.externalDerivations(row) === null) {
+      if (signedPsbt !== undefined) {
+        throw new ContractStateError(`contract ${row.id} is funded by this wallet, not by a PSBT`);
+      }
+      return undefined;
+    }
+    if (signedPsbt === undefined) {
+      throw new SignedPsbtRequiredError(
+        `contract ${row.id} is funded from an external wallet: write its funding PSBT, have the ` +
+          'wallet sign it, and give it back with --signed-psbt',
+      );
+    }
+    return (funding) => witnessesFromSignedPsbt(signedPsbt, funding, row.role);
+  }
+
+  private ownSide(
+    row: ContractRow,
+    offer: OfferDlc,
+    accept: AcceptDlc | null,
+    externalWitnesses?: PartySide['externalWitnesses'],
+  ): PartySide {
     const mine =
       row.role === 'offer'
         ? {
@@ -502,6 +664,7 @@ export class Party {
       mine.changeSpk,
       mine.changeSerialId,
       mine.inputs,
+      externalWitnesses,
     );
   }
 
@@ -512,13 +675,12 @@ export class Party {
   async sign(params: {
     accept: Uint8Array;
     onProgress?: ProgressCallback;
+    /** For a contract funded from an external wallet: the funding PSBT it signed. */
+    signedPsbt?: Uint8Array;
   }): Promise<{ contract: ContractRow; sign: Uint8Array }> {
     const accept = decodeAcceptDlc(params.accept);
-    const row = this.store.findContract(bytesToHex(accept.temporaryContractId));
-    if (row === undefined || row.role !== 'offer') {
-      throw new ContractStateError('no offer of ours matches this accept');
-    }
-    if (row.state !== 'offered') throw new ContractStateError(`contract is ${row.state}`);
+    const row = this.offeredRowFor(accept);
+    const external = this.externalWitnessesOf(row, params.signedPsbt);
     const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
     const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
     const backends = adaptorBackends(offer);
@@ -527,7 +689,7 @@ export class Party {
       accept,
       convention: terms.convention,
       utxos: await this.utxoLookup(accept.fundingInputs),
-      side: this.ownSide(row, offer, null),
+      side: this.ownSide(row, offer, null, external),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
       ...backends,
     });
@@ -555,17 +717,12 @@ export class Party {
   async finalize(params: {
     sign: Uint8Array;
     onProgress?: ProgressCallback;
+    /** For a contract funded from an external wallet: the funding PSBT it signed. */
+    signedPsbt?: Uint8Array;
   }): Promise<{ contract: ContractRow; fundingTxid: string }> {
     const sign = decodeSignDlc(params.sign);
-    const row = this.store
-      .listContracts()
-      .find(
-        (r) =>
-          r.role === 'accept' &&
-          r.state === 'accepted' &&
-          this.contractIdOf(r) === bytesToHex(sign.contractId),
-      );
-    if (row === undefined) throw new ContractStateError('no accepted contract matches this sign');
+    const row = this.acceptedRowFor(sign);
+    const external = this.externalWitnessesOf(row, params.signedPsbt);
     const terms = milestoneTermsSchema.parse(JSON.parse(row.terms_json));
     const offer = decodeOfferDlc(hexToBytes(row.offer_hex));
     const accept = decodeAcceptDlc(hexToBytes(row.accept_hex ?? ''));
@@ -574,7 +731,7 @@ export class Party {
       accept,
       sign,
       convention: terms.convention,
-      side: this.ownSide(row, offer, accept),
+      side: this.ownSide(row, offer, accept, external),
       ...(params.onProgress === undefined ? {} : { onProgress: params.onProgress }),
       ...adaptorBackends(offer),
     });
@@ -654,7 +811,8 @@ export class Party {
         ...(where === null ? {} : { verdictContract: where.contract, milestone: where.milestone }),
       };
       const mine = contract.funding.inputs.filter((i) => i.party === row.role);
-      if (mine.length > 0) {
+      // Funded from an external wallet: nothing left this wallet.
+      if (mine.length > 0 && this.externalDerivations(row) === null) {
         const spent = mine.reduce((sum, i) => sum + i.prevout.amount, 0n);
         const change =
           (row.role === 'offer' ? contract.funding.offerChange : contract.funding.acceptChange) ??
