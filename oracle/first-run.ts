@@ -88,6 +88,7 @@ export function firstRunMessage(info: FirstRunInfo): string {
       `  Parties' wallets use the devnet (or VERDICT_BITCOIN_RPC pointed at your own Bitcoin Core):`,
       `      export VERDICT_BITCOIN_RPC=${d.url} VERDICT_BITCOIN_RPC_COOKIE=${show(d.cookieFile)}`,
       '      npm run verdict -- dlc --help',
+      `      VERDICT_ORACLE_URL=${base} npm run verdict -- app --party <name>   (the parties' app)`,
     );
   }
   lines.push('  Try the whole story:     npm run demo', '  Stop:                    Ctrl-C', '');
