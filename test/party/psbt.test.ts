@@ -287,11 +287,13 @@ describe('fund from an external wallet (PSBT)', () => {
     expect(row.funding_tx_hex).toBeNull();
   }, 120_000);
 
-  it('P2SH-P2WPKH: the witness verifies and the funding transaction carries the redeem script', async () => {
+  it('P2SH-P2WPKH: the funding transaction carries the redeem script; it funds and settles', async () => {
     const signer = new ExternalSigner(true);
+    const clientBefore = await world.client.wallet.balanceSat();
+    const freelancerBefore = await world.freelancer.wallet.balanceSat();
     const terms = await milestoneTerms(world, c, 6, { offererRole: 'freelancer' });
     const announcement = await world.oracle.announcement(terms.eventId);
-    const { offer } = await world.freelancer.offer({ terms, announcement });
+    const { offer, contract: fRow } = await world.freelancer.offer({ terms, announcement });
     const psbt = readPsbtBytes(Buffer.from(await signer.fundingPsbt(260_000n, true)));
     const { contract: cRow, accept } = await world.client.accept({
       offer,
@@ -303,20 +305,21 @@ describe('fund from an external wallet (PSBT)', () => {
     expect(bytesToHex(Transaction.fromPSBT(unsigned.psbt).getInput(0).redeemScript!)).toBe(
       bytesToHex(signer.pay.redeemScript!),
     );
-    // Verdict verifies the witness and stores the funding transaction; this devnet spends no
-    // P2SH outputs (a node would), so the broadcast itself is refused here.
-    await expect(
-      world.client.finalize({ sign, signedPsbt: signer.sign(unsigned.psbt) }),
-    ).rejects.toThrow(/bad-txns-nonstandard-inputs/);
-    const row = world.client.store.getContract(cRow.id);
-    expect(row.state).toBe('signed');
-    const funding = Transaction.fromRaw(hexToBytes(row.funding_tx_hex!), {
+    // The devnet validates the nested spend as Core does (BIP16 + BIP141).
+    const { fundingTxid } = await world.client.finalize({
+      sign,
+      signedPsbt: signer.sign(unsigned.psbt),
+    });
+    expect(fundingTxid).toBe(unsigned.fundingTxid);
+    const funding = Transaction.fromRaw(await world.node.rpc.getRawTransaction(fundingTxid), {
       allowUnknownOutputs: true,
     });
-    expect(funding.id).toBe(unsigned.fundingTxid);
     const input = funding.getInput(0);
     expect(bytesToHex(input.finalScriptSig!)).toBe('16' + bytesToHex(signer.pay.redeemScript!));
     expect(input.finalScriptWitness?.[1]).toEqual(signer.publicKey);
+    await settleAccepted(6, cRow, fRow);
+    expect(await world.client.wallet.balanceSat()).toBe(clientBefore);
+    expect(await world.freelancer.wallet.balanceSat()).toBe(freelancerBefore + AMOUNT);
   }, 120_000);
 
   it('a PSBT with a non-segwit input, or no change output, is refused at offer', async () => {
