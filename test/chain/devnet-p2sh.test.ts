@@ -166,7 +166,7 @@ describe('devnet P2SH-wrapped segwit spends', () => {
     );
     expect(
       await reason(devnet.rpc.sendRawTransaction(withScriptSig(good, new Uint8Array(0)))),
-    ).toBe('bad-witness-nonstandard');
+    ).toBe('bad-txns-nonstandard-inputs');
     // The untouched spend is valid.
     expect(await devnet.rpc.sendRawTransaction(good.extract())).toBe(good.id);
   });

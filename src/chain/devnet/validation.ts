@@ -237,9 +237,11 @@ export function checkInputsStandard(tx: ParsedTx, coins: readonly Coin[]): void 
   tx.inputs.forEach((input, idx) => {
     let type = classifyOutput(coins[idx]!.output.scriptPubKey);
     if (type === 'scripthash') {
-      // Core IsWitnessStandard: the P2SH redeem script (the scriptSig's last push) is the program.
+      // Core AreInputsStandard / IsWitnessStandard: the redeem script is the scriptSig's last push.
       const redeem = lastPush(input.scriptSig);
-      if (redeem === null) reject('bad-witness-nonstandard');
+      if (redeem === null) {
+        reject('bad-txns-nonstandard-inputs', `input ${idx}: a P2SH spend with no redeem script`);
+      }
       const inner = classifyOutput(redeem);
       if (inner !== 'witness_v0_keyhash' && inner !== 'witness_v0_scripthash') {
         reject(
