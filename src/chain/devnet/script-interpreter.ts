@@ -7,7 +7,7 @@
  * OP_CHECKMULTISIG`. It follows Bitcoin Core's `interpreter.cpp` step by step for these opcodes;
  * any other opcode raises UnsupportedScriptError (devnet refuses what it cannot check).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, hash160 } from './bytes.ts';
 
@@ -63,6 +63,9 @@ export const SCRIPT_ERRORS = {
   WITNESS_PUBKEYTYPE: 'Using non-compressed keys in segwit',
   WITNESS_MALLEATED_P2SH: 'Witness requires only-redeemscript scriptSig',
   SIG_PUSHONLY: 'Only push operators allowed in signatures',
+  SCHNORR_SIG_SIZE: 'Invalid Schnorr signature size',
+  SCHNORR_SIG_HASHTYPE: 'Invalid Schnorr signature hash type',
+  SCHNORR_SIG: 'Invalid Schnorr signature',
 } as const;
 
 export type ScriptError = keyof typeof SCRIPT_ERRORS;
@@ -134,6 +137,59 @@ export function verifyWitnessV0Input(
   try {
     if (scriptSig.length !== 0) fail('WITNESS_MALLEATED');
     verifyWitnessProgram(program, witness, flags, sighash);
+    return null;
+  } catch (error) {
+    if (error instanceof ScriptFailure) return error.scriptError;
+    throw error;
+  }
+}
+
+/** BIP341 sighash of a key-path spend for a hash type and annex; null: invalid hash type. */
+export type TaprootSighashFn = (hashType: number, annex: Uint8Array | null) => Uint8Array | null;
+
+/**
+ * VerifyScript for a taproot output (`OP_1 <32-byte key>`), key path only (BIP341): after an
+ * optional annex, the witness is one 64-byte BIP340 signature (SIGHASH_DEFAULT) or 65 bytes with
+ * an explicit hash type, valid for the output key. A script-path spend is not executed here
+ * (UnsupportedScriptError). Returns null when valid, else Core's script error.
+ */
+export function verifyTaprootKeyPathInput(
+  scriptSig: Uint8Array,
+  outputKey: Uint8Array,
+  witness: readonly Uint8Array[],
+  sighash: TaprootSighashFn,
+): ScriptError | null {
+  try {
+    if (scriptSig.length !== 0) fail('WITNESS_MALLEATED');
+    if (witness.length === 0) fail('WITNESS_PROGRAM_WITNESS_EMPTY');
+    let stack = [...witness];
+    let annex: Uint8Array | null = null;
+    if (stack.length >= 2 && stack[stack.length - 1]![0] === 0x50) {
+      annex = stack[stack.length - 1]!;
+      stack = stack.slice(0, -1);
+    }
+    if (stack.length !== 1) {
+      throw new UnsupportedScriptError('devnet validates taproot key-path spends only');
+    }
+    const sig = stack[0]!;
+    if (sig.length !== 64 && sig.length !== 65) fail('SCHNORR_SIG_SIZE');
+    let hashType = 0;
+    if (sig.length === 65) {
+      hashType = sig[64]!;
+      if (hashType === 0) fail('SCHNORR_SIG_HASHTYPE');
+    }
+    if (![0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83].includes(hashType)) {
+      fail('SCHNORR_SIG_HASHTYPE');
+    }
+    const digest = sighash(hashType, annex);
+    if (digest === null) fail('SCHNORR_SIG_HASHTYPE');
+    let ok: boolean;
+    try {
+      ok = schnorr.verify(sig.subarray(0, 64), digest, outputKey);
+    } catch {
+      ok = false;
+    }
+    if (!ok) fail('SCHNORR_SIG');
     return null;
   } catch (error) {
     if (error instanceof ScriptFailure) return error.scriptError;

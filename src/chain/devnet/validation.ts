@@ -24,9 +24,10 @@ import {
   SCRIPT_ERRORS,
   UnsupportedScriptError,
   verifyP2shWitnessInput,
+  verifyTaprootKeyPathInput,
   verifyWitnessV0Input,
 } from './script-interpreter.ts';
-import { sighashWitnessV0 } from './sighash.ts';
+import { sighashTaprootKeyPath, sighashWitnessV0 } from './sighash.ts';
 import type { ParsedTx, Tx, TxOutput } from './tx-codec.ts';
 import { isCoinbase } from './tx-codec.ts';
 
@@ -230,8 +231,9 @@ function lastPush(scriptSig: Uint8Array): Uint8Array | null {
 
 /**
  * Core `AreInputsStandard` and `IsWitnessStandard`, narrowed to what devnet executes: inputs
- * must spend P2WPKH or P2WSH outputs, native or P2SH-wrapped (BIP141 nested); a deliberate
- * devnet limit: Core also relays P2PKH, bare P2SH and P2TR spends.
+ * must spend P2WPKH or P2WSH outputs, native or P2SH-wrapped (BIP141 nested), or P2TR outputs
+ * by the key path; a deliberate devnet limit: Core also relays P2PKH, bare P2SH and taproot
+ * script-path spends.
  */
 export function checkInputsStandard(tx: ParsedTx, coins: readonly Coin[]): void {
   tx.inputs.forEach((input, idx) => {
@@ -251,10 +253,16 @@ export function checkInputsStandard(tx: ParsedTx, coins: readonly Coin[]): void 
       }
       type = inner;
     }
+    if (type === 'witness_v1_taproot') {
+      // Core IsWitnessStandard: an annex is non-standard.
+      const w = input.witness;
+      if (w.length >= 2 && w[w.length - 1]![0] === 0x50) reject('bad-witness-nonstandard');
+      return;
+    }
     if (type !== 'witness_v0_keyhash' && type !== 'witness_v0_scripthash') {
       reject(
         'bad-txns-nonstandard-inputs',
-        `devnet spends only P2WPKH and P2WSH outputs (native or P2SH-wrapped), input ${idx} spends ${type}`,
+        `devnet spends only P2WPKH, P2WSH (native or P2SH-wrapped) and P2TR key-path outputs, input ${idx} spends ${type}`,
       );
     }
     if (type === 'witness_v0_scripthash') {
@@ -282,6 +290,26 @@ export function checkInputScripts(tx: ParsedTx, coins: readonly Coin[], flags: n
     const spk = coin.output.scriptPubKey;
     const wp = witnessProgram(spk);
     const p2sh = classifyOutput(spk) === 'scripthash';
+    if (classifyOutput(spk) === 'witness_v1_taproot') {
+      const spent = coins.map((c) => ({
+        valueSat: c.output.valueSat,
+        scriptPubKey: c.output.scriptPubKey,
+      }));
+      let trError;
+      try {
+        trError = verifyTaprootKeyPathInput(input.scriptSig, wp!.program, input.witness, (h, a) =>
+          sighashTaprootKeyPath(tx, idx, spent, h, a),
+        );
+      } catch (e) {
+        if (e instanceof UnsupportedScriptError) reject('bad-txns-nonstandard-inputs', e.message);
+        throw e;
+      }
+      // Every taproot key-path rule is consensus (no policy-only flag applies).
+      if (trError !== null) {
+        reject(`mandatory-script-verify-flag-failed (${SCRIPT_ERRORS[trError]})`);
+      }
+      return;
+    }
     if (!p2sh && (wp === null || wp.version !== 0)) {
       reject('bad-txns-nonstandard-inputs', `devnet cannot execute the script of input ${idx}`);
     }
