@@ -6,7 +6,7 @@
  * Transactions are built as data, serialized by scure's `RawTx` coder and returned as scure
  * `Transaction`s (`tx.toBytes(true, false)` is the unsigned transaction, `tx.id` its txid).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { RawTx, SigHash, Transaction } from '@scure/btc-signer';
@@ -960,6 +960,15 @@ export function verifyFundingWitness(
   const input = fundingTxInputAt(funding, inputIndex);
   if (p2wpkhProgram(input) !== null)
     return verifyP2wpkhFundingWitness(funding, inputIndex, witness);
+  const spk = input.prevout.script;
+  if (
+    input.fundingInput.redeemScript.length === 0 &&
+    spk.length === 34 &&
+    spk[0] === 0x51 &&
+    spk[1] === 0x20
+  ) {
+    return verifyTaprootKeyPathWitness(funding, inputIndex, witness);
+  }
   const program =
     input.fundingInput.redeemScript.length > 0
       ? input.fundingInput.redeemScript
@@ -999,6 +1008,37 @@ export function verifyFundingWitness(
     key++;
   }
   return true;
+}
+
+/** The serialized witness of a taproot key-path spend with an explicit hash type: 1 + 1 + 65. */
+export const P2TR_KEY_PATH_MAX_WITNESS_LEN = 67;
+
+/**
+ * A P2TR key-path funding witness (BIP341): one BIP340 signature of the output key over the
+ * BIP341 sighash, SIGHASH_DEFAULT (64 bytes) or SIGHASH_ALL (65), within `max_witness_len`.
+ */
+function verifyTaprootKeyPathWitness(
+  funding: FundingTransaction,
+  inputIndex: number,
+  witness: readonly Uint8Array[],
+): boolean {
+  const input = fundingTxInputAt(funding, inputIndex);
+  if (witness.length !== 1) return false;
+  const sig = witness[0]!;
+  if (sig.length !== 64 && !(sig.length === 65 && sig[64] === SigHash.ALL)) return false;
+  if (1 + 1 + sig.length > input.fundingInput.maxWitnessLen) return false;
+  const hashType = sig.length === 65 ? SigHash.ALL : SigHash.DEFAULT;
+  const digest = funding.tx.preimageWitnessV1(
+    inputIndex,
+    funding.inputs.map((i) => i.prevout.script),
+    hashType,
+    funding.inputs.map((i) => i.prevout.amount),
+  );
+  try {
+    return schnorr.verify(sig.subarray(0, 64), digest, input.prevout.script.subarray(2));
+  } catch {
+    return false;
+  }
 }
 
 /**

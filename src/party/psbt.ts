@@ -7,9 +7,10 @@
  * party's own inputs) for the external wallet to sign, and reads the signed PSBT back: it must be
  * exactly the agreed funding transaction, and every signature of the party's inputs must verify.
  *
- * Inputs: P2WPKH, P2SH-P2WPKH (the wrapped one with its redeem script in the PSBT) and P2WSH
+ * Inputs: P2WPKH, P2SH-P2WPKH (the wrapped one with its redeem script in the PSBT), P2WSH
  * with a k-of-n CHECKMULTISIG witness script (in the PSBT's `witness_script`; `max_witness_len`
- * computed for it). Other script types (P2TR, other witness scripts, legacy) are refused, since
+ * computed for it) and P2TR by the key path (its `tap_internal_key` in the PSBT). Other script
+ * types (taproot script paths, other witness scripts, legacy) are refused, since
  * Verdict verifies every witness before it sends or broadcasts it.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -18,6 +19,7 @@ import type { ChainBackend } from '../chain/chain-backend.ts';
 import { bytesEqual, hash160, txidHexOf, type FundingInput } from '../dlc/funding-input.ts';
 import {
   multisigMaxWitnessLen,
+  P2TR_KEY_PATH_MAX_WITNESS_LEN,
   parseMultisigScript,
   type FundingTransaction,
 } from '../dlc/transactions.ts';
@@ -59,7 +61,10 @@ export interface ExternalFunding {
   /** The derivations of each input's key, by outpoint `txid:vout` (for the PSBT to sign). */
   readonly derivations: Record<string, Bip32Derivation[]>;
   readonly outpoints: string[];
-  /** The witness script (hex) of each P2WSH input, by outpoint `txid:vout`. */
+  /**
+   * The witness script (hex) of each P2WSH input, and `tr:` + the x-only internal key of each
+   * P2TR input, by outpoint `txid:vout`.
+   */
   readonly witnessScripts: Record<string, string>;
 }
 
@@ -86,6 +91,10 @@ type PsbtDerivation = [Uint8Array, { fingerprint: number; path: number[] }];
 
 function isP2wpkh(spk: Uint8Array): boolean {
   return spk.length === 22 && spk[0] === 0x00 && spk[1] === 0x14;
+}
+
+function isP2tr(spk: Uint8Array): boolean {
+  return spk.length === 34 && spk[0] === 0x51 && spk[1] === 0x20;
 }
 
 function isP2wsh(spk: Uint8Array): boolean {
@@ -142,7 +151,20 @@ export async function externalFundingOf(
     let redeemScript: Uint8Array = new Uint8Array(0);
     let maxWitnessLen = EXTERNAL_P2WPKH_MAX_WITNESS_LEN;
     const outpoint = `${txid}:${input.index}`;
-    if (isP2wsh(prevOut.script)) {
+    if (isP2tr(prevOut.script)) {
+      // BIP341 key path: the wallet signs with its internal key, tweaked (BIP86 when no script tree).
+      const key = input.tapInternalKey;
+      if (key === undefined) {
+        throw new FundingPsbtError(
+          `input ${i}: a P2TR input needs its internal key in the PSBT (tap_internal_key)`,
+        );
+      }
+      if (input.tapLeafScript !== undefined && input.tapLeafScript.length > 0) {
+        throw new FundingPsbtError(`input ${i}: only a P2TR key-path spend can fund a DLC here`);
+      }
+      maxWitnessLen = P2TR_KEY_PATH_MAX_WITNESS_LEN;
+      witnessScripts[outpoint] = `tr:${bytesToHex(key)}`;
+    } else if (isP2wsh(prevOut.script)) {
       const ws = input.witnessScript;
       if (ws === undefined || !bytesEqual(sha256(ws), prevOut.script.subarray(2))) {
         throw new FundingPsbtError(
@@ -171,7 +193,7 @@ export async function externalFundingOf(
       redeemScript = Uint8Array.from(rs);
     } else if (!isP2wpkh(prevOut.script)) {
       throw new FundingPsbtError(
-        `input ${i} (${txid}:${input.index}): only P2WPKH, P2SH-P2WPKH and P2WSH multisig inputs can fund a DLC here`,
+        `input ${i} (${txid}:${input.index}): only P2WPKH, P2SH-P2WPKH, P2WSH multisig and P2TR key-path inputs can fund a DLC here`,
       );
     }
     derivations[outpoint] = ((input.bip32Derivation ?? []) as PsbtDerivation[]).map(([k, d]) => ({
@@ -227,7 +249,11 @@ export function fundingPsbtFor(
       ...(own && input.fundingInput.redeemScript.length > 0
         ? { redeemScript: input.fundingInput.redeemScript }
         : {}),
-      ...(witnessScript === undefined ? {} : { witnessScript: hexToBytes(witnessScript) }),
+      ...(witnessScript === undefined
+        ? {}
+        : witnessScript.startsWith('tr:')
+          ? { tapInternalKey: hexToBytes(witnessScript.slice(3)) }
+          : { witnessScript: hexToBytes(witnessScript) }),
       ...(bip32.length > 0
         ? {
             bip32Derivation: bip32.map(
@@ -291,6 +317,9 @@ export function witnessesFromSignedPsbt(
     let witness = psbtInput.finalScriptWitness;
     const ms =
       psbtInput.witnessScript === undefined ? null : parseMultisigScript(psbtInput.witnessScript);
+    if (witness === undefined && psbtInput.tapKeySig !== undefined) {
+      witness = [psbtInput.tapKeySig];
+    }
     if (witness === undefined && ms !== null) {
       // P2WSH multisig: the partial signatures in the script's key order, the first k of them.
       const partial = (psbtInput.partialSig ?? []) as [Uint8Array, Uint8Array][];

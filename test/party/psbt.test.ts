@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { p2ms, p2pkh, p2sh, p2wpkh, p2wsh, RawTx, Transaction } from '@scure/btc-signer';
+import { p2ms, p2pkh, p2sh, p2tr, p2wpkh, p2wsh, RawTx, Transaction } from '@scure/btc-signer';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,12 +50,19 @@ class ExternalSigner {
     address: string;
     redeemScript?: Uint8Array;
     witnessScript?: Uint8Array;
+    tapInternalKey?: Uint8Array;
   };
   readonly changePay = p2wpkh(
     secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true),
     REGTEST_NETWORK,
   );
-  constructor(kind: 'p2wpkh' | 'p2sh-p2wpkh' | { m: number; n: number } = 'p2wpkh') {
+  constructor(kind: 'p2wpkh' | 'p2sh-p2wpkh' | 'p2tr' | { m: number; n: number } = 'p2wpkh') {
+    if (kind === 'p2tr') {
+      const internal = this.publicKey.subarray(1);
+      const pay = p2tr(internal, undefined, REGTEST_NETWORK);
+      this.pay = { script: pay.script, address: pay.address, tapInternalKey: internal };
+      return;
+    }
     if (typeof kind === 'object') {
       for (let i = 0; i < kind.n; i++) this.multisigKeys.push(secp256k1.utils.randomSecretKey());
       const ms = p2ms(
@@ -96,6 +103,7 @@ class ExternalSigner {
       ...(this.pay.witnessScript === undefined || !withWitnessScript
         ? {}
         : { witnessScript: this.pay.witnessScript }),
+      ...(this.pay.tapInternalKey === undefined ? {} : { tapInternalKey: this.pay.tapInternalKey }),
     });
     tx.addOutput({ script: this.changePay.script, amount: coinSat - 100_000n });
     return Buffer.from(tx.toPSBT()).toString('base64');
@@ -120,6 +128,7 @@ beforeAll(async () => {
   await fundParty(world, world.client, [400_000n]);
   await fundParty(world, world.freelancer, [50_000n, 120_000n]);
   c = await oracleContract(world, [
+    'enum',
     'enum',
     'enum',
     'enum',
@@ -445,6 +454,45 @@ describe('fund from an external wallet (PSBT)', () => {
     expect(await world.freelancer.wallet.balanceSat()).toBe(freelancerBefore + AMOUNT);
   }, 120_000);
 
+  it('P2TR key path (offerer): max_witness_len 67; funds and settles to the sat', async () => {
+    const signer = new ExternalSigner('p2tr');
+    const clientBefore = await world.client.wallet.balanceSat();
+    const freelancerBefore = await world.freelancer.wallet.balanceSat();
+    const terms = await milestoneTerms(world, c, 9);
+    const announcement = await world.oracle.announcement(terms.eventId);
+    const psbt = readPsbtBytes(Buffer.from(await signer.fundingPsbt(300_000n, true)));
+    const { offer, contract: cRow } = await world.client.offer({
+      terms,
+      announcement,
+      fundingPsbt: psbt,
+    });
+    expect(decodeOfferDlc(offer).fundingInputs[0]!.maxWitnessLen).toBe(67);
+    const { accept } = await world.freelancer.accept({ offer, terms });
+    const unsigned = await world.client.fundingPsbt({ message: accept });
+    expect(Transaction.fromPSBT(unsigned.psbt).getInput(0).tapInternalKey).toEqual(
+      signer.pay.tapInternalKey,
+    );
+    const { sign } = await world.client.sign({ accept, signedPsbt: signer.sign(unsigned.psbt) });
+    // A signature over another transaction does not verify at the counterparty.
+    const { contract: offered } = world.client.contractOf(world.client.store.getContract(cRow.id));
+    const good = decodeSignDlc(sign).fundingSignatures[0]! as Uint8Array[];
+    expect(good).toHaveLength(1);
+    expect(verifyFundingWitness(offered.funding, 0, good)).toBe(true);
+    const bad = Uint8Array.from(good[0]!);
+    bad[5] = bad[5]! ^ 1;
+    expect(verifyFundingWitness(offered.funding, 0, [bad])).toBe(false);
+    const { contract: fRow, fundingTxid } = await world.freelancer.finalize({ sign });
+    expect(fundingTxid).toBe(unsigned.fundingTxid);
+    const { contract } = world.freelancer.contractOf(world.freelancer.store.getContract(fRow.id));
+    const fees = contract.funding.fees.offer;
+    expect(await changeOnChain(signer, fundingTxid)).toBe(
+      300_000n - AMOUNT - fees.fundingFee - fees.closingFee,
+    );
+    await settleAccepted(9, cRow, fRow);
+    expect(await world.client.wallet.balanceSat()).toBe(clientBefore);
+    expect(await world.freelancer.wallet.balanceSat()).toBe(freelancerBefore + AMOUNT);
+  }, 120_000);
+
   it('a P2WSH input without its witness script, or with a script that is not multisig, is refused', async () => {
     const terms = await milestoneTerms(world, c, 3);
     const announcement = await world.oracle.announcement(terms.eventId);
@@ -497,7 +545,7 @@ describe('fund from an external wallet (PSBT)', () => {
     p2pkhPsbt.addOutput({ script: new ExternalSigner().changePay.script, amount: 200_000n });
     await expect(
       world.client.offer({ terms, announcement, fundingPsbt: p2pkhPsbt.toPSBT() }),
-    ).rejects.toThrow(/only P2WPKH, P2SH-P2WPKH and P2WSH multisig/);
+    ).rejects.toThrow(/only P2WPKH, P2SH-P2WPKH, P2WSH multisig and P2TR key-path/);
     // Two outputs, neither marked as the wallet's change.
     const signer = new ExternalSigner();
     const twoOutputs = Transaction.fromPSBT(
