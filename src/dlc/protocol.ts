@@ -76,7 +76,7 @@ import {
   signLowR,
   signP2wpkhFundingInput,
   validateLocktimes,
-  verifyP2wpkhFundingWitness,
+  verifyFundingWitness,
   withFundingWitnesses,
   type FundingTransaction,
 } from './transactions.ts';
@@ -560,7 +560,7 @@ function signFundingInputs(
       const witness = given[i]!;
       let ok: boolean;
       try {
-        ok = verifyP2wpkhFundingWitness(contract.funding, txIndex, witness);
+        ok = verifyFundingWitness(contract.funding, txIndex, witness);
       } catch {
         ok = false;
       }
@@ -941,7 +941,7 @@ function checkSignAfter(contract: DlcContract, sign: SignDlc): void {
     const witness = sign.fundingSignatures[i] as readonly Uint8Array[];
     let ok: boolean;
     try {
-      ok = verifyP2wpkhFundingWitness(contract.funding, txIndex, witness);
+      ok = verifyFundingWitness(contract.funding, txIndex, witness);
     } catch {
       ok = false;
     }

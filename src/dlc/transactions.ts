@@ -6,7 +6,7 @@
  * Transactions are built as data, serialized by scure's `RawTx` coder and returned as scure
  * `Transaction`s (`tx.toBytes(true, false)` is the unsigned transaction, `tx.id` its txid).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { RawTx, SigHash, Transaction } from '@scure/btc-signer';
@@ -901,6 +901,144 @@ export function verifyP2wpkhFundingWitness(
   }
   const digest = p2wpkhSighash(funding.tx, inputIndex, pubkey, input.prevout.amount);
   return secp256k1.verify(compact, digest, pubkey, { prehash: false, lowS: true });
+}
+
+/** A k-of-n `OP_k <33-byte key>… OP_n OP_CHECKMULTISIG` script (1 ≤ k ≤ n ≤ 16). */
+export interface MultisigScript {
+  readonly m: number;
+  readonly pubkeys: readonly Uint8Array[];
+}
+
+/** Parses a bare k-of-n CHECKMULTISIG script of compressed keys; null for any other script. */
+export function parseMultisigScript(script: Uint8Array): MultisigScript | null {
+  const n = script.length;
+  if (n < 37 || script[n - 1] !== 0xae) return null;
+  const m = script[0]! - 0x50;
+  const count = script[n - 2]! - 0x50;
+  if (m < 1 || m > 16 || count < m || count > 16) return null;
+  if (n !== 1 + count * 34 + 2) return null;
+  const pubkeys: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = 1 + i * 34;
+    if (script[at] !== 33) return null;
+    const key = script.subarray(at + 1, at + 34);
+    if (key[0] !== 0x02 && key[0] !== 0x03) return null;
+    pubkeys.push(key);
+  }
+  return { m, pubkeys };
+}
+
+/**
+ * The largest serialized witness of a k-of-n CHECKMULTISIG P2WSH input, for `max_witness_len`:
+ * the item count, the empty CHECKMULTISIG dummy, k signatures of at most 72 bytes (71-byte low-S
+ * DER + the sighash byte) and the witness script with its length prefix.
+ */
+export function multisigMaxWitnessLen(script: Uint8Array): number {
+  const ms = parseMultisigScript(script);
+  if (ms === null) throw new TypeError('not a k-of-n CHECKMULTISIG script');
+  const scriptPrefix = script.length < 0xfd ? 1 : 3;
+  return 1 + 1 + ms.m * (1 + 72) + scriptPrefix + script.length;
+}
+
+function varIntLen(n: number): number {
+  return n < 0xfd ? 1 : n <= 0xffff ? 3 : 5;
+}
+
+/**
+ * Verifies a funding input witness of any type this implementation accepts: P2WPKH (native or
+ * P2SH-wrapped, {@link verifyP2wpkhFundingWitness}) or P2WSH (native or P2SH-wrapped) with a
+ * k-of-n CHECKMULTISIG witness script: `[<empty>, sig…, script]`, the script hashing to the
+ * program, k DER + SIGHASH_ALL signatures valid over the BIP143 sighash in key order (as
+ * CHECKMULTISIG matches them), and the witness no longer than `max_witness_len`. Returns false
+ * for any mismatch or another script shape.
+ */
+export function verifyFundingWitness(
+  funding: FundingTransaction,
+  inputIndex: number,
+  witness: readonly Uint8Array[],
+): boolean {
+  const input = fundingTxInputAt(funding, inputIndex);
+  if (p2wpkhProgram(input) !== null)
+    return verifyP2wpkhFundingWitness(funding, inputIndex, witness);
+  const spk = input.prevout.script;
+  if (
+    input.fundingInput.redeemScript.length === 0 &&
+    spk.length === 34 &&
+    spk[0] === 0x51 &&
+    spk[1] === 0x20
+  ) {
+    return verifyTaprootKeyPathWitness(funding, inputIndex, witness);
+  }
+  const program =
+    input.fundingInput.redeemScript.length > 0
+      ? input.fundingInput.redeemScript
+      : input.prevout.script;
+  if (program.length !== 34 || program[0] !== 0x00 || program[1] !== 0x20) return false;
+  const script = witness[witness.length - 1];
+  if (script === undefined || !bytesEqual(sha256(script), program.subarray(2))) return false;
+  const ms = parseMultisigScript(script);
+  if (ms === null || witness.length !== ms.m + 2 || witness[0]!.length !== 0) return false;
+  const serializedLen =
+    varIntLen(witness.length) + witness.reduce((n, w) => n + varIntLen(w.length) + w.length, 0);
+  if (serializedLen > input.fundingInput.maxWitnessLen) return false;
+  const digest = funding.tx.preimageWitnessV0(
+    inputIndex,
+    script,
+    SigHash.ALL,
+    input.prevout.amount,
+  );
+  let key = 0;
+  for (const sigWithType of witness.slice(1, -1)) {
+    if (sigWithType[sigWithType.length - 1] !== SigHash.ALL) return false;
+    let compact: Uint8Array;
+    try {
+      compact = secp256k1.Signature.fromBytes(sigWithType.subarray(0, -1), 'der').toBytes(
+        'compact',
+      );
+    } catch {
+      return false;
+    }
+    while (
+      key < ms.pubkeys.length &&
+      !secp256k1.verify(compact, digest, ms.pubkeys[key]!, { prehash: false, lowS: true })
+    ) {
+      key++;
+    }
+    if (key === ms.pubkeys.length) return false;
+    key++;
+  }
+  return true;
+}
+
+/** The serialized witness of a taproot key-path spend with an explicit hash type: 1 + 1 + 65. */
+export const P2TR_KEY_PATH_MAX_WITNESS_LEN = 67;
+
+/**
+ * A P2TR key-path funding witness (BIP341): one BIP340 signature of the output key over the
+ * BIP341 sighash, SIGHASH_DEFAULT (64 bytes) or SIGHASH_ALL (65), within `max_witness_len`.
+ */
+function verifyTaprootKeyPathWitness(
+  funding: FundingTransaction,
+  inputIndex: number,
+  witness: readonly Uint8Array[],
+): boolean {
+  const input = fundingTxInputAt(funding, inputIndex);
+  if (witness.length !== 1) return false;
+  const sig = witness[0]!;
+  if (sig.length !== 64 && !(sig.length === 65 && sig[64] === SigHash.ALL)) return false;
+  if (1 + 1 + sig.length > input.fundingInput.maxWitnessLen) return false;
+  const hashType = sig.length === 65 ? SigHash.ALL : SigHash.DEFAULT;
+  const digest = funding.tx.preimageWitnessV1(
+    inputIndex,
+    funding.inputs.map((i) => i.prevout.script),
+    hashType,
+    funding.inputs.map((i) => i.prevout.amount),
+  );
+  try {
+    return schnorr.verify(sig.subarray(0, 64), digest, input.prevout.script.subarray(2));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -143,6 +143,8 @@ export class SignedPsbtRequiredError extends Error {
 
 /** The meta key that marks a contract funded from an external wallet (its BIP32 derivations). */
 const externalKey = (id: number): string => `external_funding:${id}`;
+/** The meta key of the P2WSH witness scripts of an externally funded contract's inputs. */
+const externalScriptsKey = (id: number): string => `external_funding_scripts:${id}`;
 
 /** When the watcher offers (or, within the cap, makes) a CPFP bump of a stuck CET or refund. */
 export interface BumpPolicy {
@@ -448,6 +450,10 @@ export class Party {
     });
     if (external !== null) {
       this.store.metaSetOnce(externalKey(contract.id), JSON.stringify(external.derivations));
+      this.store.metaSetOnce(
+        externalScriptsKey(contract.id),
+        JSON.stringify(external.witnessScripts),
+      );
     }
     return { contract, offer: bytes };
   }
@@ -512,6 +518,10 @@ export class Party {
     });
     if (external !== null) {
       this.store.metaSetOnce(externalKey(contract.id), JSON.stringify(external.derivations));
+      this.store.metaSetOnce(
+        externalScriptsKey(contract.id),
+        JSON.stringify(external.witnessScripts),
+      );
     }
     return { contract, accept: acceptBytes };
   }
@@ -584,7 +594,12 @@ export class Party {
     }
     return {
       contract: row,
-      psbt: fundingPsbtFor(contract.funding, row.role, derivations),
+      psbt: fundingPsbtFor(
+        contract.funding,
+        row.role,
+        derivations,
+        JSON.parse(this.store.meta(externalScriptsKey(row.id)) ?? '{}') as Record<string, string>,
+      ),
       fundingTxid: contract.funding.txid,
     };
   }

@@ -7,14 +7,23 @@
  * party's own inputs) for the external wallet to sign, and reads the signed PSBT back: it must be
  * exactly the agreed funding transaction, and every signature of the party's inputs must verify.
  *
- * Inputs: P2WPKH and P2SH-P2WPKH (the wrapped one with its redeem script in the PSBT). Other
- * script types are refused, since Verdict verifies every witness before it sends or broadcasts it.
+ * Inputs: P2WPKH, P2SH-P2WPKH (the wrapped one with its redeem script in the PSBT), P2WSH
+ * with a k-of-n CHECKMULTISIG witness script (in the PSBT's `witness_script`; `max_witness_len`
+ * computed for it) and P2TR by the key path (its `tap_internal_key` in the PSBT). Other script
+ * types (taproot script paths, other witness scripts, legacy) are refused, since
+ * Verdict verifies every witness before it sends or broadcasts it.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { RawTx, Transaction } from '@scure/btc-signer';
 import type { ChainBackend } from '../chain/chain-backend.ts';
 import { bytesEqual, hash160, txidHexOf, type FundingInput } from '../dlc/funding-input.ts';
-import type { FundingTransaction } from '../dlc/transactions.ts';
+import {
+  multisigMaxWitnessLen,
+  P2TR_KEY_PATH_MAX_WITNESS_LEN,
+  parseMultisigScript,
+  type FundingTransaction,
+} from '../dlc/transactions.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { decodeRawTx, randomSerialId } from './wallet.ts';
 
 /**
@@ -52,6 +61,11 @@ export interface ExternalFunding {
   /** The derivations of each input's key, by outpoint `txid:vout` (for the PSBT to sign). */
   readonly derivations: Record<string, Bip32Derivation[]>;
   readonly outpoints: string[];
+  /**
+   * The witness script (hex) of each P2WSH input, and `tr:` + the x-only internal key of each
+   * P2TR input, by outpoint `txid:vout`.
+   */
+  readonly witnessScripts: Record<string, string>;
 }
 
 const PSBT_MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
@@ -77,6 +91,14 @@ type PsbtDerivation = [Uint8Array, { fingerprint: number; path: number[] }];
 
 function isP2wpkh(spk: Uint8Array): boolean {
   return spk.length === 22 && spk[0] === 0x00 && spk[1] === 0x14;
+}
+
+function isP2tr(spk: Uint8Array): boolean {
+  return spk.length === 34 && spk[0] === 0x51 && spk[1] === 0x20;
+}
+
+function isP2wsh(spk: Uint8Array): boolean {
+  return spk.length === 34 && spk[0] === 0x00 && spk[1] === 0x20;
 }
 
 function isP2sh(spk: Uint8Array): boolean {
@@ -106,6 +128,7 @@ export async function externalFundingOf(
   const inputs: FundingInput[] = [];
   const derivations: Record<string, Bip32Derivation[]> = {};
   const outpoints: string[] = [];
+  const witnessScripts: Record<string, string> = {};
   let totalSat = 0n;
   for (let i = 0; i < tx.inputsLength; i++) {
     const input = tx.getInput(i);
@@ -126,7 +149,37 @@ export async function externalFundingOf(
       { script: Uint8Array; amount: bigint } | undefined;
     if (prevOut === undefined) throw new FundingPsbtError(`input ${i}: no output ${input.index}`);
     let redeemScript: Uint8Array = new Uint8Array(0);
-    if (isP2sh(prevOut.script)) {
+    let maxWitnessLen = EXTERNAL_P2WPKH_MAX_WITNESS_LEN;
+    const outpoint = `${txid}:${input.index}`;
+    if (isP2tr(prevOut.script)) {
+      // BIP341 key path: the wallet signs with its internal key, tweaked (BIP86 when no script tree).
+      const key = input.tapInternalKey;
+      if (key === undefined) {
+        throw new FundingPsbtError(
+          `input ${i}: a P2TR input needs its internal key in the PSBT (tap_internal_key)`,
+        );
+      }
+      if (input.tapLeafScript !== undefined && input.tapLeafScript.length > 0) {
+        throw new FundingPsbtError(`input ${i}: only a P2TR key-path spend can fund a DLC here`);
+      }
+      maxWitnessLen = P2TR_KEY_PATH_MAX_WITNESS_LEN;
+      witnessScripts[outpoint] = `tr:${bytesToHex(key)}`;
+    } else if (isP2wsh(prevOut.script)) {
+      const ws = input.witnessScript;
+      if (ws === undefined || !bytesEqual(sha256(ws), prevOut.script.subarray(2))) {
+        throw new FundingPsbtError(
+          `input ${i}: a P2WSH input needs its witness script in the PSBT (witness_script)`,
+        );
+      }
+      if (parseMultisigScript(ws) === null) {
+        throw new FundingPsbtError(
+          `input ${i}: only a k-of-n CHECKMULTISIG witness script can fund a DLC here ` +
+            '(its max_witness_len must be known)',
+        );
+      }
+      maxWitnessLen = multisigMaxWitnessLen(ws);
+      witnessScripts[outpoint] = bytesToHex(ws);
+    } else if (isP2sh(prevOut.script)) {
       const rs = input.redeemScript;
       if (
         rs === undefined ||
@@ -140,10 +193,9 @@ export async function externalFundingOf(
       redeemScript = Uint8Array.from(rs);
     } else if (!isP2wpkh(prevOut.script)) {
       throw new FundingPsbtError(
-        `input ${i} (${txid}:${input.index}): only P2WPKH and P2SH-P2WPKH inputs can fund a DLC here`,
+        `input ${i} (${txid}:${input.index}): only P2WPKH, P2SH-P2WPKH, P2WSH multisig and P2TR key-path inputs can fund a DLC here`,
       );
     }
-    const outpoint = `${txid}:${input.index}`;
     derivations[outpoint] = ((input.bip32Derivation ?? []) as PsbtDerivation[]).map(([k, d]) => ({
       pubkey: bytesToHex(k),
       fingerprint: d.fingerprint,
@@ -156,22 +208,24 @@ export async function externalFundingOf(
       prevTx,
       prevTxVout: input.index,
       sequence: 0xffffffff,
-      maxWitnessLen: EXTERNAL_P2WPKH_MAX_WITNESS_LEN,
+      maxWitnessLen,
       redeemScript,
     });
   }
-  return { inputs, changeSpk: change.script, totalSat, derivations, outpoints };
+  return { inputs, changeSpk: change.script, totalSat, derivations, outpoints, witnessScripts };
 }
 
 /**
  * The funding transaction as a PSBT for the external wallet to sign `party`'s inputs: witness
  * UTXOs of every input, and for the party's own inputs the previous transaction, the redeem
- * script of a wrapped input and the BIP32 derivations the original PSBT gave.
+ * script of a wrapped input, the witness script of a P2WSH input and the BIP32 derivations the
+ * original PSBT gave.
  */
 export function fundingPsbtFor(
   funding: FundingTransaction,
   party: 'offer' | 'accept',
   derivations: Record<string, readonly Bip32Derivation[]>,
+  witnessScripts: Record<string, string> = {},
 ): Uint8Array {
   const agreed = decodeRawTx(funding.tx.toBytes(true, false));
   // A PSBT's unsigned transaction has empty scriptSigs: the inputs are added afresh.
@@ -185,6 +239,7 @@ export function fundingPsbtFor(
     const outpoint = `${bytesToHex(input.prevout.txid)}:${input.prevout.index}`;
     const own = input.party === party;
     const bip32 = own ? (derivations[outpoint] ?? []) : [];
+    const witnessScript = own ? witnessScripts[outpoint] : undefined;
     tx.addInput({
       txid: input.prevout.txid,
       index: input.prevout.index,
@@ -194,6 +249,11 @@ export function fundingPsbtFor(
       ...(own && input.fundingInput.redeemScript.length > 0
         ? { redeemScript: input.fundingInput.redeemScript }
         : {}),
+      ...(witnessScript === undefined
+        ? {}
+        : witnessScript.startsWith('tr:')
+          ? { tapInternalKey: hexToBytes(witnessScript.slice(3)) }
+          : { witnessScript: hexToBytes(witnessScript) }),
       ...(bip32.length > 0
         ? {
             bip32Derivation: bip32.map(
@@ -255,6 +315,25 @@ export function witnessesFromSignedPsbt(
     if (input.party !== party) return;
     const psbtInput = tx.getInput(i);
     let witness = psbtInput.finalScriptWitness;
+    const ms =
+      psbtInput.witnessScript === undefined ? null : parseMultisigScript(psbtInput.witnessScript);
+    if (witness === undefined && psbtInput.tapKeySig !== undefined) {
+      witness = [psbtInput.tapKeySig];
+    }
+    if (witness === undefined && ms !== null) {
+      // P2WSH multisig: the partial signatures in the script's key order, the first k of them.
+      const partial = (psbtInput.partialSig ?? []) as [Uint8Array, Uint8Array][];
+      const sigs = ms.pubkeys.flatMap((key) => {
+        const found = partial.find(([pk]) => bytesEqual(pk, key));
+        return found === undefined ? [] : [found[1]];
+      });
+      if (sigs.length < ms.m) {
+        throw new PsbtMismatchError(
+          `funding input ${i} has ${sigs.length} of the ${ms.m} signatures its script needs`,
+        );
+      }
+      witness = [new Uint8Array(0), ...sigs.slice(0, ms.m), psbtInput.witnessScript!];
+    }
     if (witness === undefined) {
       const partial = (psbtInput.partialSig ?? []) as [Uint8Array, Uint8Array][];
       if (partial.length !== 1) {

@@ -1,12 +1,13 @@
 /**
- * A Bitcoin script interpreter for the witness programs Verdict spends: P2WPKH (implied
+ * A Bitcoin script interpreter for the witness programs Verdict spends, native or P2SH-wrapped
+ * (BIP16 + BIP141 nested, {@link verifyP2shWitnessInput}): P2WPKH (implied
  * `OP_DUP OP_HASH160 <h> OP_EQUALVERIFY OP_CHECKSIG`) and P2WSH scripts made of pushes,
  * OP_0..OP_16, OP_DUP, OP_HASH160, OP_EQUAL(VERIFY), OP_VERIFY, OP_CHECKSIG(VERIFY) and
  * OP_CHECKMULTISIG(VERIFY), e.g. the DLC funding script `OP_2 <pk1> <pk2> OP_2
  * OP_CHECKMULTISIG`. It follows Bitcoin Core's `interpreter.cpp` step by step for these opcodes;
  * any other opcode raises UnsupportedScriptError (devnet refuses what it cannot check).
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesEqual, concatBytes, hash160 } from './bytes.ts';
 
@@ -60,6 +61,11 @@ export const SCRIPT_ERRORS = {
   WITNESS_PROGRAM_MISMATCH: 'Witness program hash mismatch',
   WITNESS_MALLEATED: 'Witness requires empty scriptSig',
   WITNESS_PUBKEYTYPE: 'Using non-compressed keys in segwit',
+  WITNESS_MALLEATED_P2SH: 'Witness requires only-redeemscript scriptSig',
+  SIG_PUSHONLY: 'Only push operators allowed in signatures',
+  SCHNORR_SIG_SIZE: 'Invalid Schnorr signature size',
+  SCHNORR_SIG_HASHTYPE: 'Invalid Schnorr signature hash type',
+  SCHNORR_SIG: 'Invalid Schnorr signature',
 } as const;
 
 export type ScriptError = keyof typeof SCRIPT_ERRORS;
@@ -130,38 +136,170 @@ export function verifyWitnessV0Input(
 ): ScriptError | null {
   try {
     if (scriptSig.length !== 0) fail('WITNESS_MALLEATED');
-    let script: Uint8Array;
-    let stack: Uint8Array[];
-    if (program.length === 32) {
-      // BIP141 P2WSH: the last witness item is the script; its SHA256 must match the program.
-      const last = witness[witness.length - 1];
-      if (last === undefined) fail('WITNESS_PROGRAM_WITNESS_EMPTY');
-      script = last;
-      if (!bytesEqual(sha256(script), program)) fail('WITNESS_PROGRAM_MISMATCH');
-      stack = witness.slice(0, -1);
-    } else if (program.length === 20) {
-      // BIP141 P2WPKH: exactly <sig> <pubkey>, run as DUP HASH160 <program> EQUALVERIFY CHECKSIG.
-      if (witness.length !== 2) fail('WITNESS_PROGRAM_MISMATCH');
-      script = concatBytes(
-        Uint8Array.of(OP_DUP, OP_HASH160, 20),
-        program,
-        Uint8Array.of(OP_EQUALVERIFY, OP_CHECKSIG),
-      );
-      stack = [...witness];
-    } else {
-      fail('WITNESS_PROGRAM_WRONG_LENGTH');
-    }
-    // Core ExecuteWitnessScript: "Disallow stack item size > MAX_SCRIPT_ELEMENT_SIZE in witness stack".
-    if (stack.some((item) => item.length > MAX_SCRIPT_ELEMENT_SIZE)) fail('PUSH_SIZE');
-    evalScript(stack, script, flags, sighash);
-    // "Scripts inside witness implicitly require cleanstack behaviour".
-    if (stack.length !== 1) fail('CLEANSTACK');
-    if (!castToBool(stack[0]!)) fail('EVAL_FALSE');
+    verifyWitnessProgram(program, witness, flags, sighash);
     return null;
   } catch (error) {
     if (error instanceof ScriptFailure) return error.scriptError;
     throw error;
   }
+}
+
+/** BIP341 sighash of a key-path spend for a hash type and annex; null: invalid hash type. */
+export type TaprootSighashFn = (hashType: number, annex: Uint8Array | null) => Uint8Array | null;
+
+/**
+ * VerifyScript for a taproot output (`OP_1 <32-byte key>`), key path only (BIP341): after an
+ * optional annex, the witness is one 64-byte BIP340 signature (SIGHASH_DEFAULT) or 65 bytes with
+ * an explicit hash type, valid for the output key. A script-path spend is not executed here
+ * (UnsupportedScriptError). Returns null when valid, else Core's script error.
+ */
+export function verifyTaprootKeyPathInput(
+  scriptSig: Uint8Array,
+  outputKey: Uint8Array,
+  witness: readonly Uint8Array[],
+  sighash: TaprootSighashFn,
+): ScriptError | null {
+  try {
+    if (scriptSig.length !== 0) fail('WITNESS_MALLEATED');
+    if (witness.length === 0) fail('WITNESS_PROGRAM_WITNESS_EMPTY');
+    let stack = [...witness];
+    let annex: Uint8Array | null = null;
+    if (stack.length >= 2 && stack[stack.length - 1]![0] === 0x50) {
+      annex = stack[stack.length - 1]!;
+      stack = stack.slice(0, -1);
+    }
+    if (stack.length !== 1) {
+      throw new UnsupportedScriptError('devnet validates taproot key-path spends only');
+    }
+    const sig = stack[0]!;
+    if (sig.length !== 64 && sig.length !== 65) fail('SCHNORR_SIG_SIZE');
+    let hashType = 0;
+    if (sig.length === 65) {
+      hashType = sig[64]!;
+      if (hashType === 0) fail('SCHNORR_SIG_HASHTYPE');
+    }
+    if (![0x00, 0x01, 0x02, 0x03, 0x81, 0x82, 0x83].includes(hashType)) {
+      fail('SCHNORR_SIG_HASHTYPE');
+    }
+    const digest = sighash(hashType, annex);
+    if (digest === null) fail('SCHNORR_SIG_HASHTYPE');
+    let ok: boolean;
+    try {
+      ok = schnorr.verify(sig.subarray(0, 64), digest, outputKey);
+    } catch {
+      ok = false;
+    }
+    if (!ok) fail('SCHNORR_SIG');
+    return null;
+  } catch (error) {
+    if (error instanceof ScriptFailure) return error.scriptError;
+    throw error;
+  }
+}
+
+/** The minimal push of `data` (Core `CScript() << data`), for data up to 520 bytes. */
+export function pushOf(data: Uint8Array): Uint8Array {
+  if (data.length < OP_PUSHDATA1) return concatBytes(Uint8Array.of(data.length), data);
+  if (data.length <= 0xff) return concatBytes(Uint8Array.of(OP_PUSHDATA1, data.length), data);
+  return concatBytes(Uint8Array.of(OP_PUSHDATA2, data.length & 0xff, data.length >> 8), data);
+}
+
+/**
+ * VerifyScript for a P2SH output (`OP_HASH160 <20 bytes> OP_EQUAL`, BIP16) whose redeem script is
+ * a witness v0 program (BIP141 nested P2WPKH / P2WSH): the scriptSig must be push-only, its top
+ * item must hash to the output, and it must be exactly one push of the redeem script; then the
+ * witness program rules apply. A redeem script that is not a witness program is a legacy script
+ * devnet does not execute (UnsupportedScriptError). Returns null when valid, else Core's error.
+ */
+export function verifyP2shWitnessInput(
+  scriptSig: Uint8Array,
+  scriptHash: Uint8Array,
+  witness: readonly Uint8Array[],
+  flags: number,
+  sighash: SighashFn,
+): ScriptError | null {
+  try {
+    if (!isPushOnlyScript(scriptSig)) fail('SIG_PUSHONLY');
+    const stack: Uint8Array[] = [];
+    evalScript(stack, scriptSig, flags, sighash);
+    const redeem = stack[stack.length - 1];
+    // The scriptPubKey: OP_HASH160 <hash> OP_EQUAL on the scriptSig's stack.
+    if (redeem === undefined) fail('INVALID_STACK_OPERATION');
+    if (!bytesEqual(hash160(redeem), scriptHash)) fail('EVAL_FALSE');
+    if (
+      redeem.length < 4 ||
+      redeem.length > 42 ||
+      redeem[0] !== OP_0 ||
+      redeem[1]! + 2 !== redeem.length
+    ) {
+      throw new UnsupportedScriptError(
+        'devnet spends P2SH outputs only when the redeem script is a witness v0 program',
+      );
+    }
+    // "The scriptSig must be _exactly_ a single push of the redeemScript."
+    if (!bytesEqual(scriptSig, pushOf(redeem))) fail('WITNESS_MALLEATED_P2SH');
+    verifyWitnessProgram(redeem.subarray(2), witness, flags, sighash);
+    return null;
+  } catch (error) {
+    if (error instanceof ScriptFailure) return error.scriptError;
+    throw error;
+  }
+}
+
+function isPushOnlyScript(script: Uint8Array): boolean {
+  let pc = 0;
+  while (pc < script.length) {
+    const op = script[pc++]!;
+    if (op > OP_16) return false;
+    let size = 0;
+    if (op < OP_PUSHDATA1) size = op;
+    else if (op === OP_PUSHDATA1) size = script[pc++] ?? 0;
+    else if (op === OP_PUSHDATA2) {
+      size = (script[pc] ?? 0) | ((script[pc + 1] ?? 0) << 8);
+      pc += 2;
+    } else if (op === OP_PUSHDATA4) {
+      size = new DataView(script.buffer, script.byteOffset).getUint32(pc, true);
+      pc += 4;
+    }
+    pc += size;
+  }
+  return true;
+}
+
+/** Core `VerifyWitnessProgram` for version 0; throws a ScriptFailure. */
+function verifyWitnessProgram(
+  program: Uint8Array,
+  witness: readonly Uint8Array[],
+  flags: number,
+  sighash: SighashFn,
+): void {
+  let script: Uint8Array;
+  let stack: Uint8Array[];
+  if (program.length === 32) {
+    // BIP141 P2WSH: the last witness item is the script; its SHA256 must match the program.
+    const last = witness[witness.length - 1];
+    if (last === undefined) fail('WITNESS_PROGRAM_WITNESS_EMPTY');
+    script = last;
+    if (!bytesEqual(sha256(script), program)) fail('WITNESS_PROGRAM_MISMATCH');
+    stack = witness.slice(0, -1);
+  } else if (program.length === 20) {
+    // BIP141 P2WPKH: exactly <sig> <pubkey>, run as DUP HASH160 <program> EQUALVERIFY CHECKSIG.
+    if (witness.length !== 2) fail('WITNESS_PROGRAM_MISMATCH');
+    script = concatBytes(
+      Uint8Array.of(OP_DUP, OP_HASH160, 20),
+      program,
+      Uint8Array.of(OP_EQUALVERIFY, OP_CHECKSIG),
+    );
+    stack = [...witness];
+  } else {
+    fail('WITNESS_PROGRAM_WRONG_LENGTH');
+  }
+  // Core ExecuteWitnessScript: "Disallow stack item size > MAX_SCRIPT_ELEMENT_SIZE in witness stack".
+  if (stack.some((item) => item.length > MAX_SCRIPT_ELEMENT_SIZE)) fail('PUSH_SIZE');
+  evalScript(stack, script, flags, sighash);
+  // "Scripts inside witness implicitly require cleanstack behaviour".
+  if (stack.length !== 1) fail('CLEANSTACK');
+  if (!castToBool(stack[0]!)) fail('EVAL_FALSE');
 }
 
 function evalScript(

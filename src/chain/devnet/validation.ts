@@ -23,9 +23,11 @@ import {
   MANDATORY_FLAGS,
   SCRIPT_ERRORS,
   UnsupportedScriptError,
+  verifyP2shWitnessInput,
+  verifyTaprootKeyPathInput,
   verifyWitnessV0Input,
 } from './script-interpreter.ts';
-import { sighashWitnessV0 } from './sighash.ts';
+import { sighashTaprootKeyPath, sighashWitnessV0 } from './sighash.ts';
 import type { ParsedTx, Tx, TxOutput } from './tx-codec.ts';
 import { isCoinbase } from './tx-codec.ts';
 
@@ -200,17 +202,67 @@ export function checkTxInputs(tx: ParsedTx, coins: readonly Coin[], spendHeight:
 }
 
 /**
+ * The redeem script of a P2SH spend: the last push of its scriptSig (Core `AreInputsStandard`
+ * evaluates the scriptSig the same way); null when the scriptSig pushes nothing.
+ */
+function lastPush(scriptSig: Uint8Array): Uint8Array | null {
+  let pc = 0;
+  let last: Uint8Array | null = null;
+  while (pc < scriptSig.length) {
+    const op = scriptSig[pc++]!;
+    let size = -1;
+    if (op < 0x4c) size = op;
+    else if (op === 0x4c) size = scriptSig[pc++] ?? 0;
+    else if (op === 0x4d) {
+      size = (scriptSig[pc] ?? 0) | ((scriptSig[pc + 1] ?? 0) << 8);
+      pc += 2;
+    } else if (op === 0x4e) {
+      return null;
+    }
+    if (size < 0) {
+      last = op === 0x4f ? Uint8Array.of(0x81) : Uint8Array.of(op - 0x50);
+      continue;
+    }
+    last = scriptSig.slice(pc, pc + size);
+    pc += size;
+  }
+  return last;
+}
+
+/**
  * Core `AreInputsStandard` and `IsWitnessStandard`, narrowed to what devnet executes: inputs
- * must spend P2WPKH or P2WSH outputs (a deliberate devnet limit: Core also relays P2PKH, P2SH
- * and P2TR spends).
+ * must spend P2WPKH or P2WSH outputs, native or P2SH-wrapped (BIP141 nested), or P2TR outputs
+ * by the key path; a deliberate devnet limit: Core also relays P2PKH, bare P2SH and taproot
+ * script-path spends.
  */
 export function checkInputsStandard(tx: ParsedTx, coins: readonly Coin[]): void {
   tx.inputs.forEach((input, idx) => {
-    const type = classifyOutput(coins[idx]!.output.scriptPubKey);
+    let type = classifyOutput(coins[idx]!.output.scriptPubKey);
+    if (type === 'scripthash') {
+      // Core AreInputsStandard / IsWitnessStandard: the redeem script is the scriptSig's last push.
+      const redeem = lastPush(input.scriptSig);
+      if (redeem === null) {
+        reject('bad-txns-nonstandard-inputs', `input ${idx}: a P2SH spend with no redeem script`);
+      }
+      const inner = classifyOutput(redeem);
+      if (inner !== 'witness_v0_keyhash' && inner !== 'witness_v0_scripthash') {
+        reject(
+          'bad-txns-nonstandard-inputs',
+          `devnet spends P2SH outputs only with a witness v0 redeem script, input ${idx} has ${inner}`,
+        );
+      }
+      type = inner;
+    }
+    if (type === 'witness_v1_taproot') {
+      // Core IsWitnessStandard: an annex is non-standard.
+      const w = input.witness;
+      if (w.length >= 2 && w[w.length - 1]![0] === 0x50) reject('bad-witness-nonstandard');
+      return;
+    }
     if (type !== 'witness_v0_keyhash' && type !== 'witness_v0_scripthash') {
       reject(
         'bad-txns-nonstandard-inputs',
-        `devnet spends only P2WPKH and P2WSH outputs, input ${idx} spends ${type}`,
+        `devnet spends only P2WPKH, P2WSH (native or P2SH-wrapped) and P2TR key-path outputs, input ${idx} spends ${type}`,
       );
     }
     if (type === 'witness_v0_scripthash') {
@@ -235,23 +287,43 @@ export function checkInputsStandard(tx: ParsedTx, coins: readonly Coin[]): void 
 export function checkInputScripts(tx: ParsedTx, coins: readonly Coin[], flags: number): void {
   tx.inputs.forEach((input, idx) => {
     const coin = coins[idx]!;
-    const wp = witnessProgram(coin.output.scriptPubKey);
-    if (wp === null || wp.version !== 0) {
+    const spk = coin.output.scriptPubKey;
+    const wp = witnessProgram(spk);
+    const p2sh = classifyOutput(spk) === 'scripthash';
+    if (classifyOutput(spk) === 'witness_v1_taproot') {
+      const spent = coins.map((c) => ({
+        valueSat: c.output.valueSat,
+        scriptPubKey: c.output.scriptPubKey,
+      }));
+      let trError;
+      try {
+        trError = verifyTaprootKeyPathInput(input.scriptSig, wp!.program, input.witness, (h, a) =>
+          sighashTaprootKeyPath(tx, idx, spent, h, a),
+        );
+      } catch (e) {
+        if (e instanceof UnsupportedScriptError) reject('bad-txns-nonstandard-inputs', e.message);
+        throw e;
+      }
+      // Every taproot key-path rule is consensus (no policy-only flag applies).
+      if (trError !== null) {
+        reject(`mandatory-script-verify-flag-failed (${SCRIPT_ERRORS[trError]})`);
+      }
+      return;
+    }
+    if (!p2sh && (wp === null || wp.version !== 0)) {
       reject('bad-txns-nonstandard-inputs', `devnet cannot execute the script of input ${idx}`);
     }
     const sighash = (scriptCode: Uint8Array, hashType: number): Uint8Array =>
       sighashWitnessV0(tx, idx, scriptCode, coin.output.valueSat, hashType);
+    const verify = (f: number) =>
+      p2sh
+        ? verifyP2shWitnessInput(input.scriptSig, spk.subarray(2, 22), input.witness, f, sighash)
+        : verifyWitnessV0Input(input.scriptSig, wp!.program, input.witness, f, sighash);
     let error;
     try {
-      error = verifyWitnessV0Input(input.scriptSig, wp.program, input.witness, flags, sighash);
+      error = verify(flags);
       if (error !== null && flags !== MANDATORY_FLAGS) {
-        const consensusError = verifyWitnessV0Input(
-          input.scriptSig,
-          wp.program,
-          input.witness,
-          MANDATORY_FLAGS,
-          sighash,
-        );
+        const consensusError = verify(MANDATORY_FLAGS);
         if (consensusError === null)
           reject(`non-mandatory-script-verify-flag (${SCRIPT_ERRORS[error]})`);
       }
