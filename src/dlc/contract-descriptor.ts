@@ -430,7 +430,7 @@ export function toNodeDlcContractDescriptor(
   if (d.kind === 'enum') {
     const out = new EnumeratedDescriptor();
     out.outcomes = d.payouts.map(({ outcome, offerPayout }) => {
-      // eslint-disable-next-line no-control-regex
+      // eslint-disable-next-line no-control-regex -- \x00-\x7f is the ASCII range on purpose, not a stray control character
       if (!/^[\x00-\x7f]*$/.test(outcome)) {
         throw new UnsupportedByNodeDlcError(
           `node-dlc 1.1.7 mis-encodes the non-ASCII outcome "${outcome}"`,
