@@ -49,6 +49,12 @@ export function benchServiceEnv(dataDir: string): Record<string, string> {
     VERDICT_SCRYPT_N: '1024',
     // Every write of the bench comes from 127.0.0.1: the per-address write limit would throttle it.
     VERDICT_WRITE_RATE_PER_MIN: '0',
+    VERDICT_WRITE_MB_PER_MIN: '0',
+    VERDICT_CREATE_MILESTONES_PER_MIN: '0',
+    // The load generator opens 64 connections (plus its probes) from one address; the
+    // per-address cap (64) would reset the surplus, which is the abuse limit working, not a read.
+    VERDICT_MAX_CONNECTIONS_PER_ADDRESS: '0',
+    VERDICT_MAX_CONNECTIONS: '0',
   };
 }
 
