@@ -30,7 +30,20 @@ import {
   InsufficientWalletFundsError,
   WrongNetworkAddressError,
 } from '../src/party/wallet.ts';
+import { OracleClient } from '../src/party/oracle-client.ts';
 import { buildPartyAppAssets, type PartyAppAssets } from './assets.ts';
+import {
+  AppBus,
+  HttpError,
+  parse,
+  type AppContext,
+  type AppModule,
+  type AppRequest,
+  type AppRoute,
+} from './context.ts';
+
+/** The route modules behind the session check (issue 15), in dispatch order. */
+const MODULES: readonly AppModule[] = [];
 
 export interface PartyAppOptions {
   readonly dataDir: string;
@@ -63,16 +76,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   'cache-control': 'no-store',
 };
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = type === 'application/json' ? JSON.stringify(body) : String(body);
   res.writeHead(status, {
@@ -86,14 +89,15 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
 const sendError = (res: ServerResponse, e: HttpError) =>
   send(res, e.status, { error: { code: e.code, message: e.message } });
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, maxBytes = 64 * 1024): Promise<unknown> {
   if (!(req.headers['content-type'] ?? '').startsWith('application/json'))
     throw new HttpError(415, 'unsupported_media_type', 'send application/json');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > 64 * 1024) throw new HttpError(413, 'payload_too_large', 'at most 64 KiB');
+    if (size > maxBytes)
+      throw new HttpError(413, 'payload_too_large', `at most ${Math.floor(maxBytes / 1024)} KiB`);
     chunks.push(c);
   }
   try {
@@ -101,12 +105,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new HttpError(400, 'invalid_json', 'the body is not JSON');
   }
-}
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, 'invalid_request', z.prettifyError(r.error));
-  return r.data;
 }
 
 const safeEqual = (a: string, b: string) =>
@@ -134,6 +132,39 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
   /** A mnemonic shown once and not yet confirmed: nothing is written until it is. */
   let pending: { mnemonic: string; passphrase: string; ask: number[] } | undefined;
   const keystorePath = join(o.dataDir, KEYSTORE_FILE);
+  const bus = new AppBus();
+  /** What runs while the wallet is unlocked (the watcher): started at unlock, stopped at lock. */
+  const hooks: ((p: Party) => () => Promise<void> | void)[] = [];
+  let stops: (() => Promise<void> | void)[] = [];
+  const streams = new Set<() => void>();
+  function unlocked(p: Party): void {
+    party = p;
+    stops = hooks.map((h) => h(p));
+    bus.emit({ kind: 'wallet' });
+  }
+  async function locked(): Promise<void> {
+    const running = stops;
+    stops = [];
+    for (const stop of running) await stop();
+    party?.close();
+    party = undefined;
+    bus.emit({ kind: 'wallet' });
+  }
+  const oracleClient = o.oracleUrl === undefined ? null : new OracleClient(o.oracleUrl);
+  const ctx: AppContext = {
+    dataDir: o.dataDir,
+    chain: o.chain,
+    oracle: oracleClient,
+    oracleUrl: o.oracleUrl,
+    bus,
+    party: () => requireParty(),
+    current: () => party,
+    whileUnlocked(fn) {
+      hooks.push(fn);
+      if (party !== undefined) stops.push(fn(party));
+    },
+  };
+  const routes: readonly AppRoute[] = MODULES.flatMap((m) => m(ctx));
 
   const walletState = () =>
     party !== undefined ? 'unlocked' : existsSync(keystorePath) ? 'locked' : 'none';
@@ -171,7 +202,7 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     return party;
   };
 
-  async function api(req: IncomingMessage, path: string): Promise<unknown> {
+  async function api(req: IncomingMessage, path: string, query: URLSearchParams): Promise<unknown> {
     const m = req.method ?? 'GET';
     if (m === 'GET' && path === '/api/status') return status();
     if (m === 'POST' && path === '/api/wallet/create') {
@@ -209,7 +240,7 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
       });
       const { passphrase } = pending;
       pending = undefined;
-      party = await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain });
+      unlocked(await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain }));
       return { wallet: 'unlocked' };
     }
     if (m === 'POST' && path === '/api/wallet/restore') {
@@ -225,7 +256,9 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
         mnemonic,
         ...(o.scryptN === undefined ? {} : { scryptN: o.scryptN }),
       });
-      party = await Party.open({ dataDir: o.dataDir, passphrase: body.passphrase, chain: o.chain });
+      unlocked(
+        await Party.open({ dataDir: o.dataDir, passphrase: body.passphrase, chain: o.chain }),
+      );
       return { wallet: 'unlocked' };
     }
     if (m === 'POST' && path === '/api/wallet/unlock') {
@@ -235,7 +268,8 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
         await readJson(req),
       );
       try {
-        party ??= await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain });
+        if (party === undefined)
+          unlocked(await Party.open({ dataDir: o.dataDir, passphrase, chain: o.chain }));
       } catch (e) {
         if (e instanceof WrongPassphraseError)
           throw new HttpError(401, 'wrong_passphrase', 'that passphrase does not open the wallet');
@@ -244,8 +278,7 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
       return { wallet: 'unlocked' };
     }
     if (m === 'POST' && path === '/api/wallet/lock') {
-      party?.close();
-      party = undefined;
+      await locked();
       return { wallet: walletState() };
     }
     if (m === 'GET' && path === '/api/wallet') {
@@ -330,7 +363,48 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
         })),
       };
     }
+    for (const r of routes) {
+      if (r.method !== m) continue;
+      const match = r.path.exec(path);
+      if (match === null) continue;
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(match.groups ?? {})) {
+        try {
+          params[k] = decodeURIComponent(v);
+        } catch {
+          throw new HttpError(400, 'invalid_request', `a malformed ${k} in the path`);
+        }
+      }
+      const request: AppRequest = {
+        raw: req,
+        params,
+        query,
+        body: (maxBytes?: number) => readJson(req, maxBytes),
+      };
+      return r.handle(request);
+    }
     throw new HttpError(404, 'not_found', `no ${m} ${path}`);
+  }
+
+  /** `GET /api/events`: server-sent events, one `data:` JSON line per AppEvent, a ping every 15 s. */
+  function eventStream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      connection: 'keep-alive',
+    });
+    res.write('retry: 2000\n\n');
+    const unsubscribe = bus.subscribe((e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    ping.unref();
+    const close = () => {
+      clearInterval(ping);
+      unsubscribe();
+      streams.delete(close);
+      res.end();
+    };
+    streams.add(close);
+    req.on('close', close);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -378,7 +452,10 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
           'no_session',
           'open the link `verdict app` printed (it carries a one-time secret)',
         );
-      return send(res, 200, await api(req, path));
+      if (method === 'GET' && path === '/api/events') return eventStream(req, res);
+      if (method === 'GET' && path === '/api/activity')
+        return send(res, 200, { entries: bus.activity() });
+      return send(res, 200, await api(req, path, url.searchParams));
     }
     throw new HttpError(404, 'not_found', `no ${method} ${path}`);
   }
@@ -408,7 +485,8 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     url: `${origin}/#${secret}`,
     origin,
     async close() {
-      party?.close();
+      for (const close of streams) close();
+      await locked();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -130,7 +130,41 @@ const MIGRATIONS: readonly string[] = [
     first_seen INTEGER NOT NULL
   ) STRICT;
   `,
+  // Issue 15: the oracle contracts this party belongs to (made in the app, or opened from an
+  // invitation), with this party's capability token for them. The token is a secret: the data dir
+  // is 0700 and this file 0600 (party-dir.ts). `agreement`: this party's answer to the terms.
+  `
+  CREATE TABLE memberships (
+    contract_id TEXT PRIMARY KEY,
+    oracle_url TEXT NOT NULL,
+    oracle_public_key TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('client', 'freelancer')),
+    token TEXT NOT NULL,
+    terms_hash TEXT NOT NULL,
+    canonical_json TEXT NOT NULL,
+    agreement TEXT NOT NULL CHECK (agreement IN ('pending', 'accepted', 'declined')),
+    invite_for_counterparty TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
+
+const membershipRow = z.object({
+  contract_id: z.string(),
+  oracle_url: z.string(),
+  oracle_public_key: z.string(),
+  role: z.enum(['client', 'freelancer']),
+  token: z.string(),
+  terms_hash: z.string(),
+  canonical_json: z.string(),
+  agreement: z.enum(['pending', 'accepted', 'declined']),
+  invite_for_counterparty: z.string().nullable(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+/** An oracle contract this party belongs to (issue 15), with its capability token. */
+export type MembershipRow = z.infer<typeof membershipRow>;
 
 const contractRow = z.object({
   id: z.number().int(),
@@ -424,6 +458,58 @@ export class PartyStore {
       .prepare('SELECT * FROM tower_uploads WHERE contract = ? ORDER BY id')
       .all(contract)
       .map((r) => towerUploadRow.parse(r));
+  }
+
+  /**
+   * Records an oracle contract this party belongs to; a second call for the same contract keeps
+   * the first record (the terms hash and token cannot change under it) and returns it.
+   */
+  addMembership(m: Omit<MembershipRow, 'created_at' | 'updated_at'>): MembershipRow {
+    const now = this.now();
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO memberships (contract_id, oracle_url, oracle_public_key, role, token,
+           terms_hash, canonical_json, agreement, invite_for_counterparty, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        m.contract_id,
+        m.oracle_url,
+        m.oracle_public_key,
+        m.role,
+        m.token,
+        m.terms_hash,
+        m.canonical_json,
+        m.agreement,
+        m.invite_for_counterparty,
+        now,
+        now,
+      );
+    const row = this.membership(m.contract_id);
+    if (row === undefined) throw new Error('membership row missing');
+    return row;
+  }
+
+  membership(contractId: string): MembershipRow | undefined {
+    const r = this.db.prepare('SELECT * FROM memberships WHERE contract_id = ?').get(contractId);
+    return r === undefined ? undefined : membershipRow.parse(r);
+  }
+
+  memberships(): MembershipRow[] {
+    return this.db
+      .prepare('SELECT * FROM memberships ORDER BY created_at DESC, contract_id')
+      .all()
+      .map((r) => membershipRow.parse(r));
+  }
+
+  /** This party's answer to a contract's terms. */
+  setAgreement(contractId: string, agreement: MembershipRow['agreement']): MembershipRow {
+    this.db
+      .prepare('UPDATE memberships SET agreement = ?, updated_at = ? WHERE contract_id = ?')
+      .run(agreement, this.now(), contractId);
+    const row = this.membership(contractId);
+    if (row === undefined) throw new Error(`no membership ${contractId}`);
+    return row;
   }
 
   /** Reads a meta value (null when unset). */
