@@ -4,7 +4,6 @@
  * or invalid input (a bad counterparty message, a contract in the wrong state, not enough funds,
  * a node's rejection), 2 usage or transport (bad flags, oracle or node unreachable).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -15,12 +14,7 @@ import { satsToBtc } from '../../src/chain/amount.ts';
 import type { ProgressCallback } from '../../src/dlc/adaptor-set.ts';
 import { decodeDlcMessage } from '../../src/dlc/messages.ts';
 import { attestationFromHex } from '../../src/dlc/oracle-codec.ts';
-import {
-  describeMilestone,
-  milestoneTermsSchema,
-  termsToJson,
-  type MilestoneTermsInput,
-} from '../../src/party/milestone-terms.ts';
+import { describeMilestone, milestoneTermsSchema } from '../../src/party/milestone-terms.ts';
 import {
   OracleClient,
   OracleTransportError,
@@ -35,6 +29,7 @@ import {
   type WatchAction,
 } from '../../src/party/party.ts';
 import { readPsbtBytes } from '../../src/party/psbt.ts';
+import { milestoneDlcTerms, verifyContractTerms } from '../../src/party/contract-terms.ts';
 import { resolvePartyDir, termsFileOf } from '../../src/party/party-dir.ts';
 import type { ContractRow } from '../../src/party/store.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
@@ -154,17 +149,6 @@ const FLAGS = {
 } as const;
 
 /** The parts of a contract's canonical terms (`GET /v1/contracts/:id/terms`) a party's DLC needs. */
-const termsOnTheWire = z.object({
-  oraclePublicKey: z.string().regex(/^[0-9a-f]{64}$/),
-  milestones: z.array(
-    z.object({
-      index: z.number().int(),
-      amountSat: z.string().regex(/^\d+$/),
-      outcome: z.enum(['enum', 'share']),
-    }),
-  ),
-});
-
 /** The environment this CLI reads, parsed once. */
 const envSchema = z.object({
   VERDICT_PARTY_DIR: z.string().min(1).optional(),
@@ -303,23 +287,14 @@ export async function runDlc(
         contractId,
         e.VERDICT_PARTY_TOKEN,
       );
-      const got = createHash('sha256').update(contractTerms.canonicalJson, 'utf8').digest('hex');
-      if (got !== contractTerms.termsHash)
-        throw new Error(`the oracle's terms of ${contractId} do not hash to their termsHash`);
-      const canonical = termsOnTheWire.parse(JSON.parse(contractTerms.canonicalJson));
-      const m = canonical.milestones.find((x) => x.index === index);
-      if (m === undefined) throw new UsageError(`contract ${contractId} has no milestone ${index}`);
-      const funding = z.enum(['single', 'dual']).parse(values.funding ?? 'single');
-      const terms: MilestoneTermsInput = {
-        eventId: `verdict/${contractId}/${index}/${contractTerms.termsHash.slice(0, 16)}`,
-        oraclePublicKey: canonical.oraclePublicKey,
-        outcome: m.outcome,
-        amountSat: m.amountSat,
+      const verified = verifyContractTerms(contractTerms, contractId);
+      if (!verified.terms.milestones.some((x) => x.index === index))
+        throw new UsageError(`contract ${contractId} has no milestone ${index}`);
+      const checked = milestoneDlcTerms(verified, index, {
         offererRole: z.enum(['client', 'freelancer']).parse(values.offerer ?? 'client'),
-        funding,
+        funding: z.enum(['single', 'dual']).parse(values.funding ?? 'single'),
         feeRatePerVb: values['fee-rate'] ?? '2',
-      };
-      const checked = termsToJson(milestoneTermsSchema.parse(terms));
+      });
       const file = values.out ?? termsFileOf(dataDir, contractId, index);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       writeFileSync(file, JSON.stringify(checked, null, 2) + '\n');
