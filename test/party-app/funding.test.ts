@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevnet, devnetFaucet, type Devnet } from '../../src/chain/devnet/index.ts';
 import { PartyStore } from '../../src/party/store.ts';
 import { STORE_FILE } from '../../src/party/party.ts';
+import { acquireWatchLock } from '../../src/party/watch-lock.ts';
 import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
 import type { FundingJobView } from '../../party-app/funding.ts';
 import {
@@ -124,6 +125,32 @@ function rawJson(
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/** The app's server-sent events, collected until `close()`. */
+function collectEvents(a: AppHandle): {
+  events: { kind: string; contractId?: string; milestone?: number; data?: FundingJobView }[];
+  close(): void;
+} {
+  const events: { kind: string; contractId?: string; milestone?: number; data?: FundingJobView }[] =
+    [];
+  let buffer = '';
+  const req = request(`${a.app.origin}/api/events`, { headers: { cookie: a.cookie } }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      buffer += chunk;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        for (const line of frame.split('\n'))
+          if (line.startsWith('data: ')) events.push(JSON.parse(line.slice(6)) as never);
+      }
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return { events, close: () => req.destroy() };
 }
 
 async function openApp(dataDir: string, oracleUrl: string): Promise<AppHandle> {
@@ -344,6 +371,7 @@ describe('funding a milestone from the app', () => {
       ['waiting_accept'].includes((await jobOf(client, contract, 0))?.step ?? ''),
     );
     expect((await jobOf(client, contract, 0))?.note).toMatch(/waiting for the freelancer/);
+    const stream = collectEvents(freelancer);
     const f = await ok<{ job: FundingJobView }>(freelancer.api('POST', fundPath(contract, 0)));
     expect(f.job.steps).toContain('finalize');
     await bothFunded(contract, 0);
@@ -352,6 +380,27 @@ describe('funding a milestone from the app', () => {
     expect(cj?.fundingTxid).toMatch(/^[0-9a-f]{64}$/);
     expect(fj?.fundingTxid).toBe(cj?.fundingTxid);
     expect(fj?.fraction).toBe(1);
+    // Every change of the freelancer's job went out as a `funding` event, CET progress included.
+    stream.close();
+    const progress = stream.events.filter(
+      (e) => e.kind === 'funding' && e.contractId === contract.contract.id && e.milestone === 0,
+    );
+    const steps = [...new Set(progress.map((e) => e.data?.step))];
+    expect(steps).toEqual([
+      'terms',
+      'offer',
+      'accept',
+      'waiting_sign',
+      'finalize',
+      'waiting_confirmation',
+      'funded',
+    ]);
+    expect(
+      progress.some(
+        (e) => e.data?.step === 'accept' && e.data.fraction > 0 && e.data.fraction <= 1,
+      ),
+    ).toBe(true);
+    expect(progress.at(-1)?.data?.state).toBe('done');
 
     // The oracle attests: delivered, then accepted by the client (over the oracle's API).
     const m0 = (action: string) => milestoneUrl(contract.contract.id, 0, action);
@@ -431,4 +480,35 @@ describe('funding a milestone from the app', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.state).toBe('confirmed');
   }, 180_000);
+});
+
+describe('the watcher while the app is open', () => {
+  it('says once that another watcher holds the data dir, and takes over when it stops', async () => {
+    type Activity = { entries: { text: string }[] };
+    const held = (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries.length;
+    await ok(freelancer.api('POST', '/api/wallet/lock'));
+    // A `verdict dlc watch` on the same data dir (the lock is the same OS lock).
+    const release = acquireWatchLock(freelancer.dataDir);
+    try {
+      await ok(freelancer.api('POST', '/api/wallet/unlock', { passphrase: PASSPHRASE }));
+      await until('the app says another watcher runs', async () =>
+        (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
+          .slice(held)
+          .some((e) => /another watcher.*is running/.test(e.text)),
+      );
+      // Several passes later, still said once.
+      await sleep(1000);
+      const said = (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
+        .slice(held)
+        .filter((e) => /another watcher/.test(e.text));
+      expect(said).toHaveLength(1);
+    } finally {
+      release();
+    }
+    await until('the app watches again', async () =>
+      (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
+        .slice(held)
+        .some((e) => /watches this wallet’s contracts again/.test(e.text)),
+    );
+  });
 });
