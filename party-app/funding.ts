@@ -436,6 +436,20 @@ export class FundingJobs {
       }),
     );
     let row = dlcRowOfEvent(party, terms.eventId);
+    const myDlcRole = m.role === 'client' ? 'offer' : 'accept';
+    if (row !== undefined && row.role !== myDlcRole)
+      throw new FundingError(
+        'role_mismatch',
+        `This milestone's DLC here was made as the ${row.role === 'offer' ? 'offerer' : 'accepter'} (with "verdict dlc"?), while the app has the client offer: continue it with "verdict dlc".`,
+      );
+    /**
+     * A step that stores before it broadcasts (finalize) must not run twice: after an outage
+     * that interrupted it, the stored row says how far it got (the watcher rebroadcasts).
+     */
+    const movedOn = (from: ContractRow['state'], tempId: string): ContractRow | undefined => {
+      const now = party.store.findContract(tempId);
+      return now !== undefined && now.state !== from ? now : undefined;
+    };
     const isDone = (r: ContractRow | undefined) =>
       r !== undefined && ['confirmed', 'settled', 'refunded'].includes(r.state);
 
@@ -461,7 +475,10 @@ export class FundingJobs {
             : null;
         });
         step('sign');
-        row = (await retrying(() => party.sign({ accept, onProgress }))).contract;
+        row = await retrying(
+          async () =>
+            movedOn('offered', tempId) ?? (await party.sign({ accept, onProgress })).contract,
+        );
       } else step('sign');
       if (row.state === 'signed' && row.sign_hex !== null) {
         const signHex = row.sign_hex;
@@ -494,7 +511,11 @@ export class FundingJobs {
           oracle.getDlcMessage(ref, 'sign'),
         );
         step('finalize');
-        row = (await retrying(() => party.finalize({ sign, onProgress }))).contract;
+        const tempId = row.temporary_contract_id;
+        row = await retrying(
+          async () =>
+            movedOn('accepted', tempId) ?? (await party.finalize({ sign, onProgress })).contract,
+        );
       } else step('finalize');
     }
 
