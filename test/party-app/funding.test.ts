@@ -470,6 +470,8 @@ describe('funding a milestone from the app', () => {
     client = await openApp(dataDir, proxy.url);
     // At unlock, the milestone whose row is mid-protocol continues by itself.
     await ok(client.api('POST', '/api/wallet/unlock', { passphrase: PASSPHRASE }));
+    const resumed = await jobOf(client, contract, 2);
+    expect(resumed?.state).toBe('running');
     await bothFunded(contract, 2);
     const eventId = contract.contract.milestones[2]!.eventId;
     const rows = (
@@ -480,6 +482,24 @@ describe('funding a milestone from the app', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.state).toBe('confirmed');
   }, 180_000);
+});
+
+describe('a funding job that cannot finish', () => {
+  it('fails in words with a code when the wallet cannot lock the amount, and nothing is offered', async () => {
+    const big = await createContract(oracle, [{ amountSat: '50000000' }]);
+    await addMembership(client, big, 'client', 'accepted');
+    const before = (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/contracts')))
+      .contracts.length;
+    await ok(client.api('POST', fundPath(big, 0)));
+    await until('the job failed', async () => (await jobOf(client, big, 0))?.state === 'failed');
+    const job = await jobOf(client, big, 0);
+    expect(job?.step).toBe('offer');
+    expect(job?.error?.code).toBe('insufficient_wallet_funds');
+    expect(job?.error?.message).toMatch(/cannot lock this milestone.*press Fund again/);
+    expect(
+      (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/contracts'))).contracts,
+    ).toHaveLength(before);
+  });
 });
 
 describe('the watcher while the app is open', () => {
