@@ -250,15 +250,19 @@ export default function contractsModule(ctx: AppContext): readonly AppRoute[] {
     ctx.bus.emit({ kind: 'contracts', contractId });
   };
 
+  /**
+   * The local DLC row of a milestone as the page shows it. The payout follows the contract's
+   * payout table: from the outcome this party settled with, else (the counterparty broadcast the
+   * CET) from the verified attestation.
+   */
   async function dlcOf(
-    party: Party,
-    eventId: string,
+    row: ContractRow | undefined,
     role: Role,
     amountSat: string,
     kind: 'enum' | 'share',
+    attested: { outcome: string; verified: boolean } | null,
   ) {
-    const row = dlcRowOf(party, eventId);
-    if (row === undefined) return { row, dlc: null };
+    if (row === undefined) return null;
     let confirmations: number | null = null;
     if (row.funding_txid !== null) {
       try {
@@ -275,25 +279,31 @@ export default function contractsModule(ctx: AppContext): readonly AppRoute[] {
       const offerSide = offerCollateralOf(terms);
       const mine = row.role === 'offer' ? offerSide : amount - offerSide;
       payoutSat = { mine: mine.toString(), theirs: (amount - mine).toString() };
-    } else if (row.outcome !== null) {
-      const outcome = kind === 'share' ? Math.min(parseInt(row.outcome, 2), 127) : row.outcome;
-      const s = split(amount, kind, outcome);
+    } else if (
+      row.closing_kind === 'cet' &&
+      (row.outcome !== null || attested?.verified === true)
+    ) {
+      // The row keeps the attested digits (binary) of a share; the attestation view the value.
+      const outcome =
+        row.outcome === null
+          ? (attested?.outcome ?? '')
+          : kind === 'share'
+            ? String(Math.min(parseInt(row.outcome, 2), 127))
+            : row.outcome;
+      const s = split(amount, kind, kind === 'share' ? Math.min(Number(outcome), 127) : outcome);
       const mine = role === 'freelancer' ? s.freelancer : s.client;
       payoutSat = { mine: mine.toString(), theirs: (amount - mine).toString() };
     }
     return {
-      row,
-      dlc: {
-        state: row.state,
-        role: row.role,
-        fundingTxid: row.funding_txid,
-        confirmations,
-        closingKind: row.closing_kind,
-        closingTxid: row.closing_txid,
-        outcome: row.outcome,
-        payoutSat,
-        refundLocktime: offer.refundLocktime,
-      },
+      state: row.state,
+      role: row.role,
+      fundingTxid: row.funding_txid,
+      confirmations,
+      closingKind: row.closing_kind,
+      closingTxid: row.closing_txid,
+      outcome: row.outcome,
+      payoutSat,
+      refundLocktime: offer.refundLocktime,
     };
   }
 
@@ -368,8 +378,12 @@ export default function contractsModule(ctx: AppContext): readonly AppRoute[] {
     const milestones = [];
     for (const om of view.milestones) {
       const tm = terms.milestones.find((x) => x.index === om.index);
-      const { row, dlc } = await dlcOf(party, om.eventId, role, om.amountSat, om.outcomeKind);
-      const attested = om.status === 'attested' || (om['decision'] ?? null) !== null;
+      const row = dlcRowOf(party, om.eventId);
+      const decided = om.status === 'attested' || (om['decision'] ?? null) !== null;
+      const attestation = decided
+        ? await attestationOf(om.eventId, m.oracle_public_key, row)
+        : null;
+      const dlc = await dlcOf(row, role, om.amountSat, om.outcomeKind, attestation);
       milestones.push({
         index: om.index,
         title: om.title,
@@ -387,7 +401,7 @@ export default function contractsModule(ctx: AppContext): readonly AppRoute[] {
         decision: om['decision'] ?? null,
         allowedActions: om.allowedActions ?? [],
         dlc,
-        attestation: attested ? await attestationOf(om.eventId, m.oracle_public_key, row) : null,
+        attestation,
         funding: null, // C: fundingJobOf
         tower: await towerOf(party, row, m),
         payouts: payoutTable({ milestones: [tm ?? { ...om, outcome: om.outcomeKind }] })[0]

@@ -7,13 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevnet, type Devnet } from '../../src/chain/devnet/index.ts';
 import { decodeInvitation, encodeInvitation } from '../../party-app/invite.ts';
 import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
+import { AppClient, type ApiError } from './app-client.ts';
 import {
   call,
   contractRequest,
@@ -31,13 +31,6 @@ const tmp = (name: string) => {
   dirs.push(d);
   return d;
 };
-
-interface Reply {
-  status: number;
-  type: string;
-  text: string;
-  body: unknown;
-}
 
 // The app's answers, as the tests read them.
 type Agreement = { client: string; freelancer: string };
@@ -101,59 +94,8 @@ interface Wallet {
   words: string[];
   confirm: number[];
 }
-interface ApiError {
-  error: { code: string; message: string };
-}
 
-/** One app as a browser holding its session cookie would call it (Host and Origin its own). */
-class Client {
-  cookie = '';
-  constructor(readonly app: RunningPartyApp) {}
-
-  send(method: string, path: string, body?: unknown, withCookie = true): Promise<Reply> {
-    const url = new URL(path, this.app.origin);
-    const headers: Record<string, string> = { host: url.host, origin: this.app.origin };
-    if (withCookie && this.cookie !== '') headers['cookie'] = this.cookie;
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    if (data !== undefined) headers['content-type'] = 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => {
-          const type = String(res.headers['content-type'] ?? '');
-          const setCookie = res.headers['set-cookie']?.[0];
-          if (setCookie !== undefined) this.cookie = setCookie.split(';')[0] ?? '';
-          resolve({
-            status: res.statusCode ?? 0,
-            type,
-            text,
-            body: type.includes('json') && text !== '' ? JSON.parse(text) : undefined,
-          });
-        });
-      });
-      req.on('error', reject);
-      req.end(data);
-    });
-  }
-
-  async ok<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    const r = await this.send(method, path, body);
-    expect(r.status, `${method} ${path}: ${r.text.slice(0, 400)}`).toBe(200);
-    return r.body as T;
-  }
-
-  async refused(method: string, path: string, body: unknown, status: number, code: string) {
-    const r = await this.send(method, path, body);
-    const e = (r.body as ApiError | undefined)?.error;
-    expect({ status: r.status, code: e?.code }, r.text).toEqual({ status, code });
-    expect(typeof e?.message).toBe('string');
-    return e?.message ?? '';
-  }
-}
-
-async function startClient(oracleUrl: string): Promise<Client> {
+async function startClient(oracleUrl: string): Promise<AppClient> {
   const app = await startPartyApp({
     dataDir: join(tmp('party'), 'wallet'),
     chain: devnet.rpc,
@@ -162,7 +104,7 @@ async function startClient(oracleUrl: string): Promise<Client> {
     scryptN: 1024,
   });
   apps.push(app);
-  const c = new Client(app);
+  const c = new AppClient(app);
   await c.ok('POST', '/api/session', { secret: app.url.split('#')[1] });
   const made = await c.ok<Wallet>('POST', '/api/wallet/create', { passphrase: 'correct horse 1' });
   await c.ok('POST', '/api/wallet/confirm', {
@@ -171,8 +113,8 @@ async function startClient(oracleUrl: string): Promise<Client> {
   return c;
 }
 
-let alice: Client; // the client
-let bob: Client; // the freelancer
+let alice: AppClient; // the client
+let bob: AppClient; // the freelancer
 
 beforeAll(async () => {
   devnet = await startDevnet({ dataDir: tmp('devnet') });
@@ -198,7 +140,7 @@ const draft = () =>
   ]);
 
 /** Preview, review, create: the client's path. */
-async function create(by: Client, myRole: 'client' | 'freelancer') {
+async function create(by: AppClient, myRole: 'client' | 'freelancer') {
   const d = draft();
   const p = await by.ok<Preview>('POST', '/api/contracts/preview', { myRole, draft: d });
   return by.ok<Created>('POST', '/api/contracts', {
