@@ -828,7 +828,18 @@ export default function contractsModule(ctx: AppContext): readonly AppRoute[] {
         const text = req.query.get('text') ?? '';
         if (text.length === 0 || text.length > 2000)
           throw new HttpError(400, 'invalid_request', 'text: 1 to 2000 characters');
-        return Promise.resolve(new AppRaw('image/svg+xml', encodeQR(text, 'svg')));
+        let svg: string;
+        try {
+          svg = encodeQR(text, 'svg');
+        } catch (e) {
+          // Past a QR code's capacity (long text in a script of multi-byte characters).
+          throw new HttpError(
+            400,
+            'qr_too_long',
+            `too much text for one QR code (${e instanceof Error ? e.message : String(e)})`,
+          );
+        }
+        return Promise.resolve(new AppRaw('image/svg+xml', svg));
       },
     },
   ];

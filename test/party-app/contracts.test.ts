@@ -463,6 +463,14 @@ describe('the QR code and an unreachable oracle', () => {
     expect(r.type).toMatch(/^image\/svg\+xml/);
     expect(r.text).toMatch(/^<svg/);
     expect((await alice.send('GET', `/api/qr?text=${'x'.repeat(2001)}`)).status).toBe(400);
+    // 1000 characters of three bytes each do not fit one QR code: refused, not a 500.
+    await alice.refused(
+      'GET',
+      `/api/qr?text=${encodeURIComponent('€'.repeat(1000))}`,
+      undefined,
+      400,
+      'qr_too_long',
+    );
     expect((await alice.send('GET', '/api/qr?text=x', undefined, false)).status).toBe(401);
   });
 
