@@ -487,4 +487,27 @@ describe('the QR code and an unreachable oracle', () => {
     // Its contracts list still answers (empty here).
     expect((await lonely.ok<List>('GET', '/api/contracts')).contracts).toEqual([]);
   });
+
+  it('an oracle gone away: the list falls back to the stored terms, the detail says why', async () => {
+    const gone = await startTestServer();
+    const carol = await startClient(gone.url);
+    const { contractId } = await create(carol, 'client');
+    await gone.dispose();
+    const list = await carol.ok<{
+      contracts: { contractId: string; title: string; oracleError?: { code: string } }[];
+    }>('GET', '/api/contracts');
+    expect(list.contracts).toHaveLength(1);
+    expect(list.contracts[0]).toMatchObject({
+      contractId,
+      title: 'Website redesign',
+      oracleError: { code: 'oracle_unreachable' },
+    });
+    await carol.refused(
+      'GET',
+      `/api/contracts/${contractId}`,
+      undefined,
+      502,
+      'oracle_unreachable',
+    );
+  });
 });
