@@ -34,6 +34,9 @@ export const statusByCode = {
   event_already_attested: 409,
   event_quarantined: 409,
   dlc_message_out_of_order: 409,
+  // Issue 15: a party's answer to the terms names another terms hash, or differs from its final one.
+  terms_changed: 409,
+  agreement_final: 409,
   // Issue 19 §4: a per-contract/milestone storage bound (details.scope) is reached.
   quota_exceeded: 409,
   // Issue 19 §5: the body did not arrive within VERDICT_BODY_TIMEOUT_SEC (connection-guard.ts).

@@ -23,6 +23,14 @@ export class HttpError extends Error {
   }
 }
 
+/** A route's answer that is not JSON (an SVG QR code, for instance): sent as is, with its type. */
+export class AppRaw {
+  constructor(
+    readonly type: string,
+    readonly body: string,
+  ) {}
+}
+
 /** Validates a body or query with zod; a failure is `400 invalid_request` in the schema's words. */
 export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);

@@ -34,8 +34,10 @@ import { OracleClient } from '../src/party/oracle-client.ts';
 import { fundingModule } from './funding.ts';
 import { watcherModule } from './watcher.ts';
 import { buildPartyAppAssets, type PartyAppAssets } from './assets.ts';
+import contractsModule from './contracts.ts';
 import {
   AppBus,
+  AppRaw,
   HttpError,
   parse,
   type AppContext,
@@ -45,7 +47,7 @@ import {
 } from './context.ts';
 
 /** The route modules behind the session check (issue 15), in dispatch order. */
-const MODULES: readonly AppModule[] = [fundingModule, watcherModule];
+const MODULES: readonly AppModule[] = [fundingModule, contractsModule, watcherModule];
 
 export interface PartyAppOptions {
   readonly dataDir: string;
@@ -359,7 +361,8 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     if (m === 'GET' && path === '/api/wallet/descriptor') {
       return requireParty().wallet.descriptors();
     }
-    if (m === 'GET' && path === '/api/contracts') {
+    // The local DLC rows (`/api/contracts` is the contracts module's: the oracle contracts).
+    if (m === 'GET' && path === '/api/dlcs') {
       const p = requireParty();
       return {
         contracts: p.store.listContracts().map((c) => ({
@@ -463,7 +466,9 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
       if (method === 'GET' && path === '/api/events') return eventStream(req, res);
       if (method === 'GET' && path === '/api/activity')
         return send(res, 200, { entries: bus.activity() });
-      return send(res, 200, await api(req, path, url.searchParams));
+      const answer = await api(req, path, url.searchParams);
+      if (answer instanceof AppRaw) return send(res, 200, answer.body, answer.type);
+      return send(res, 200, answer);
     }
     throw new HttpError(404, 'not_found', `no ${method} ${path}`);
   }

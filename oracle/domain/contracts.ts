@@ -60,13 +60,11 @@ export async function createContractYielding(
   }
 }
 
-/** The steps of a create; it yields after signing each announcement. */
-function* contractSteps(
-  ctx: AppContext,
-  input: CreateContractInput,
-  actor: string,
-): Generator<void, CreatedContract, void> {
-  const contractId = bytesToHex(randomBytes(8));
+/**
+ * The terms `input` makes for `contractId`, with every check of a create (the same 400s).
+ * @throws AppError
+ */
+function checkedTerms(ctx: AppContext, input: CreateContractInput, contractId: string): Terms {
   const now = ctx.now();
   let terms: Terms;
   try {
@@ -86,6 +84,31 @@ function* contractSteps(
       });
     }
   }
+  return terms;
+}
+
+/**
+ * Issue 15: what creating `input` would hash, written nowhere: the canonical JSON with
+ * `"contractId": ""` (the id is assigned at creation) and the terms. The same checks as a create.
+ * @throws AppError
+ */
+export function previewContract(
+  ctx: AppContext,
+  input: CreateContractInput,
+): { canonicalJson: string; terms: Terms } {
+  const terms = checkedTerms(ctx, input, '');
+  return { canonicalJson: canonicalTerms(terms).json, terms };
+}
+
+/** The steps of a create; it yields after signing each announcement. */
+function* contractSteps(
+  ctx: AppContext,
+  input: CreateContractInput,
+  actor: string,
+): Generator<void, CreatedContract, void> {
+  const contractId = bytesToHex(randomBytes(8));
+  const now = ctx.now();
+  const terms = checkedTerms(ctx, input, contractId);
   const { json, hash } = canonicalTerms(terms);
   // Sign outside the transaction (pure CPU); the rows commit together below.
   const announcements: {

@@ -38,6 +38,16 @@ export const ROUTES = {
   // with the id URL-encoded or not.
   event: { method: 'GET', path: '/v1/events/*eventPath', allow: 'public' },
   createContract: { method: 'POST', path: '/v1/contracts', allow: 'creator' },
+  // Issue 15: what a create would hash, written nowhere (the parties' app shows it for review).
+  previewContract: { method: 'POST', path: '/v1/contracts/preview', allow: 'creator' },
+  // Issue 15: a party accepts or declines the terms it read (by their hash); final once given.
+  agreement: {
+    method: 'POST',
+    path: '/v1/contracts/:id/agreement',
+    allow: ['client', 'freelancer'],
+  },
+  // Issue 15: the page an invitation link opens; its fragment (the invitation) never reaches us.
+  invite: { method: 'GET', path: '/invite', allow: 'public' },
   contract: { method: 'GET', path: '/v1/contracts/:id', allow: ['client', 'freelancer', 'admin'] },
   // Issue 19 §11: the terms (names, amounts, scope) and the audit log's content are the parties'
   // and the operator's; the public gets the log's hash chain, without content.

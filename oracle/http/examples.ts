@@ -50,6 +50,8 @@ export const CREATE_CONTRACT_FULL_EXAMPLE = {
 
 export const REQUEST_EXAMPLES: Readonly<Record<string, unknown>> = {
   'POST /v1/contracts': CREATE_CONTRACT_EXAMPLE,
+  'POST /v1/contracts/preview': CREATE_CONTRACT_EXAMPLE,
+  'POST /v1/contracts/{id}/agreement': { decision: 'accept', termsHash: 'e3'.repeat(32) },
   [`POST ${M}/deliver`]: { commitSha: COMMIT, note: 'v1 of the landing page' },
   [`POST ${M}/propose`]: { outcome: 60 },
   [`POST ${M}/accept-proposal`]: { outcome: 60 },

@@ -8,6 +8,7 @@ import { ciOpenApiPaths } from '../ci/openapi.ts';
 import type { AppContext } from '../context.ts';
 import { dlcMessageInput } from '../domain/dlc-relay.ts';
 import { deliverInput, disputeInput } from '../domain/milestones.ts';
+import { agreementInput } from '../domain/agreement.ts';
 import { createContractInput } from '../domain/terms.ts';
 import { ROUTES, type RouteName } from './access.ts';
 import { REQUEST_EXAMPLES } from './examples.ts';
@@ -106,11 +107,37 @@ export const OPERATIONS: readonly Op[] = [
     errors: [400, 401, 403, 413, 429, 507],
   },
   {
+    route: 'previewContract',
+    path: '/v1/contracts/preview',
+    summary:
+      'What creating this contract would hash, written nowhere: the canonical JSON with "contractId": "" (assigned at creation) and the terms. Same body, access and 400s as a create',
+    body: createContractInput,
+    ok: { status: 200, schema: S.contractPreview },
+    errors: [400, 401, 403, 413],
+  },
+  {
     route: 'contract',
     path: '/v1/contracts/{id}',
-    summary: "The contract as the caller's role sees it",
-    ok: { status: 200, schema: S.contractView },
+    summary: "The contract as the caller's role sees it, with both parties' answers to the terms",
+    ok: { status: 200, schema: S.contractWithAgreementView },
     errors: [401, 403, 404],
+  },
+  {
+    route: 'agreement',
+    path: '/v1/contracts/{id}/agreement',
+    summary:
+      "A party accepts or declines the terms it read (their hash; 409 terms_changed if they are not the contract's). Recorded in the audit log; final once given (409 agreement_final on a different answer, the same answer again is 200)",
+    body: agreementInput,
+    ok: { status: 200, schema: S.contractWithAgreementView },
+    errors: [400, 401, 403, 404, 409],
+  },
+  {
+    route: 'invite',
+    path: '/invite',
+    summary:
+      'The page an invitation link opens: static, no script. The invitation is in the fragment, which never reaches the server; the page says to paste the link into the Verdict app',
+    ok: { status: 200, contentType: 'text/html' },
+    errors: [],
   },
   {
     route: 'terms',
@@ -254,6 +281,9 @@ const namedOutputs: Record<string, Schema> = {
   Attestation: S.attestationView,
   CreatedContract: S.createdContract,
   Contract: S.contractView,
+  ContractWithAgreement: S.contractWithAgreementView,
+  Agreement: S.agreementView,
+  ContractPreview: S.contractPreview,
   Milestone: S.milestoneView,
   Terms: S.termsView,
   AuditLog: S.auditLogView,
@@ -272,6 +302,7 @@ const namedInputs: Record<string, Schema> = {
   OutcomeRequest: outcomeInput,
   DisputeRequest: disputeInput,
   DlcMessageRequest: dlcMessageInput,
+  AgreementRequest: agreementInput,
 };
 for (const [id, s] of Object.entries(namedOutputs)) outputs.add(s, { id });
 for (const [id, s] of Object.entries(namedInputs)) inputs.add(s, { id });

@@ -3,7 +3,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { verifyAuditChain, auditRowToEntry } from '../domain/audit-log.ts';
-import { createContractYielding, getContract } from '../domain/contracts.ts';
+import { agreementInput, agreementOf, recordAgreement } from '../domain/agreement.ts';
+import { createContractYielding, getContract, previewContract } from '../domain/contracts.ts';
 import {
   DLC_MESSAGE_KINDS,
   dlcMessageInput,
@@ -299,13 +300,15 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     });
   });
 
-  route('contract', (req, res) => {
-    const id = contractIdOf(req.params);
+  route('previewContract', smallJson, (req, res) => {
+    const { canonicalJson, terms } = previewContract(ctx, createContractInput.parse(req.body));
+    res.json({ canonicalJson, terms: termsToJson(terms), termsHash: null });
+  });
+
+  const contractJson = (id: string, role: PartyActor['role'] | 'admin') => {
     const { row, terms } = getContract(ctx, id);
-    const p = principalOf(res);
-    const role = p?.kind === 'party' ? p.role : 'admin';
-    res.json(
-      contractViewOf(
+    return {
+      ...contractViewOf(
         terms,
         row.terms_hash,
         row.created_at,
@@ -314,7 +317,25 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
         ctx.now(),
         ctx.disputePanelOf,
       ),
-    );
+      agreement: agreementOf(ctx, id),
+    };
+  };
+  route('contract', (req, res) => {
+    const p = principalOf(res);
+    res.json(contractJson(contractIdOf(req.params), p?.kind === 'party' ? p.role : 'admin'));
+  });
+
+  route('agreement', smallJson, (req, res) => {
+    const id = contractIdOf(req.params);
+    const actor = partyActor(res);
+    recordAgreement(ctx, id, actor, agreementInput.parse(req.body ?? {}));
+    res.json(contractJson(id, actor.role));
+  });
+
+  route('invite', (_req, res) => {
+    res.set('Content-Security-Policy', INVITE_CSP);
+    res.set('Cache-Control', 'public, max-age=3600');
+    res.type('html').send(INVITE_PAGE);
   });
 
   route('terms', (req, res) => {
@@ -457,6 +478,29 @@ export function registerRoutes(app: Express, ctx: AppContext, eventAnswers: Even
     sendCached(req, res, rustDlcAttestationOf(att.tlv), { immutable: true });
   });
 }
+
+/** The invitation page runs nothing: no script, no style, no request of its own. */
+export const INVITE_CSP =
+  "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const INVITE_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Verdict: an invitation to a contract</title>
+</head>
+<body>
+<h1>An invitation to a Verdict contract</h1>
+<p>This is an invitation to a Verdict contract.</p>
+<p>Open your Verdict app (<code>npx verdict app</code>) and paste this whole link into
+<em>Open an invitation</em>. The app reads the terms, checks them against their hash and the
+oracle's key, and lets you accept or decline.</p>
+<p>The part after # never reached this server: it carries your access to the contract, so give
+the link to nobody else.</p>
+</body>
+</html>
+`;
 
 /** The last route: anything unmatched is a 404 `not_found` (install it after every module's routes). */
 export function notFoundHandler(): RequestHandler {

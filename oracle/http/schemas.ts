@@ -207,6 +207,26 @@ export const contractView = z
   })
   .meta({ id: 'Contract' });
 
+const agreementState = z.enum(['pending', 'accepted', 'declined']);
+/** Issue 15: each party's answer to the terms (final once given). */
+export const agreementView = z
+  .object({ client: agreementState, freelancer: agreementState })
+  .meta({ id: 'Agreement' });
+
+/** `GET /v1/contracts/:id` and the agreement's answer: the contract with both answers. */
+export const contractWithAgreementView = contractView
+  .extend({ agreement: agreementView })
+  .meta({ id: 'ContractWithAgreement' });
+
+/** Issue 15: what a create would hash; the contract id is assigned at creation. */
+export const contractPreview = z
+  .object({
+    canonicalJson: z.string(),
+    terms: z.record(z.string(), z.unknown()),
+    termsHash: z.null(),
+  })
+  .meta({ id: 'ContractPreview' });
+
 export const createdContract = z
   .object({
     contract: contractView,

@@ -364,7 +364,7 @@ async function contractsSection(): Promise<HTMLElement> {
       contractId: string | null;
       terms: { amountSat?: string; title?: string };
     }[];
-  }>('GET', '/api/contracts');
+  }>('GET', '/api/dlcs');
   const list = el('ul', { id: 'contracts' });
   for (const x of c.contracts) {
     list.append(

@@ -42,6 +42,8 @@ function requestFor(
     .replace(/:[A-Za-z]+/g, 'x');
   const bodies: Partial<Record<RouteName, unknown>> = {
     createContract: contractRequest(now),
+    previewContract: contractRequest(now),
+    agreement: { decision: 'accept', termsHash: c.contract.termsHash },
     deliver: { commitSha: 'd'.repeat(40) },
     propose: { outcome: 50 },
     acceptProposal: { outcome: 50 },
