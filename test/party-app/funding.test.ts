@@ -226,6 +226,14 @@ async function addMembership(
       { token: c.tokens[role] },
     ),
   );
+  // The party's answer at the oracle, as the app's Accept posts it (the counterparty's job reads it).
+  if (agreement === 'accepted')
+    expectOk(
+      await call(oracle.url, 'POST', `/v1/contracts/${c.contract.id}/agreement`, {
+        token: c.tokens[role],
+        body: { decision: 'accept', termsHash: terms.termsHash },
+      }),
+    );
   await ok(a.api('POST', '/api/wallet/lock'));
   const store = PartyStore.open(join(a.dataDir, STORE_FILE));
   try {
@@ -346,7 +354,7 @@ describe('funding a milestone from the app', () => {
     expect(badFee.status).toBe(400);
     // Nothing was offered for any of them.
     expect(
-      (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/contracts'))).contracts,
+      (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/dlcs'))).contracts,
     ).toHaveLength(0);
   });
 
@@ -476,7 +484,7 @@ describe('funding a milestone from the app', () => {
     const eventId = contract.contract.milestones[2]!.eventId;
     const rows = (
       await ok<{ contracts: { terms: { eventId: string }; state: string }[] }>(
-        client.api('GET', '/api/contracts'),
+        client.api('GET', '/api/dlcs'),
       )
     ).contracts.filter((r) => r.terms.eventId === eventId);
     expect(rows).toHaveLength(1);
@@ -488,8 +496,9 @@ describe('a funding job that cannot finish', () => {
   it('fails in words with a code when the wallet cannot lock the amount, and nothing is offered', async () => {
     const big = await createContract(oracle, [{ amountSat: '50000000' }]);
     await addMembership(client, big, 'client', 'accepted');
-    const before = (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/contracts')))
-      .contracts.length;
+    await addMembership(freelancer, big, 'freelancer', 'accepted');
+    const before = (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/dlcs'))).contracts
+      .length;
     await ok(client.api('POST', fundPath(big, 0)));
     await until('the job failed', async () => (await jobOf(client, big, 0))?.state === 'failed');
     const job = await jobOf(client, big, 0);
@@ -497,7 +506,7 @@ describe('a funding job that cannot finish', () => {
     expect(job?.error?.code).toBe('insufficient_wallet_funds');
     expect(job?.error?.message).toMatch(/cannot lock this milestone.*press Fund again/);
     expect(
-      (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/contracts'))).contracts,
+      (await ok<{ contracts: unknown[] }>(client.api('GET', '/api/dlcs'))).contracts,
     ).toHaveLength(before);
   });
 });
