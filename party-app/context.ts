@@ -104,6 +104,10 @@ export interface AppContext {
   party(): Party;
   /** The unlocked party, or undefined. */
   current(): Party | undefined;
+  /** The watcher's pass interval (`startPartyApp`'s `watchIntervalMs`; default 2000). */
+  readonly watchIntervalMs?: number;
+  /** How often a funding job polls the relay and the chain (default 1000). */
+  readonly relayPollMs?: number;
   /** Runs `fn` at every unlock (and at once if unlocked); the returned stop runs at lock or close. */
   whileUnlocked(fn: (party: Party) => () => Promise<void> | void): void;
 }

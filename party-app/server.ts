@@ -31,6 +31,8 @@ import {
   WrongNetworkAddressError,
 } from '../src/party/wallet.ts';
 import { OracleClient } from '../src/party/oracle-client.ts';
+import { fundingModule } from './funding.ts';
+import { watcherModule } from './watcher.ts';
 import { buildPartyAppAssets, type PartyAppAssets } from './assets.ts';
 import {
   AppBus,
@@ -43,7 +45,7 @@ import {
 } from './context.ts';
 
 /** The route modules behind the session check (issue 15), in dispatch order. */
-const MODULES: readonly AppModule[] = [];
+const MODULES: readonly AppModule[] = [fundingModule, watcherModule];
 
 export interface PartyAppOptions {
   readonly dataDir: string;
@@ -55,6 +57,10 @@ export interface PartyAppOptions {
   readonly port?: number;
   /** scrypt cost for a new keystore (tests use a small one). */
   readonly scryptN?: number;
+  /** The watcher's pass interval while unlocked (default 2000 ms). */
+  readonly watchIntervalMs?: number;
+  /** How often funding jobs poll the relay and the chain (default 1000 ms). */
+  readonly relayPollMs?: number;
 }
 
 export interface RunningPartyApp {
@@ -156,6 +162,8 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     chain: o.chain,
     oracle: oracleClient,
     oracleUrl: o.oracleUrl,
+    ...(o.watchIntervalMs === undefined ? {} : { watchIntervalMs: o.watchIntervalMs }),
+    ...(o.relayPollMs === undefined ? {} : { relayPollMs: o.relayPollMs }),
     bus,
     party: () => requireParty(),
     current: () => party,

@@ -577,8 +577,18 @@ export function createEcdsaAdaptor<P>(ops: PointOps<P>): EcdsaAdaptor {
     adaptorEncryptMany(secretKey, jobs) {
       checkBytes(secretKey, SCALAR_LENGTH, 'secretKey');
       const x = secretScalar(secretKey, 'secretKey');
-      const pending = jobs.map((j) =>
-        encryptStartChecked(secretKey, j.encryptionKey, j.msgHash, j.auxRand ?? randomBytes(32)),
+      // One draw of fresh randomness for the batch: a CSPRNG call per signature cost ≈ 20 µs
+      // (a system call each), ≈ 5 % of the batch's CPU (issue 17 profile).
+      const aux = jobs.some((j) => j.auxRand === undefined)
+        ? randomBytes(SCALAR_LENGTH * jobs.length)
+        : undefined;
+      const pending = jobs.map((j, i) =>
+        encryptStartChecked(
+          secretKey,
+          j.encryptionKey,
+          j.msgHash,
+          j.auxRand ?? aux!.subarray(i * SCALAR_LENGTH, (i + 1) * SCALAR_LENGTH),
+        ),
       );
       // Montgomery's trick: one inversion for the whole batch (same values as one by one).
       const kInv = Fn.invertBatch(pending.map((e) => e.k));

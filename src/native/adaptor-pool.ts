@@ -30,6 +30,14 @@ import type { AdaptorBackendName } from './ecdsa-adaptor.ts';
 import { adaptorBackend, ecdsaAdaptor } from './ecdsa-adaptor.ts';
 import type { EncryptJob, VerifyJob, WorkerRequest, WorkerResponse } from './adaptor-worker.ts';
 
+/** Each job with its aux randomness, drawn in one CSPRNG call for the batch. */
+function withAuxRand(
+  jobs: readonly EncryptJob[],
+): (EncryptJob & { readonly auxRand: Uint8Array })[] {
+  const aux = randomBytes(32 * jobs.length);
+  return jobs.map((j, i) => ({ ...j, auxRand: j.auxRand ?? aux.subarray(i * 32, (i + 1) * 32) }));
+}
+
 export type { EncryptJob, VerifyJob } from './adaptor-worker.ts';
 
 export interface AdaptorWorkerPoolOptions {
@@ -143,7 +151,7 @@ export class AdaptorWorkerPool {
     jobs: readonly EncryptJob[],
     onProgress?: ProgressCallback,
   ): Promise<Uint8Array[]> {
-    const withAux = jobs.map((j) => ({ ...j, auxRand: j.auxRand ?? randomBytes(32) }));
+    const withAux = withAuxRand(jobs);
     const progress = progressCounter(jobs.length, onProgress);
     const chunks = await Promise.all(
       this.chunk(withAux).map((part) =>
@@ -184,7 +192,7 @@ export class AdaptorWorkerPool {
     jobs: readonly EncryptJob[],
     onProgress?: ProgressCallback,
   ): Promise<Uint8Array[]> {
-    const withAux = jobs.map((j) => ({ ...j, auxRand: j.auxRand ?? randomBytes(32) }));
+    const withAux = withAuxRand(jobs);
     const scheme = ecdsaAdaptor(this.backend);
     const chunks = await this.runShared(
       this.chunk(withAux).map((part) => ({ kind: 'encrypt', secretKey, jobs: part }) as const),

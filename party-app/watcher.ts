@@ -1,0 +1,164 @@
+/**
+ * The watcher while the app is open (issue 15 §7): "get paid without thinking about it". Every
+ * `watchIntervalMs` (default 2 s) while the wallet is unlocked, one `party.poll(oracle)` — the
+ * same pass as `verdict dlc watch` — under the data dir's watch lock, held from unlock to lock.
+ * When a `verdict dlc watch` holds the lock, that process does the watching: the activity says so
+ * once and the app tries again every pass.
+ *
+ * Each action becomes a line of the activity feed in words, with the oracle contract and the
+ * milestone (read from the DLC's event id `verdict/<contractId>/<index>/<hash16>`), and a
+ * `contract` event so the page refetches it. A contract's repeated news (still in the mempool,
+ * still no attestation, the same error) is said once, not every pass.
+ */
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { milestoneTermsSchema } from '../src/party/milestone-terms.ts';
+import type { OracleClient } from '../src/party/oracle-client.ts';
+import type { Party, WatchAction } from '../src/party/party.ts';
+import type { ContractRow } from '../src/party/store.ts';
+import { decodeRawTx } from '../src/party/wallet.ts';
+import { acquireWatchLock, WatcherRunningError } from '../src/party/watch-lock.ts';
+import type { AppContext, AppModule } from './context.ts';
+
+/** `verdict/<contract id>/<milestone index>/<terms hash>` → its parts. */
+export function milestoneOfRow(
+  row: ContractRow,
+): { contractId: string; milestone: number } | undefined {
+  const t = milestoneTermsSchema.safeParse(JSON.parse(row.terms_json));
+  if (!t.success) return undefined;
+  const m = /^verdict\/([^/]+)\/(\d+)\//.exec(t.data.eventId);
+  return m === null ? undefined : { contractId: m[1]!, milestone: Number(m[2]) };
+}
+
+/** "123 456": sats grouped by thousands, as the page shows them. */
+const sats = (n: bigint): string => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+
+/** What the row's closing transaction pays this wallet, or undefined without one. */
+function paidToMe(party: Party, row: ContractRow): bigint | undefined {
+  if (row.closing_tx_hex === null) return undefined;
+  let sum = 0n;
+  for (const o of decodeRawTx(hexToBytes(row.closing_tx_hex)).outputs)
+    if (party.wallet.keyForSpk(o.script) !== undefined) sum += o.amount;
+  return sum;
+}
+
+/** One watcher action in words. */
+export function describeAction(party: Party, a: WatchAction, row: ContractRow | undefined): string {
+  const where =
+    row === undefined
+      ? `DLC ${a.contract}`
+      : ((m) => (m === undefined ? `DLC ${a.contract}` : `milestone ${m.milestone}`))(
+          milestoneOfRow(row),
+        );
+  const paid = row === undefined ? undefined : paidToMe(party, row);
+  const toYou = paid === undefined ? '' : `, ${sats(paid)} sat to you`;
+  const tx = a.txid === undefined ? '' : ` (${a.txid})`;
+  switch (a.action) {
+    case 'funding_broadcast':
+      return `${where}: funding transaction broadcast${tx}`;
+    case 'funding_seen':
+      return `${where}: funding transaction in the mempool, waiting for a block${tx}`;
+    case 'funding_confirmed':
+      return `${where}: funded, the funding transaction confirmed${tx}`;
+    case 'cet_broadcast':
+      return `${where}: the oracle attested; CET broadcast${toYou}${tx}`;
+    case 'refund_broadcast':
+      return `${where}: refund broadcast (the refund locktime passed)${toYou}${tx}`;
+    case 'closing_seen':
+      return `${where}: closing transaction seen, waiting for a block${toYou}${tx}`;
+    case 'settled':
+      return `${where}: settled${toYou}${tx}`;
+    case 'refunded':
+      return `${where}: refunded${toYou}${tx}`;
+    case 'waiting':
+      return `${where}: waiting, ${a.detail ?? 'nothing to do yet'}`;
+    case 'funding_double_spent':
+      return `${where}: the funding transaction cannot confirm: ${a.detail ?? 'its coins were spent elsewhere'}`;
+    case 'bump_offered':
+      return `${where}: the closing transaction is stuck; a fee bump (CPFP) is possible: ${a.detail ?? ''}`;
+    case 'cpfp_broadcast':
+      return `${where}: fee bump (CPFP) broadcast${tx}`;
+    case 'error':
+      return `${where}: the watcher could not check this milestone: ${a.detail ?? 'unknown error'}`;
+  }
+}
+
+/** Starts the watcher at every unlock; it stops at lock and at close. */
+export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.oracle): void {
+  const intervalMs = ctx.watchIntervalMs ?? 2000;
+  ctx.whileUnlocked((party) => {
+    let stopped = false;
+    let release: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let pass: Promise<void> = Promise.resolve();
+    /** Per DLC row, the last news said (so that repeated news is said once). */
+    const said = new Map<number, string>();
+    /** The last failure of the pass itself said (lock held, node unreachable), if any. */
+    let passNote: string | undefined;
+    const note = (text: string): void => {
+      if (passNote === text) return;
+      passNote = text;
+      ctx.bus.emit({ kind: 'activity', text });
+    };
+
+    async function once(): Promise<void> {
+      if (release === undefined) {
+        try {
+          release = acquireWatchLock(ctx.dataDir);
+        } catch (e) {
+          if (!(e instanceof WatcherRunningError)) throw e;
+          note(
+            `${e.message} (a "verdict dlc watch"?): it watches this wallet's contracts; the app tries again every ${intervalMs / 1000} s`,
+          );
+          return;
+        }
+        if (passNote !== undefined) {
+          passNote = undefined;
+          ctx.bus.emit({ kind: 'activity', text: 'the app watches this wallet’s contracts again' });
+        }
+      }
+      const actions = await party.poll(oracle);
+      if (passNote !== undefined) passNote = undefined;
+      for (const a of actions) {
+        const row = party.store.findContract(String(a.contract));
+        const key = `${a.action}\t${a.txid ?? ''}\t${a.detail ?? ''}`;
+        if (said.get(a.contract) === key) continue;
+        said.set(a.contract, key);
+        const m = row === undefined ? undefined : milestoneOfRow(row);
+        ctx.bus.emit({
+          kind: 'activity',
+          text: describeAction(party, a, row),
+          ...(m === undefined ? {} : { contractId: m.contractId, milestone: m.milestone }),
+        });
+        if (m !== undefined)
+          ctx.bus.emit({ kind: 'contract', contractId: m.contractId, milestone: m.milestone });
+        if (a.action !== 'waiting' && a.action !== 'error') ctx.bus.emit({ kind: 'wallet' });
+      }
+    }
+
+    const loop = (): void => {
+      if (stopped) return;
+      pass = once()
+        .catch((e: unknown) =>
+          note(
+            `the watcher could not run: ${e instanceof Error ? e.message : String(e)}; it retries`,
+          ),
+        )
+        .finally(() => {
+          if (!stopped) timer = setTimeout(loop, intervalMs);
+        });
+    };
+    loop();
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+      release?.();
+      release = undefined;
+    };
+  });
+}
+
+export const watcherModule: AppModule = (ctx) => {
+  startWatcher(ctx);
+  return [];
+};
