@@ -288,6 +288,8 @@ function fundingBox(c: ContractDetail, m: MilestoneDetail, err: HTMLElement): HT
       ),
       bar,
     );
+    if (job.note !== null && job.note !== undefined && job.state === 'running')
+      box.append(h('p', { class: 'muted', id: `funding-note-${m.index}` }, job.note));
     if (job.error !== null)
       box.append(h('p', { class: 'error', role: 'alert' }, job.error.message));
   }
@@ -764,7 +766,6 @@ function activityItem(e: ActivityEntry): HTMLElement {
       new Date(e.at * 1000).toLocaleTimeString(),
     ),
     ' ',
-    e.milestone === undefined ? '' : `milestone ${e.milestone + 1}: `,
     e.text,
   );
 }

@@ -58,6 +58,8 @@ export interface FundingJob {
   step: string;
   steps: string[];
   fraction: number;
+  /** What the job waits for, in words. */
+  note?: string | null;
   error: null | { code: string; message: string };
   fundingTxid: string | null;
 }
