@@ -22,6 +22,7 @@ import {
   valueOf,
   when,
 } from './dom.ts';
+import { payoutTables } from './terms-view.ts';
 import type { ActivityEntry, ContractDetail, FundingJob, MilestoneDetail, Role } from './types.ts';
 
 const other = (r: Role): Role => (r === 'client' ? 'freelancer' : 'client');
@@ -83,7 +84,9 @@ function steps(c: ContractDetail, m: MilestoneDetail): Step[] {
     label: 'Delivered',
     detail:
       d === null
-        ? [`due by ${when(m.deliveryDeadline)}`]
+        ? m.deliveryDeadline === null
+          ? []
+          : [`due by ${when(m.deliveryDeadline)}`]
         : [
             when(d.deliveredAt),
             ...(d.commitSha === undefined
@@ -94,7 +97,14 @@ function steps(c: ContractDetail, m: MilestoneDetail): Step[] {
               : [', artifact ', h('span', { class: 'mono' }, short(d.artifactDigest, 20))]),
             ...(d.note === undefined ? [] : [h('q', {}, d.note)]),
           ],
-    state: d !== null ? 'done' : funded ? (now > m.deliveryDeadline ? 'bad' : 'now') : 'todo',
+    state:
+      d !== null
+        ? 'done'
+        : funded
+          ? m.deliveryDeadline !== null && now > m.deliveryDeadline
+            ? 'bad'
+            : 'now'
+          : 'todo',
   });
   if (d !== null || m.reviewEndsAt !== null) {
     const ends = m.reviewEndsAt;
@@ -677,11 +687,21 @@ function milestoneCard(c: ContractDetail, m: MilestoneDetail): HTMLElement {
       `Milestone ${m.index + 1}: ${m.title} · `,
       h('span', { class: 'sat' }, sat(m.amountSat)),
     ),
-    m.description === undefined ? null : h('p', {}, m.description),
-    m.acceptanceCriteria === undefined
+    m.description == null || m.description === '' ? null : h('p', {}, m.description),
+    m.acceptanceCriteria === undefined || m.acceptanceCriteria.length === 0
       ? null
       : h('ul', { class: 'criteria' }, ...m.acceptanceCriteria.map((x) => h('li', {}, x))),
     timeline(c, m),
+    m.payouts === undefined
+      ? null
+      : h(
+          'details',
+          { class: 'payouts-of' },
+          h('summary', {}, 'What each outcome pays'),
+          payoutTables([
+            { index: m.index, title: m.title, amountSat: m.amountSat, outcomes: m.payouts },
+          ]),
+        ),
     fundingBox(c, m, err),
     actions(c, m, err),
     err,
@@ -770,12 +790,28 @@ function activityItem(e: ActivityEntry): HTMLElement {
   );
 }
 
+/**
+ * The contract with each milestone's funding job: the detail carries it where the contracts
+ * module asks the funding module; otherwise it is read from `GET …/fund`.
+ */
+async function load(path: string): Promise<ContractDetail> {
+  const c = await api<ContractDetail>('GET', path);
+  await Promise.all(
+    c.milestones.map(async (m) => {
+      if (m.funding !== null && m.funding !== undefined) return;
+      const r = await api<{ job: FundingJob | null }>('GET', `${path}/milestones/${m.index}/fund`);
+      m.funding = r.job;
+    }),
+  );
+  return c;
+}
+
 let timer: ReturnType<typeof setInterval> | undefined;
 
 export async function contractScreen(id: string): Promise<void> {
   const path = `/api/contracts/${encodeURIComponent(id)}`;
   const [c, activity] = await Promise.all([
-    api<ContractDetail>('GET', path),
+    load(path),
     api<{ entries: ActivityEntry[] }>('GET', '/api/activity').catch(() => ({ entries: [] })),
   ]);
   const feed = h(
@@ -805,7 +841,7 @@ export async function contractScreen(id: string): Promise<void> {
   const headErr = document.getElementById('agree-error');
   let latest = c;
   const refresh = debounce(() => {
-    api<ContractDetail>('GET', path).then(
+    load(path).then(
       (x) => {
         latest = x;
         const head = document.getElementById('contract-head');

@@ -7,7 +7,7 @@ import type { ContractSummary, Role } from './types.ts';
 const AGREEMENT_WORDS = { pending: 'has not answered', accepted: 'accepted', declined: 'declined' };
 
 /** Where a milestone stands, in a few words, from the oracle's status and the local DLC's state. */
-export function milestoneWords(status: string, dlcState: string | null): string {
+export function milestoneWords(status: string | null, dlcState: string | null): string {
   if (dlcState === 'settled') return 'settled';
   if (dlcState === 'refunded') return 'refunded';
   if (status === 'attested') return 'decided';
@@ -49,7 +49,11 @@ export async function contractsScreen(): Promise<void> {
         ),
         c.oracleError === undefined
           ? null
-          : h('p', { class: 'error' }, `The oracle did not answer: ${c.oracleError}`),
+          : h(
+              'p',
+              { class: 'error' },
+              `The oracle did not answer: ${typeof c.oracleError === 'string' ? c.oracleError : c.oracleError.message}`,
+            ),
       ),
     );
   }

@@ -43,12 +43,12 @@ export interface ContractSummary {
   counterparty: { id: string; name: string };
   agreement: Record<Role, Agreement>;
   termsHash: string;
-  oracleError?: string;
+  oracleError?: { code: string; message: string } | string;
   milestones: {
     index: number;
     title: string;
     amountSat: string;
-    status: string;
+    status: string | null;
     dlcState: string | null;
   }[];
 }
@@ -67,12 +67,12 @@ export interface FundingJob {
 export interface MilestoneDetail {
   index: number;
   title: string;
-  description?: string;
+  description?: string | null;
   acceptanceCriteria?: string[];
   amountSat: string;
   outcomeKind: 'enum' | 'share';
   eventId: string;
-  deliveryDeadline: number;
+  deliveryDeadline: number | null;
   reviewEndsAt: number | null;
   status: 'open' | 'delivered' | 'disputed' | 'attested';
   delivery: null | {
@@ -121,6 +121,8 @@ export interface MilestoneDetail {
   attestation: null | { outcome: string | number; verified: boolean };
   funding: FundingJob | null;
   tower: null | { url: string; status: string };
+  /** What each outcome pays (the review's table rows). */
+  payouts?: PayoutRow[];
 }
 
 export interface ContractDetail {
