@@ -414,4 +414,9 @@ export async function walletScreen(s: Status): Promise<void> {
   onLive((e) => {
     if (e.kind === 'wallet' || e.kind === 'contract' || e.kind === 'activity') refresh();
   });
+  // A payment from outside raises no event: look again every 10 s while this screen is shown.
+  const every = setInterval(() => {
+    if (!balance.isConnected) clearInterval(every);
+    else refresh();
+  }, 10_000);
 }
