@@ -117,7 +117,11 @@ function steps(c: ContractDetail, m: MilestoneDetail): Step[] {
           ? []
           : open
             ? [`${duration(ends - now)} left (until ${when(ends)})`]
-            : [`ended ${when(ends)}`],
+            : m.dispute !== null
+              ? [`closed by the dispute, ${when(m.dispute.openedAt)}`]
+              : m.decision !== null && m.decision.decidedAt < ends
+                ? [`closed by the decision, ${when(m.decision.decidedAt)}`]
+                : [`ended ${when(ends)}`],
       state: open ? 'now' : m.status === 'delivered' ? 'now' : 'done',
     });
   }
@@ -277,6 +281,8 @@ function fundingBox(c: ContractDetail, m: MilestoneDetail, err: HTMLElement): HT
   const box = h('div', { class: 'funding', id: `funding-${m.index}` });
   const agreed = c.agreement.client === 'accepted' && c.agreement.freelancer === 'accepted';
   const fundedAlready = m.dlc !== null && FUNDED.includes(m.dlc.state) && job?.state !== 'running';
+  // Funded and confirmed: the timeline says so; the finished job's bar would only repeat it.
+  if (job?.state === 'done' && m.dlc !== null && m.dlc.state !== 'broadcast') return box;
   if (job !== null) {
     const at = Math.max(0, job.steps.indexOf(job.step));
     const total = Math.max(1, job.steps.length);
@@ -889,7 +895,8 @@ export async function contractScreen(id: string): Promise<void> {
     }
     refresh();
   });
-  // Countdowns (time left in review, to the refund) move without events.
+  // What the other side does at the oracle (deliver, dispute, a panel's vote) raises no event in
+  // this app: look again every 5 s while the page is shown; countdowns move with it.
   if (timer !== undefined) clearInterval(timer);
   timer = setInterval(() => {
     if (document.getElementById('contract-head') === null) {
@@ -897,7 +904,6 @@ export async function contractScreen(id: string): Promise<void> {
       timer = undefined;
       return;
     }
-    for (const m of latest.milestones)
-      document.getElementById(`timeline-${m.index}`)?.replaceWith(timeline(latest, m));
-  }, 30_000);
+    refresh();
+  }, 5_000);
 }

@@ -113,7 +113,7 @@ function milestoneFieldset(m: MilestoneForm, i: number, count: number, onRemove:
   drawOutcomeSelects(m.outcome, m.silence, m.noDelivery);
   const outcome = field(id('outcome'), 'Outcome kind', {
     options: [
-      ['share', 'a share (any whole percent to the freelancer)'],
+      ['share', 'a share (0–100 %)'],
       ['enum', 'accepted or rejected'],
     ],
     value: m.outcome,
@@ -137,7 +137,7 @@ function milestoneFieldset(m: MilestoneForm, i: number, count: number, onRemove:
   };
   const panel = field(id('panel'), 'Dispute panel', {
     options: [
-      ['pool', 'a number of arbiters from the pool'],
+      ['pool', 'drawn from the pool'],
       ['arbiters', 'named arbiters'],
     ],
     value: m.panel,

@@ -21,7 +21,11 @@ export function payoutTables(payouts: readonly MilestonePayouts[]): HTMLElement 
             h(
               'tr',
               {},
-              h('th', { scope: 'col' }, 'Outcome'),
+              h(
+                'th',
+                { scope: 'col' },
+                /^\d+$/.test(m.outcomes[0]?.outcome ?? '') ? 'Share' : 'Outcome',
+              ),
               h('th', { scope: 'col', class: 'num' }, 'Client gets'),
               h('th', { scope: 'col', class: 'num' }, 'Freelancer gets'),
             ),
@@ -33,7 +37,11 @@ export function payoutTables(payouts: readonly MilestonePayouts[]): HTMLElement 
               h(
                 'tr',
                 {},
-                h('th', { scope: 'row' }, o.label),
+                h(
+                  'th',
+                  { scope: 'row', title: o.label },
+                  /^\d+$/.test(o.outcome) ? `${o.outcome}\u00a0%` : o.outcome,
+                ),
                 h('td', { class: 'num' }, sat(o.clientSat)),
                 h('td', { class: 'num' }, sat(o.freelancerSat)),
               ),

@@ -26,7 +26,7 @@ import {
   startDevnet,
   type Devnet,
 } from '../../src/chain/devnet/index.ts';
-import { DAY, startTestServer, TestClock, type TestServer } from '../oracle/helpers.ts';
+import { startTestServer, TestClock, type TestServer } from '../oracle/helpers.ts';
 import { invite, PASSWORD } from '../arbitration/helpers.ts';
 import { browserOrSkip } from '../helpers/browser.ts';
 
@@ -283,6 +283,8 @@ describe.skipIf(BROWSER === null)('the parties’ app, end to end (issue 15)', (
       // The dispute settings are folded; milestone 2's panel: three arbiters, quorum 2.
       await client.locator('#m1-fieldset details.dispute-settings summary').click();
       await m(1, 'Quorum (votes needed; empty: a majority)').fill('2');
+      // Six hours of evidence (the arbiters' sessions last 12 h of the oracle's clock).
+      await m(1, 'Evidence window (days)').fill('0.25');
       await shot(client, 'app-new-contract');
       await client.getByRole('button', { name: 'Review the terms' }).click();
 
@@ -370,7 +372,7 @@ describe.skipIf(BROWSER === null)('the parties’ app, end to end (issue 15)', (
       await freelancer.getByRole('heading', { name: 'Shop redesign' }).waitFor();
 
       // ---- milestone 2: the client disputes; three arbiters vote in their UI
-      await client.locator('#dispute-1 summary').click();
+      await client.locator('#milestone-1 summary', { hasText: 'Open a dispute' }).click();
       await client
         .locator('#dispute-reason-1')
         .fill('Checkout fails with a card that needs 3-D Secure.');
@@ -380,7 +382,7 @@ describe.skipIf(BROWSER === null)('the parties’ app, end to end (issue 15)', (
         .poll(() => stepState(freelancer, 1, 'disputed'), { timeout: 30_000 })
         .toBe('step now');
       // The freelancer answers with a statement (evidence).
-      await freelancer.locator('#evidence-1 summary').click();
+      await freelancer.locator('#milestone-1 summary', { hasText: 'Add evidence' }).click();
       await freelancer.locator('#evidence-text-1').fill('3-D Secure was not in the criteria.');
       await freelancer.locator('#evidence-1 button[type=submit]').click();
       await expect
@@ -388,7 +390,7 @@ describe.skipIf(BROWSER === null)('the parties’ app, end to end (issue 15)', (
         .toMatch(/^added/);
       await shot(client, 'app-disputed');
 
-      oracle.clock.advance(3 * DAY + 60); // the evidence phase ends: voting opens
+      oracle.clock.advance(6 * 3600 + 60); // the evidence phase ends: voting opens
       const votes = [40, 60, 70];
       for (const [i, page] of arbiters.entries()) {
         await page.reload();
