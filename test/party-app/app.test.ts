@@ -227,7 +227,7 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       const address = (await page.locator('#address').textContent()) ?? '';
       await devnetFaucet(devnet.rpc, address, 250_000n, true);
       await page.reload();
-      await expect.poll(() => page.locator('#balance').textContent()).toBe('250 000 sat');
+      await expect.poll(() => page.locator('#balance').textContent()).toBe('250\u2009000 sat');
 
       // Withdraw to an address outside the wallet: a mainnet address is refused in words, then
       // the payment is reviewed (amount, fee) before it is sent, and the balance is exact.
@@ -246,8 +246,8 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       await page.getByRole('button', { name: 'Review' }).click();
       await page.locator('#send-summary').waitFor();
       const summary = (await page.locator('#send-summary').textContent()) ?? '';
-      expect(summary).toMatch(/^100 000 sat to bcrt1/);
-      const fee = BigInt((/fee ([\d ]+) sat/.exec(summary)?.[1] ?? '').replace(/ /g, ''));
+      expect(summary).toMatch(/^100\u2009000 sat to bcrt1/);
+      const fee = BigInt((/fee ([\d\u2009]+) sat/.exec(summary)?.[1] ?? '').replace(/\u2009/g, ''));
       expect(fee).toBeGreaterThan(0n);
       // Nothing overflows a phone's width.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
@@ -255,13 +255,17 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       );
       await page.screenshot({ path: join(SCREENSHOTS, 'app-wallet.png'), fullPage: true });
       await page.getByRole('button', { name: 'Send now' }).click();
-      await expect.poll(() => page.locator('#notice').textContent()).toMatch(/^Sent 100 000 sat/);
+      await expect
+        .poll(() => page.locator('#notice').textContent())
+        .toMatch(/^Sent 100\u2009000 sat/);
       await devnet.rpc.generateToAddress(1, outside);
       await page.reload();
       await expect
         .poll(() => page.locator('#balance').textContent())
-        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, ' ')} sat`);
-      await expect.poll(() => page.locator('#history').textContent()).toMatch(/100 000 sat sent/);
+        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, '\u2009')} sat`);
+      await expect
+        .poll(() => page.locator('#history').textContent())
+        .toMatch(/100\u2009000 sat sent/);
 
       // Lock, unlock with a wrong passphrase (refused in words), then the right one.
       await page.getByRole('button', { name: 'Lock' }).click();
@@ -273,7 +277,7 @@ describe.skipIf(BROWSER === null)('a party starts in the browser', () => {
       await page.getByRole('button', { name: 'Unlock' }).click();
       await expect
         .poll(() => page.locator('#balance').textContent())
-        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, ' ')} sat`);
+        .toBe(`${(150_000n - fee).toLocaleString('en-US').replace(/,/g, '\u2009')} sat`);
 
       // A second browser that has only the address, not the secret, gets nothing.
       const other = await browser.newContext();
