@@ -100,6 +100,51 @@ export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.
       ctx.bus.emit({ kind: 'activity', text });
     };
 
+    /** Per oracle contract, what its milestones looked like at the last pass. */
+    const seen = new Map<string, string[]>();
+    /**
+     * What the counterparty, the arbiters or a deadline changed at the oracle (a delivery, a
+     * dispute, a vote's result): a `contract` event for the page, and the change in words.
+     */
+    async function watchOracleViews(p: Party): Promise<void> {
+      for (const m of p.store.memberships()) {
+        if (m.agreement === 'declined') continue;
+        let view: { milestones?: OracleMilestone[]; agreement?: unknown };
+        try {
+          const r = await fetch(
+            `${m.oracle_url.replace(/\/$/, '')}/v1/contracts/${encodeURIComponent(m.contract_id)}`,
+            { headers: { authorization: `Bearer ${m.token}` }, signal: AbortSignal.timeout(5000) },
+          );
+          if (!r.ok) continue;
+          view = (await r.json()) as typeof view;
+        } catch {
+          continue; // the oracle's outage is said by the funding jobs and the page
+        }
+        const now = (view.milestones ?? []).map((x) =>
+          JSON.stringify([x.status, x.delivery, x.proposal, x.dispute, x.decision]),
+        );
+        const before = seen.get(m.contract_id);
+        seen.set(m.contract_id, now);
+        const agreement = JSON.stringify(view.agreement ?? null);
+        const agreementKey = `${m.contract_id}\tagreement`;
+        const agreementBefore = seen.get(agreementKey)?.[0];
+        seen.set(agreementKey, [agreement]);
+        if (agreementBefore !== undefined && agreementBefore !== agreement)
+          ctx.bus.emit({ kind: 'contract', contractId: m.contract_id });
+        if (before === undefined) continue;
+        (view.milestones ?? []).forEach((x, i) => {
+          if (before[i] === now[i]) return;
+          ctx.bus.emit({
+            kind: 'activity',
+            text: `milestone ${x.index + 1}: ${describeMilestoneState(x)}`,
+            contractId: m.contract_id,
+            milestone: x.index,
+          });
+          ctx.bus.emit({ kind: 'contract', contractId: m.contract_id, milestone: x.index });
+        });
+      }
+    }
+
     async function once(): Promise<void> {
       if (release === undefined) {
         try {
@@ -118,6 +163,7 @@ export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.
       }
       const actions = await party.poll(oracle);
       if (passNote !== undefined) passNote = undefined;
+      await watchOracleViews(party);
       for (const a of actions) {
         const row = party.store.findContract(String(a.contract));
         const key = `${a.action}\t${a.txid ?? ''}\t${a.detail ?? ''}`;
@@ -156,6 +202,27 @@ export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.
       release = undefined;
     };
   });
+}
+
+/** The fields of the oracle's milestone view the watcher compares. */
+interface OracleMilestone {
+  readonly index: number;
+  readonly status: string;
+  readonly delivery: unknown;
+  readonly proposal: { byRole: string; outcome: string } | null;
+  readonly dispute: { byRole: string } | null;
+  readonly decision: { outcome: string; decidedBy: string } | null;
+}
+
+/** A milestone's state at the oracle, in words. */
+function describeMilestoneState(x: OracleMilestone): string {
+  if (x.decision !== null)
+    return `decided: ${x.decision.outcome}${x.decision.decidedBy === '' ? '' : ` (${x.decision.decidedBy})`}`;
+  if (x.dispute !== null) return `disputed by the ${x.dispute.byRole}`;
+  if (x.proposal !== null)
+    return `the ${x.proposal.byRole} proposes a settlement: ${x.proposal.outcome}`;
+  if (x.delivery !== null) return 'delivered, in review';
+  return x.status;
 }
 
 export const watcherModule: AppModule = (ctx) => {
