@@ -116,7 +116,7 @@ export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.
           ctx.bus.emit({ kind: 'activity', text: 'the app watches this wallet’s contracts again' });
         }
       }
-      const actions = await party.poll(oracle);
+      const actions = await party.poll(oracle, ctx.bumpPolicy);
       if (passNote !== undefined) passNote = undefined;
       for (const a of actions) {
         const row = party.store.findContract(String(a.contract));
