@@ -239,7 +239,9 @@ function signedPsbtRefusal(step: FundingStep, e: unknown): HttpError {
     return new HttpError(
       422,
       e.code,
-      `This is not the agreed funding transaction (${e.message}): sign the funding PSBT downloaded here, unchanged, and hand back what your wallet signed. Nothing was signed or broadcast.`,
+      /not the agreed funding transaction/.test(e.message)
+        ? `This is not the agreed funding transaction (${e.message}): sign the funding PSBT downloaded here, unchanged, and hand back what your wallet signed. Nothing was signed or broadcast.`
+        : `This PSBT is not signed for your inputs (${e.message}): sign the funding PSBT downloaded here with your other wallet and hand back what it signed. Nothing was signed or broadcast.`,
     );
   if (e instanceof InvalidFundingSignatureError)
     return new HttpError(

@@ -359,6 +359,7 @@ describe('funding a milestone from an external wallet (PSBT) in the app', () => 
     // Unsigned: refused too.
     const notSigned = await client.api<Refusal>('POST', signedPath, { psbt: waiting.psbt });
     expect(notSigned.status).toBe(422);
+    expect(notSigned.body.error.message).toMatch(/not signed for your inputs/);
     // The job still waits, with the same PSBT; nothing reached the relay or the chain.
     const still = (await jobOf(client, 0))!;
     expect(still.step).toBe('waiting_signed_psbt');
