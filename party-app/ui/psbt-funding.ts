@@ -151,6 +151,8 @@ export function psbtFundingPanel(o: PsbtFundingOptions): PsbtFundingPanel {
   element.append(summary, body);
   let objectUrl: string | undefined;
   let shownKey: string | null = null;
+  /** While a POST is out, the job's steps in between (checking the PSBT) do not re-render. */
+  let submitting = false;
 
   const errorLine = () => h('p', { class: 'error', role: 'alert' });
   const busy = async (
@@ -160,15 +162,18 @@ export function psbtFundingPanel(o: PsbtFundingOptions): PsbtFundingPanel {
   ): Promise<void> => {
     button.setAttribute('disabled', '');
     err.textContent = '';
+    submitting = true;
     try {
       await action();
     } catch (e) {
       err.textContent = e instanceof Error ? e.message : String(e);
     } finally {
+      submitting = false;
       button.removeAttribute('disabled');
     }
   };
   const answered = (job: PsbtFundingJob): void => {
+    submitting = false;
     update(job);
     o.onJob?.(job);
   };
@@ -273,6 +278,7 @@ export function psbtFundingPanel(o: PsbtFundingOptions): PsbtFundingPanel {
   }
 
   function update(job: PsbtFundingJob | null): void {
+    if (submitting) return;
     const waiting = job?.step === 'waiting_signed_psbt' && job.psbt !== null;
     // Re-rendering would clear what the person typed: only when the stage changes.
     const key = waiting ? job.psbt : `${job?.state ?? 'none'}:${job?.step ?? ''}`;

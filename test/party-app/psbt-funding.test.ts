@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { p2wpkh, RawTx, Transaction } from '@scure/btc-signer';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   REGTEST_NETWORK,
@@ -26,6 +28,7 @@ import { PartyStore } from '../../src/party/store.ts';
 import { STORE_FILE } from '../../src/party/party.ts';
 import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
 import type { FundingJobView } from '../../party-app/funding.ts';
+import type * as PsbtFundingUi from '../../party-app/ui/psbt-funding.ts';
 import { run as runApp, watcherOptionsOf } from '../../scripts/cli/app.ts';
 import {
   call,
@@ -36,6 +39,9 @@ import {
   type TestServer,
 } from '../oracle/helpers.ts';
 import { MINER_ADDRESS } from '../party/helpers.ts';
+import { browserOrSkip } from '../helpers/browser.ts';
+
+const BROWSER = browserOrSkip('test/party-app/psbt-funding.test.ts');
 
 const PASSPHRASE = 'a good passphrase';
 const AMOUNT = 150_000n;
@@ -83,6 +89,8 @@ class ExternalSigner {
 interface AppHandle {
   app: RunningPartyApp;
   readonly dataDir: string;
+  /** The session cookie, `name=value`. */
+  readonly cookie: string;
   api<T = Record<string, unknown>>(
     method: 'GET' | 'POST',
     path: string,
@@ -147,6 +155,7 @@ async function openApp(dataDir: string): Promise<AppHandle> {
   return {
     app,
     dataDir,
+    cookie,
     async api<T>(method: 'GET' | 'POST', path: string, body?: unknown) {
       const r = await rawJson(
         `${app.origin}${path}`,
@@ -219,6 +228,20 @@ async function jobOf(a: AppHandle, i: number): Promise<FundingJobView | null> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` is true (a safety bound, not a timing assertion); mines when asked. */
+/** Both jobs of milestone `i` end funded (mining while they wait for a block). */
+async function bothFunded(i: number): Promise<void> {
+  await until(
+    `milestone ${i} funded on both sides`,
+    async () => {
+      const jobs = [await jobOf(client, i), await jobOf(freelancer, i)];
+      for (const j of jobs)
+        if (j?.state === 'failed') throw new Error(`job failed: ${JSON.stringify(j.error)}`);
+      return jobs.every((j) => j?.state === 'done');
+    },
+    true,
+  );
+}
+
 async function until(what: string, check: () => Promise<boolean>, mine = false): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (await check()) return;
@@ -250,7 +273,7 @@ beforeAll(async () => {
   await createWallet(client);
   await createWallet(freelancer);
   // The client's Verdict wallet gets nothing: the external wallet funds its side.
-  contract = await createContract(oracle, [{}]);
+  contract = await createContract(oracle, [{}, {}]);
   await addMembership(client, contract, 'client');
   await addMembership(freelancer, contract, 'freelancer');
 }, 120_000);
@@ -442,4 +465,119 @@ describe('verdict app: the watcher flags', () => {
     expect(errors[0]).toMatch(/--bump-after needs --bump-fee-rate/);
     expect(errors[2]).toMatch(/--watch-interval must be/);
   });
+});
+
+describe.skipIf(BROWSER === null)('the PSBT funding panel in the browser', () => {
+  it('takes the external PSBT pasted, offers the funding PSBT as a Blob download, shows a refusal in words, takes the signed PSBT as a binary file; funded', async () => {
+    // The panel module as the page would bundle it (D mounts it in the contract page).
+    const bundle = await build({
+      entryPoints: ['party-app/ui/psbt-funding.ts'],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      globalName: 'psbtFunding',
+      target: 'es2022',
+    });
+    const browser = await chromium.launch({
+      executablePath: BROWSER ?? '',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      // The app's page with this app's session cookie; the test's script goes in despite the CSP.
+      const ctx = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        bypassCSP: true,
+      });
+      const [name, ...value] = client.cookie.split('=');
+      await ctx.addCookies([{ name: name!, value: value.join('='), url: client.app.origin }]);
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${client.app.origin}/`);
+      await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+      await page.evaluate(
+        ([contractId]) => {
+          const w = window as unknown as {
+            psbtFunding: typeof PsbtFundingUi;
+          };
+          const panel = w.psbtFunding.psbtFundingPanel({
+            contractId: contractId!,
+            milestone: 1,
+            role: 'client',
+            job: null,
+          });
+          const main = document.createElement('section');
+          main.id = 'psbt-test';
+          main.append(panel.element);
+          document.body.replaceChildren(main);
+          panel.element.open = true;
+          // What the page does on `funding` events: feed the panel the job.
+          setInterval(() => {
+            void fetch(`/api/contracts/${contractId}/milestones/1/fund`)
+              .then((r) => r.json())
+              .then((j: { job: Parameters<typeof panel.update>[0] }) => panel.update(j.job));
+          }, 200);
+        },
+        [contract.contract.id],
+      );
+      const signer = new ExternalSigner();
+      await page.getByText('Fund from another wallet (PSBT)').waitFor();
+      await page.locator('#psbt-fund-1-text').fill(await signer.fundingPsbt(COIN));
+      await page.getByRole('button', { name: 'Fund with this PSBT' }).click();
+      await until('the client job started', async () => (await jobOf(client, 1)) !== null);
+      await ok(freelancer.api('POST', fundPath(1)));
+      const link = page.getByRole('link', { name: 'Download the funding PSBT' });
+      await link.waitFor({ timeout: 120_000 });
+      const job = (await jobOf(client, 1))!;
+      expect(job.step).toBe('waiting_signed_psbt');
+      expect(await link.getAttribute('download')).toBe(
+        `verdict-${contract.contract.id}-m1-funding.psbt`,
+      );
+      expect(await link.getAttribute('href')).toMatch(/^blob:/);
+      // The download is the binary BIP174 file of the job's PSBT.
+      const downloaded = await page.evaluate(
+        async (href) => {
+          const bytes = new Uint8Array(await (await fetch(href)).arrayBuffer());
+          return Array.from(bytes);
+        },
+        (await link.getAttribute('href'))!,
+      );
+      const unsigned = Uint8Array.from(downloaded);
+      expect(Buffer.from(unsigned).toString('base64')).toBe(job.psbt);
+
+      // A PSBT of another transaction, pasted: refused in words on the page; still waiting.
+      const other = new ExternalSigner();
+      await page
+        .locator('#psbt-signed-1-text')
+        .fill(
+          other
+            .sign(Uint8Array.from(Buffer.from(await other.fundingPsbt(COIN), 'base64')))
+            .reduce((h, b) => h + b.toString(16).padStart(2, '0'), ''),
+        );
+      await page.getByRole('button', { name: 'Hand back the signed PSBT' }).click();
+      await expect
+        .poll(() => page.getByRole('alert').first().textContent(), { timeout: 60_000 })
+        .toMatch(/not the agreed funding transaction/);
+      expect((await jobOf(client, 1))?.step).toBe('waiting_signed_psbt');
+
+      // The signed one, as the binary file the wallet saved.
+      await page.locator('#psbt-signed-1-text').fill('');
+      await page.locator('#psbt-signed-1-file').setInputFiles({
+        name: 'signed.psbt',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(signer.sign(unsigned)),
+      });
+      await page.getByRole('button', { name: 'Hand back the signed PSBT' }).click();
+      await bothFunded(1);
+      expect((await jobOf(client, 1))?.fundingTxid).toBe(job.fundingTxid);
+      await expect
+        .poll(() => page.locator('#psbt-test').textContent(), { timeout: 30_000 })
+        .toMatch(/This milestone is funded/);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    } finally {
+      await browser.close();
+    }
+  }, 240_000);
 });
