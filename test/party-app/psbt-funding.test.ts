@@ -273,7 +273,7 @@ beforeAll(async () => {
   await createWallet(client);
   await createWallet(freelancer);
   // The client's Verdict wallet gets nothing: the external wallet funds its side.
-  contract = await createContract(oracle, [{}, {}]);
+  contract = await createContract(oracle, [{}, {}, {}]);
   await addMembership(client, contract, 'client');
   await addMembership(freelancer, contract, 'freelancer');
 }, 120_000);
@@ -430,6 +430,39 @@ describe('funding a milestone from an external wallet (PSBT) in the app', () => 
     });
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('not_waiting_signed_psbt');
+  }, 240_000);
+});
+
+describe('a PSBT funding job after a restart', () => {
+  it('waits again for the signed PSBT, with the same funding PSBT, and funds', async () => {
+    const signer = new ExternalSigner();
+    await ok(client.api('POST', fundPath(2), { fundingPsbt: await signer.fundingPsbt(COIN) }));
+    await ok(freelancer.api('POST', fundPath(2)));
+    await until('the client waits for the signed PSBT', async () => {
+      const j = await jobOf(client, 2);
+      return j?.step === 'waiting_signed_psbt' && j.psbt !== null;
+    });
+    const before = (await jobOf(client, 2))!;
+    const dataDir = client.dataDir;
+    await client.app.close();
+    client = await openApp(dataDir);
+    await ok(client.api('POST', '/api/wallet/unlock', { passphrase: PASSPHRASE }));
+    // The offered DLC row resumes by itself; the accept is read and checked again.
+    await until('the resumed job waits for the signed PSBT', async () => {
+      const j = await jobOf(client, 2);
+      if (j?.state === 'failed') throw new Error(JSON.stringify(j.error));
+      return j?.step === 'waiting_signed_psbt' && j.psbt !== null;
+    });
+    const after = (await jobOf(client, 2))!;
+    expect(after.steps).toContain('waiting_signed_psbt');
+    expect(after.psbt).toBe(before.psbt);
+    expect(after.fundingTxid).toBe(before.fundingTxid);
+    await ok(
+      client.api('POST', `${fundPath(2)}/signed-psbt`, {
+        psbt: Buffer.from(signer.sign(Buffer.from(after.psbt!, 'base64'))).toString('base64'),
+      }),
+    );
+    await bothFunded(2);
   }, 240_000);
 });
 
