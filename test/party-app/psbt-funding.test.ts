@@ -26,7 +26,11 @@ import {
 } from '../../src/chain/devnet/index.ts';
 import { PartyStore } from '../../src/party/store.ts';
 import { STORE_FILE } from '../../src/party/party.ts';
-import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
+import {
+  startPartyApp,
+  type PartyAppOptions,
+  type RunningPartyApp,
+} from '../../party-app/server.ts';
 import type { FundingJobView } from '../../party-app/funding.ts';
 import type * as PsbtFundingUi from '../../party-app/ui/psbt-funding.ts';
 import { run as runApp, watcherOptionsOf } from '../../scripts/cli/app.ts';
@@ -34,6 +38,7 @@ import {
   call,
   createContract,
   expectOk,
+  milestoneUrl,
   startTestServer,
   type CreatedContract,
   type TestServer,
@@ -133,8 +138,9 @@ function rawJson(
   });
 }
 
-async function openApp(dataDir: string): Promise<AppHandle> {
+async function openApp(dataDir: string, extra: Partial<PartyAppOptions> = {}): Promise<AppHandle> {
   const app = await startPartyApp({
+    ...extra,
     dataDir,
     chain: devnet.rpc,
     nodeLabel: 'devnet',
@@ -612,5 +618,62 @@ describe.skipIf(BROWSER === null)('the PSBT funding panel in the browser', () =>
     } finally {
       await browser.close();
     }
+  }, 240_000);
+});
+
+describe("the app's watcher with a bump policy (verdict app --bump-after …)", () => {
+  it('bumps a CET stuck below the mempool minimum by itself (CPFP) and settles', async () => {
+    // The freelancer's app again, with the policy `verdict app --bump-after 1 --bump-fee-rate 8
+    // --bump-max-sat 5000` gives it.
+    const dataDir = freelancer.dataDir;
+    await freelancer.app.close();
+    freelancer = await openApp(dataDir, {
+      bumpPolicy: watcherOptionsOf({
+        'bump-after': '1',
+        'bump-fee-rate': '8',
+        'bump-max-sat': '5000',
+      }).bumpPolicy!,
+    });
+    await ok(freelancer.api('POST', '/api/wallet/unlock', { passphrase: PASSPHRASE }));
+    type Activity = { entries: { text: string; milestone?: number }[] };
+    const seen = (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries.length;
+    // The CET was fixed at 2 sat/vB; the mempool now wants 5.
+    await devnet.rpc.call('devnet_setmempoolminfee', [5_000]);
+    try {
+      const m0 = (action: string) => milestoneUrl(contract.contract.id, 0, action);
+      expectOk(
+        await call(oracle.url, 'POST', m0('deliver'), {
+          token: contract.tokens.freelancer,
+          body: { commitSha: 'cd'.repeat(20), note: 'done' },
+        }),
+      );
+      expectOk(
+        await call(oracle.url, 'POST', m0('accept'), { token: contract.tokens.client, body: {} }),
+      );
+      await until(
+        "the freelancer's watcher bumped the CET",
+        async () =>
+          (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
+            .slice(seen)
+            .some((e) => e.milestone === 0 && /fee bump \(CPFP\) broadcast/.test(e.text)),
+        true,
+      );
+      await until(
+        'milestone 0 settled',
+        async () =>
+          (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
+            .slice(seen)
+            .some((e) => e.milestone === 0 && /^milestone 0: settled/.test(e.text)),
+        true,
+      );
+    } finally {
+      await devnet.rpc.call('devnet_setmempoolminfee', [1_000]);
+    }
+    const paid = BigInt(
+      (await ok<{ balanceSat: string }>(freelancer.api('GET', '/api/wallet'))).balanceSat,
+    );
+    // The payout less the child's fee, within the cap.
+    expect(paid).toBeLessThan(AMOUNT);
+    expect(AMOUNT - paid).toBeLessThanOrEqual(5_000n);
   }, 240_000);
 });
