@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { ChainBackend } from '../src/chain/chain-backend.ts';
 import type { OracleClient } from '../src/party/oracle-client.ts';
-import type { Party } from '../src/party/party.ts';
+import type { BumpPolicy, Party } from '../src/party/party.ts';
 
 /** An answer with a status and a stable code; anything else thrown is a 500. */
 export class HttpError extends Error {
@@ -116,6 +116,8 @@ export interface AppContext {
   readonly watchIntervalMs?: number;
   /** How often a funding job polls the relay and the chain (default 1000). */
   readonly relayPollMs?: number;
+  /** The watcher's CPFP bump policy (`verdict app --bump-after …`); none: bumps are not offered. */
+  readonly bumpPolicy?: BumpPolicy;
   /** Runs `fn` at every unlock (and at once if unlocked); the returned stop runs at lock or close. */
   whileUnlocked(fn: (party: Party) => () => Promise<void> | void): void;
 }

@@ -19,7 +19,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { ChainError, RpcRejectedError } from '../src/chain/errors.ts';
-import { DlcProtocolError } from '../src/dlc/protocol.ts';
+import { DlcProtocolError, InvalidFundingSignatureError } from '../src/dlc/protocol.ts';
 import { decodeAcceptDlc, decodeOfferDlc } from '../src/dlc/messages.ts';
 import {
   milestoneDlcTerms,
@@ -30,6 +30,7 @@ import {
 import { milestoneTermsSchema, type MilestoneTerms } from '../src/party/milestone-terms.ts';
 import { OracleClient, OracleTransportError, type RelayRef } from '../src/party/oracle-client.ts';
 import { ContractStateError, SignedPsbtRequiredError, type Party } from '../src/party/party.ts';
+import { FundingPsbtError, PsbtMismatchError, readPsbtBytes } from '../src/party/psbt.ts';
 import type { ContractRow, MembershipRow } from '../src/party/store.ts';
 import { InsufficientWalletFundsError } from '../src/party/wallet.ts';
 import { HttpError, parse, type AppContext, type AppModule, type AppRoute } from './context.ts';
@@ -40,6 +41,7 @@ export type FundingStep =
   | 'waiting_accept'
   | 'accept'
   | 'waiting_sign'
+  | 'waiting_signed_psbt'
   | 'sign'
   | 'finalize'
   | 'waiting_confirmation'
@@ -62,6 +64,14 @@ const FREELANCER_STEPS: readonly FundingStep[] = [
   'waiting_confirmation',
   'funded',
 ];
+/** The steps when this side funds from an external wallet: its signed PSBT before signing. */
+const withSignedPsbt = (steps: readonly FundingStep[]): readonly FundingStep[] =>
+  steps.flatMap((s) =>
+    s === 'sign' || s === 'finalize' ? (['waiting_signed_psbt', s] as const) : [s],
+  );
+
+/** The largest PSBT the app takes (the external wallet's, and the signed one), in bytes. */
+export const MAX_PSBT_BYTES = 1024 * 1024;
 
 /** A funding job as the page sees it (`GET …/fund`, and the `funding` events). */
 export interface FundingJobView {
@@ -78,6 +88,11 @@ export interface FundingJobView {
   readonly note: string | null;
   readonly error: { readonly code: string; readonly message: string } | null;
   readonly fundingTxid: string | null;
+  /**
+   * Funding from an external wallet: the unsigned funding PSBT (base64) for that wallet to sign,
+   * once the job waits for it (step `waiting_signed_psbt`); null otherwise.
+   */
+  readonly psbt: string | null;
 }
 
 /** What the step was doing, for an error message ("Making the offer failed: …"). */
@@ -87,6 +102,7 @@ const STEP_WORDS: Record<FundingStep, string> = {
   waiting_accept: 'Waiting for the accept',
   accept: 'Accepting the offer',
   waiting_sign: 'Waiting for the signatures',
+  waiting_signed_psbt: 'Writing the funding PSBT for your other wallet',
   sign: 'Checking the accept and signing',
   finalize: 'Checking the signatures and broadcasting the funding',
   waiting_confirmation: 'Waiting for the funding to confirm',
@@ -132,15 +148,15 @@ function failureOf(step: FundingStep, e: unknown): { code: string; message: stri
       code: e.code,
       message: `${doing} failed: the oracle's terms do not check out (${e.message}). Nothing was signed.`,
     };
+  if (e instanceof FundingPsbtError)
+    return {
+      code: e.code,
+      message: `${doing} failed: the PSBT of your other wallet cannot fund this milestone (${e.message}). Make a new one (Core: walletcreatefundedpsbt) and press Fund again with it.`,
+    };
   if (e instanceof DlcProtocolError)
     return {
       code: e.code,
       message: `${doing} failed: the counterparty's message does not pass the checks (${e.message}). Nothing was signed.`,
-    };
-  if (e instanceof SignedPsbtRequiredError)
-    return {
-      code: e.code,
-      message: `${doing} failed: this contract is funded from an external wallet; finish it with "verdict dlc sign --signed-psbt".`,
     };
   if (e instanceof ContractStateError)
     return { code: e.code, message: `${doing} failed: ${e.message}.` };
@@ -214,10 +230,48 @@ const notAgreed = (who: 'you' | 'the counterparty') =>
       : 'The counterparty has not accepted the terms yet: funding starts once both sides have.',
   );
 
+/**
+ * A signed PSBT refused, as an HTTP error in words; the job keeps waiting for a good one.
+ * Nothing was signed or broadcast.
+ */
+function signedPsbtRefusal(step: FundingStep, e: unknown): HttpError {
+  if (e instanceof PsbtMismatchError)
+    return new HttpError(
+      422,
+      e.code,
+      /not the agreed funding transaction/.test(e.message)
+        ? `This is not the agreed funding transaction (${e.message}): sign the funding PSBT downloaded here, unchanged, and hand back what your wallet signed. Nothing was signed or broadcast.`
+        : `This PSBT is not signed for your inputs (${e.message}): sign the funding PSBT downloaded here with your other wallet and hand back what it signed. Nothing was signed or broadcast.`,
+    );
+  if (e instanceof InvalidFundingSignatureError)
+    return new HttpError(
+      422,
+      e.code,
+      `A signature of your other wallet's inputs does not verify (${e.message}): sign with the wallet whose PSBT you gave at Fund. Nothing was signed or broadcast.`,
+    );
+  if (e instanceof FundingPsbtError)
+    return new HttpError(
+      400,
+      e.code,
+      `This signed PSBT cannot be read (${e.message}). Nothing was signed or broadcast.`,
+    );
+  if (isTransient(e)) return new HttpError(503, 'unreachable', `${outageWords(e)} later`);
+  const f = failureOf(step, e);
+  return new HttpError(422, f.code, `${f.message} The job still waits for the signed PSBT.`);
+}
+
+/** Where a job waiting for the external wallet's signed PSBT takes it (`…/fund/signed-psbt`). */
+interface SignedPsbtInbox {
+  /** Set while the job waits: checks and uses the PSBT, or throws (the job keeps waiting). */
+  submit: ((signedPsbt: Uint8Array) => Promise<void>) | undefined;
+  busy: boolean;
+}
+
 interface Job {
   view: FundingJobView;
   readonly done: Promise<void>;
   readonly abort: AbortController;
+  readonly inbox: SignedPsbtInbox;
 }
 
 /** The funding jobs of one app (one per milestone at most); B's detail view reads them. */
@@ -245,7 +299,12 @@ export class FundingJobs {
    * again. Refused (409 `not_agreed`) unless this party accepted the terms, and the counterparty
    * too where the oracle reports it.
    */
-  async start(contractId: string, index: number, feeRatePerVb?: string): Promise<FundingJobView> {
+  async start(
+    contractId: string,
+    index: number,
+    feeRatePerVb?: string,
+    fundingPsbt?: Uint8Array,
+  ): Promise<FundingJobView> {
     const party = this.ctx.party();
     const m = party.store.membership(contractId);
     if (m === undefined)
@@ -260,6 +319,12 @@ export class FundingJobs {
     if (existing !== undefined && existing.view.state !== 'failed') return existing.view;
     if (m.agreement !== 'accepted')
       throw new HttpError(409, 'not_agreed', notAgreed('you').message);
+    if (fundingPsbt !== undefined && m.role !== 'client')
+      throw new HttpError(
+        409,
+        'nothing_to_fund',
+        'In this contract the client locks the amount and the freelancer brings no coins: no PSBT is needed. Press Fund without one.',
+      );
     try {
       const theirs = await counterpartyAgreement(m);
       // Undefined: the oracle does not report agreements yet; the job checks again at `terms`.
@@ -269,7 +334,52 @@ export class FundingJobs {
       // An unreachable oracle is not a refusal: the job's first step checks again and waits.
       if (!(e instanceof OracleTransportError)) throw e;
     }
-    return this.launch(party, m, index, feeRatePerVb ?? '2').view;
+    return this.launch(party, m, index, feeRatePerVb ?? '2', fundingPsbt).view;
+  }
+
+  /**
+   * Hands the external wallet's signed funding PSBT to the milestone's job, which waits for it
+   * (step `waiting_signed_psbt`). The job signs (client) or broadcasts (accepter) with it only if
+   * it is exactly the agreed funding transaction and every signature of the external inputs
+   * verifies — the checks of `verdict dlc sign --signed-psbt`; otherwise this throws an
+   * `HttpError` in words and the job keeps waiting.
+   */
+  async submitSignedPsbt(
+    contractId: string,
+    index: number,
+    signedPsbt: Uint8Array,
+  ): Promise<FundingJobView> {
+    this.ctx.party();
+    const job = this.jobs.get(`${contractId}/${index}`);
+    if (job === undefined)
+      throw new HttpError(
+        404,
+        'no_funding_job',
+        'No funding job runs for this milestone: press Fund (with your other wallet’s PSBT) first.',
+      );
+    const submit = job.inbox.submit;
+    if (submit === undefined)
+      throw new HttpError(
+        409,
+        'not_waiting_signed_psbt',
+        `This milestone’s funding does not wait for a signed PSBT (it is ${job.view.state}, at step ${job.view.step}).`,
+      );
+    if (job.inbox.busy)
+      throw new HttpError(
+        409,
+        'signed_psbt_busy',
+        'A signed PSBT for this milestone is being checked already: wait for its answer.',
+      );
+    job.inbox.busy = true;
+    try {
+      await submit(signedPsbt);
+    } catch (e) {
+      if (e instanceof Stopped) throw new HttpError(409, 'wallet_locked', 'The wallet was locked.');
+      throw signedPsbtRefusal(job.view.step, e);
+    } finally {
+      job.inbox.busy = false;
+    }
+    return job.view;
   }
 
   /** At unlock: every milestone whose local DLC row is mid-protocol continues by itself. */
@@ -289,9 +399,17 @@ export class FundingJobs {
     }
   }
 
-  private launch(party: Party, m: MembershipRow, index: number, feeRatePerVb: string): Job {
+  private launch(
+    party: Party,
+    m: MembershipRow,
+    index: number,
+    feeRatePerVb: string,
+    fundingPsbt?: Uint8Array,
+  ): Job {
     const abort = new AbortController();
-    const steps = m.role === 'client' ? CLIENT_STEPS : FREELANCER_STEPS;
+    const plain = m.role === 'client' ? CLIENT_STEPS : FREELANCER_STEPS;
+    const steps = fundingPsbt === undefined ? plain : withSignedPsbt(plain);
+    const inbox: SignedPsbtInbox = { submit: undefined, busy: false };
     const holder: { job?: Job } = {};
     const initial: FundingJobView = {
       contractId: m.contract_id,
@@ -304,6 +422,7 @@ export class FundingJobs {
       note: null,
       error: null,
       fundingTxid: null,
+      psbt: null,
     };
     const set = (change: Partial<FundingJobView>): void => {
       const job = holder.job;
@@ -317,7 +436,12 @@ export class FundingJobs {
       });
     };
     const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
-      this.run(party, m, index, feeRatePerVb, set, () => holder.job?.view ?? initial, abort.signal)
+      this.run(
+        { party, m, index, feeRatePerVb, fundingPsbt, inbox },
+        set,
+        () => holder.job?.view ?? initial,
+        abort.signal,
+      )
         .then(() => set({ state: 'done', step: 'funded', fraction: 1, note: null }))
         .catch((e: unknown) => {
           if (e instanceof Stopped || abort.signal.aborted) return;
@@ -328,7 +452,7 @@ export class FundingJobs {
           });
         }),
     );
-    const job: Job = { view: initial, done, abort };
+    const job: Job = { view: initial, done, abort, inbox };
     holder.job = job;
     this.jobs.set(`${m.contract_id}/${index}`, job);
     this.ctx.bus.emit({
@@ -349,14 +473,20 @@ export class FundingJobs {
   }
 
   private async run(
-    party: Party,
-    m: MembershipRow,
-    index: number,
-    feeRatePerVb: string,
+    job: {
+      party: Party;
+      m: MembershipRow;
+      index: number;
+      feeRatePerVb: string;
+      /** The external wallet's PSBT whose inputs and change fund this side (client only). */
+      fundingPsbt: Uint8Array | undefined;
+      inbox: SignedPsbtInbox;
+    },
     set: (change: Partial<FundingJobView>) => void,
     view: () => FundingJobView,
     signal: AbortSignal,
   ): Promise<void> {
+    const { party, m, index, feeRatePerVb, fundingPsbt, inbox } = job;
     const sleep = (ms: number): Promise<void> =>
       new Promise((resolve, reject) => {
         if (signal.aborted) return reject(new Stopped());
@@ -409,6 +539,60 @@ export class FundingJobs {
       set({ step: s, fraction: 0, note });
     };
     const other = m.role === 'client' ? 'the freelancer' : 'the client';
+    /**
+     * Signs (`sign`) or finalizes (`finalize`) with this wallet; where this side funds from an
+     * external wallet (`SignedPsbtRequiredError`, as `verdict dlc sign` without --signed-psbt),
+     * writes the funding PSBT from the counterparty's `message` (checked as signing checks it),
+     * offers it for download and waits in `waiting_signed_psbt` until a signed PSBT that passes
+     * every check arrives through `inbox` (a refused one leaves it waiting).
+     */
+    const withExternal = async <R>(
+      message: Uint8Array,
+      then: 'sign' | 'finalize',
+      attempt: (signedPsbt?: Uint8Array) => Promise<R>,
+    ): Promise<R> => {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (!(e instanceof SignedPsbtRequiredError)) throw e;
+      }
+      const steps = view().steps.includes('waiting_signed_psbt')
+        ? view().steps
+        : withSignedPsbt(view().steps);
+      set({ steps });
+      step('waiting_signed_psbt', 'checking the message and writing the funding PSBT');
+      const made = await retrying(() => party.fundingPsbt({ message, onProgress }));
+      const waiting =
+        'waiting for the funding PSBT signed by your other wallet: download it, sign it there (Core: walletprocesspsbt; Sparrow: Sign), and hand the signed PSBT back';
+      set({
+        psbt: Buffer.from(made.psbt).toString('base64'),
+        fundingTxid: made.fundingTxid,
+        fraction: 1,
+        note: waiting,
+      });
+      return await new Promise<R>((resolve, reject) => {
+        const onAbort = (): void => {
+          inbox.submit = undefined;
+          reject(new Stopped());
+        };
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        inbox.submit = async (signedPsbt) => {
+          step(then, 'checking the signed PSBT');
+          let r: R;
+          try {
+            r = await attempt(signedPsbt);
+          } catch (e) {
+            if (!signal.aborted) set({ step: 'waiting_signed_psbt', fraction: 1, note: waiting });
+            throw e;
+          }
+          inbox.submit = undefined;
+          signal.removeEventListener('abort', onAbort);
+          set({ psbt: null, note: null });
+          resolve(r);
+        };
+      });
+    };
     const oracle = new OracleClient(m.oracle_url);
     const ref: RelayRef = { contractId: m.contract_id, milestoneIndex: index, token: m.token };
 
@@ -457,7 +641,15 @@ export class FundingJobs {
       step('offer');
       if (row === undefined) {
         const announcement = await retrying(() => oracle.announcement(terms.eventId));
-        row = (await retrying(() => party.offer({ terms, announcement }))).contract;
+        row = (
+          await retrying(() =>
+            party.offer({
+              terms,
+              announcement,
+              ...(fundingPsbt === undefined ? {} : { fundingPsbt }),
+            }),
+          )
+        ).contract;
       }
       if (row.state === 'offered') {
         // Posted once; again after a restart unless the relay already has this very offer.
@@ -477,7 +669,16 @@ export class FundingJobs {
         step('sign');
         row = await retrying(
           async () =>
-            movedOn('offered', tempId) ?? (await party.sign({ accept, onProgress })).contract,
+            movedOn('offered', tempId) ??
+            (
+              await withExternal(accept, 'sign', (signedPsbt) =>
+                party.sign({
+                  accept,
+                  onProgress,
+                  ...(signedPsbt === undefined ? {} : { signedPsbt }),
+                }),
+              )
+            ).contract,
         );
       } else step('sign');
       if (row.state === 'signed' && row.sign_hex !== null) {
@@ -514,7 +715,16 @@ export class FundingJobs {
         const tempId = row.temporary_contract_id;
         row = await retrying(
           async () =>
-            movedOn('accepted', tempId) ?? (await party.finalize({ sign, onProgress })).contract,
+            movedOn('accepted', tempId) ??
+            (
+              await withExternal(sign, 'finalize', (signedPsbt) =>
+                party.finalize({
+                  sign,
+                  onProgress,
+                  ...(signedPsbt === undefined ? {} : { signedPsbt }),
+                }),
+              )
+            ).contract,
         );
       } else step('finalize');
     }
@@ -559,12 +769,46 @@ export function fundingJobOf(
 }
 
 const FUND_PATH = /^\/api\/contracts\/(?<id>[^/]+)\/milestones\/(?<i>\d{1,4})\/fund$/;
+const SIGNED_PSBT_PATH =
+  /^\/api\/contracts\/(?<id>[^/]+)\/milestones\/(?<i>\d{1,4})\/fund\/signed-psbt$/;
+/** A PSBT as text: base64 (Core, Sparrow) or hex, of at most `MAX_PSBT_BYTES`. */
+const psbtText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_PSBT_BYTES * 2);
+/** The JSON bodies carrying a PSBT: room for its hex and a little JSON. */
+const PSBT_BODY_BYTES = MAX_PSBT_BYTES * 2 + 4096;
 const fundBody = z.strictObject({
   feeRateSatPerVb: z
     .string()
     .regex(/^[1-9]\d{0,4}$/, 'whole sat/vB, at least 1')
     .optional(),
+  /** The external wallet's PSBT (its inputs and change), as `verdict dlc offer --funding-psbt`. */
+  fundingPsbt: psbtText.optional(),
 });
+const signedPsbtBody = z.strictObject({ psbt: psbtText });
+
+const PSBT_MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
+
+/** A PSBT's bytes from base64 or hex text (`readPsbtBytes`, as the CLI reads its files). */
+function psbtBytesOf(text: string, what: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readPsbtBytes(new TextEncoder().encode(text));
+  } catch {
+    bytes = new Uint8Array();
+  }
+  if (!PSBT_MAGIC.every((b, i) => bytes[i] === b))
+    throw new HttpError(
+      400,
+      'invalid_psbt',
+      `${what} is not a PSBT: paste it as your wallet exports it (base64, or hex), or choose its file.`,
+    );
+  if (bytes.length > MAX_PSBT_BYTES)
+    throw new HttpError(413, 'psbt_too_large', `${what} is larger than 1 MiB.`);
+  return bytes;
+}
 
 export const fundingModule: AppModule = (ctx): readonly AppRoute[] => {
   const jobs = fundingJobs(ctx);
@@ -573,11 +817,27 @@ export const fundingModule: AppModule = (ctx): readonly AppRoute[] => {
       method: 'POST',
       path: FUND_PATH,
       async handle(req) {
-        const body = parse(fundBody, await req.body());
+        const body = parse(fundBody, await req.body(PSBT_BODY_BYTES));
         const job = await jobs.start(
           req.params['id'] ?? '',
           Number(req.params['i']),
           body.feeRateSatPerVb,
+          body.fundingPsbt === undefined
+            ? undefined
+            : psbtBytesOf(body.fundingPsbt, 'The PSBT of your other wallet'),
+        );
+        return { job };
+      },
+    },
+    {
+      method: 'POST',
+      path: SIGNED_PSBT_PATH,
+      async handle(req) {
+        const body = parse(signedPsbtBody, await req.body(PSBT_BODY_BYTES));
+        const job = await jobs.submitSignedPsbt(
+          req.params['id'] ?? '',
+          Number(req.params['i']),
+          psbtBytesOf(body.psbt, 'The signed PSBT'),
         );
         return { job };
       },

@@ -23,7 +23,7 @@ import { generateMnemonic } from '@scure/bip39';
 import { z } from 'zod';
 import type { ChainBackend } from '../src/chain/chain-backend.ts';
 import { WrongPassphraseError } from '../src/crypto/errors.ts';
-import { KEYSTORE_FILE, Party } from '../src/party/party.ts';
+import { KEYSTORE_FILE, Party, type BumpPolicy } from '../src/party/party.ts';
 import {
   DustAmountError,
   FeeTooHighError,
@@ -63,6 +63,8 @@ export interface PartyAppOptions {
   readonly watchIntervalMs?: number;
   /** How often funding jobs poll the relay and the chain (default 1000 ms). */
   readonly relayPollMs?: number;
+  /** The watcher's bump policy, as `verdict dlc watch --bump-after/--bump-fee-rate/--bump-max-sat`. */
+  readonly bumpPolicy?: BumpPolicy;
 }
 
 export interface RunningPartyApp {
@@ -166,6 +168,7 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     oracleUrl: o.oracleUrl,
     ...(o.watchIntervalMs === undefined ? {} : { watchIntervalMs: o.watchIntervalMs }),
     ...(o.relayPollMs === undefined ? {} : { relayPollMs: o.relayPollMs }),
+    ...(o.bumpPolicy === undefined ? {} : { bumpPolicy: o.bumpPolicy }),
     bus,
     party: () => requireParty(),
     current: () => party,

@@ -161,7 +161,7 @@ export function startWatcher(ctx: AppContext, oracle: OracleClient | null = ctx.
           ctx.bus.emit({ kind: 'activity', text: 'the app watches this wallet’s contracts again' });
         }
       }
-      const actions = await party.poll(oracle);
+      const actions = await party.poll(oracle, ctx.bumpPolicy);
       if (passNote !== undefined) passNote = undefined;
       await watchOracleViews(party);
       for (const a of actions) {
