@@ -4,6 +4,7 @@
  * progress, the actions this party may take now, and the activity of the watcher and the funding
  * jobs. Live: the app's events refetch the contract; forms being typed into are kept.
  */
+import { psbtFundingPanel, type PsbtFundingJob } from './psbt-funding.ts';
 import { api, debounce, messageOf, onLive, type AppEvent } from './api.ts';
 import {
   act,
@@ -346,6 +347,17 @@ function fundingBox(c: ContractDetail, m: MilestoneDetail, err: HTMLElement): HT
         ),
       );
   }
+  // The client may lock the amount from another wallet (Core, Sparrow) by PSBT instead.
+  if (c.role === 'client' && agreed && !fundedAlready && job?.state !== 'done')
+    box.append(
+      psbtFundingPanel({
+        contractId: c.contractId,
+        milestone: m.index,
+        role: c.role,
+        job: job as PsbtFundingJob | null,
+        qrUrl: (text) => `/api/qr?text=${encodeURIComponent(text)}`,
+      }).element,
+    );
   return box;
 }
 
