@@ -46,7 +46,7 @@ export function describeAction(party: Party, a: WatchAction, row: ContractRow | 
   const where =
     row === undefined
       ? `DLC ${a.contract}`
-      : ((m) => (m === undefined ? `DLC ${a.contract}` : `milestone ${m.milestone}`))(
+      : ((m) => (m === undefined ? `DLC ${a.contract}` : `milestone ${m.milestone + 1}`))(
           milestoneOfRow(row),
         );
   const paid = row === undefined ? undefined : paidToMe(party, row);

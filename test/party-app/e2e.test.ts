@@ -445,12 +445,13 @@ describe.skipIf(BROWSER === null)('the parties’ app, end to end (issue 15)', (
       await freelancer.getByLabel('Fee rate (sat/vB)').fill('2');
       await freelancer.getByRole('button', { name: 'Review' }).click();
       await freelancer.locator('#send-summary').waitFor();
+      // The review's words, read before sending (the screen shows the wallet again after it).
+      const summary = (await freelancer.locator('#send-summary').textContent()) ?? '';
       await shot(freelancer, 'app-withdraw');
       await freelancer.getByRole('button', { name: 'Send now' }).click();
       await expect.poll(() => freelancer.locator('#notice').textContent()).toMatch(/^Sent /);
       await devnet.rpc.generateToAddress(1, MINER);
       // The coins are at the outside address: the whole balance less the fee the review showed.
-      const summary = (await freelancer.locator('#send-summary').textContent()) ?? '';
       const sent = satOf(summary);
       const outsideScript = p2wpkh(outsideKey, REGTEST_NETWORK).script;
       const utxos = await devnet.rpc.scanUtxos([outsideScript]);

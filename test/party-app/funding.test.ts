@@ -426,15 +426,15 @@ describe('funding a milestone from the app', () => {
       "the freelancer's watcher says milestone 0 settled",
       async () =>
         (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries.some(
-          (e) => e.milestone === 0 && /^milestone 0: settled/.test(e.text),
+          (e) => e.milestone === 0 && /^milestone 1: settled/.test(e.text),
         ),
       true,
     );
     const activity = (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries;
-    const settled = activity.find((e) => /^milestone 0: settled/.test(e.text));
+    const settled = activity.find((e) => /^milestone 1: settled/.test(e.text));
     expect(settled?.contractId).toBe(contract.contract.id);
     expect(settled?.text).toMatch(/settled, 150 000 sat to you/);
-    expect(activity.some((e) => /^milestone 0: funded/.test(e.text))).toBe(true);
+    expect(activity.some((e) => /^milestone 1: funded/.test(e.text))).toBe(true);
     const after = BigInt(
       (await ok<{ balanceSat: string }>(freelancer.api('GET', '/api/wallet'))).balanceSat,
     );

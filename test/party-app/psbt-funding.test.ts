@@ -205,6 +205,13 @@ async function addMembership(
       { token: c.tokens[role] },
     ),
   );
+  // The party's answer at the oracle, as the app's Accept posts it (the counterparty's job reads it).
+  expectOk(
+    await call(oracle.url, 'POST', `/v1/contracts/${c.contract.id}/agreement`, {
+      token: c.tokens[role],
+      body: { decision: 'accept', termsHash: terms.termsHash },
+    }),
+  );
   await ok(a.api('POST', '/api/wallet/lock'));
   const store = PartyStore.open(join(a.dataDir, STORE_FILE));
   try {
@@ -533,6 +540,8 @@ describe.skipIf(BROWSER === null)('the PSBT funding panel in the browser', () =>
       const page = await ctx.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      // The panel alone on the app's origin (its cookie, its API): the app's own script stays out.
+      await page.route('**/app.js', (route) => route.abort());
       await page.goto(`${client.app.origin}/`);
       await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
       await page.evaluate(
@@ -663,7 +672,7 @@ describe("the app's watcher with a bump policy (verdict app --bump-after …)", 
         async () =>
           (await ok<Activity>(freelancer.api('GET', '/api/activity'))).entries
             .slice(seen)
-            .some((e) => e.milestone === 0 && /^milestone 0: settled/.test(e.text)),
+            .some((e) => e.milestone === 0 && /^milestone 1: settled/.test(e.text)),
         true,
       );
     } finally {
