@@ -30,6 +30,8 @@ import {
   InsufficientWalletFundsError,
   WrongNetworkAddressError,
 } from '../src/party/wallet.ts';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { decodeAcceptDlc, decodeOfferDlc } from '../src/dlc/messages.ts';
 import { OracleClient } from '../src/party/oracle-client.ts';
 import { fundingModule } from './funding.ts';
 import { watcherModule } from './watcher.ts';
@@ -297,13 +299,21 @@ export async function startPartyApp(o: PartyAppOptions): Promise<RunningPartyApp
     if (m === 'GET' && path === '/api/wallet') {
       const p = requireParty();
       const contracts = p.store.listContracts();
-      const locked = contracts.filter(
-        (c) => !['settled', 'refunded', 'cancelled'].includes(c.state),
-      ).length;
+      const open = contracts.filter((c) => !['settled', 'refunded', 'cancelled'].includes(c.state));
+      // This party's collateral in contracts not closed yet: in a funding output, or its coins
+      // reserved for a funding transaction being agreed (they are not spendable meanwhile).
+      let lockedSat = 0n;
+      for (const c of open) {
+        if (c.role === 'offer')
+          lockedSat += decodeOfferDlc(hexToBytes(c.offer_hex)).offerCollateral;
+        else if (c.accept_hex !== null)
+          lockedSat += decodeAcceptDlc(hexToBytes(c.accept_hex)).acceptCollateral;
+      }
       return {
         network: p.wallet.network,
         balanceSat: (await p.wallet.balanceSat()).toString(),
-        contractsOpen: locked,
+        lockedSat: lockedSat.toString(),
+        contractsOpen: open.length,
       };
     }
     if (m === 'POST' && path === '/api/wallet/address') {

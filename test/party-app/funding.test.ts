@@ -409,6 +409,13 @@ describe('funding a milestone from the app', () => {
       ),
     ).toBe(true);
     expect(progress.at(-1)?.data?.state).toBe('done');
+    // The wallet page's "locked in contracts": the client's collateral, the freelancer's none.
+    expect((await ok<{ lockedSat: string }>(client.api('GET', '/api/wallet'))).lockedSat).toBe(
+      '150000',
+    );
+    expect((await ok<{ lockedSat: string }>(freelancer.api('GET', '/api/wallet'))).lockedSat).toBe(
+      '0',
+    );
 
     // The oracle attests: delivered, then accepted by the client (over the oracle's API).
     const m0 = (action: string) => milestoneUrl(contract.contract.id, 0, action);
