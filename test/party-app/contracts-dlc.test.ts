@@ -114,6 +114,22 @@ describe('a funded milestone on the contract page', () => {
     );
     expect(list.contracts[0]?.milestones[0]?.dlcState).toBe('confirmed');
 
+    // The watchtower switch: the freelancer hands the oracle's tower its CET signatures.
+    world.oracleServer.setTowerChain(world.node.rpc);
+    const handed = await bob.ok<{ url: string; cets: number }>(
+      'POST',
+      `/api/contracts/${contractId}/milestones/0/tower`,
+      {},
+    );
+    expect(handed.cets).toBe(2);
+    const watched = (
+      await bob.ok<Detail & { milestones: { tower: unknown }[] }>(
+        'GET',
+        `/api/contracts/${contractId}`,
+      )
+    ).milestones[0]!.tower;
+    expect(watched).toMatchObject({ url: handed.url });
+
     // Delivered and accepted in the apps; the freelancer's watcher pass settles.
     await bob.ok('POST', `/api/contracts/${contractId}/milestones/0/deliver`, {
       commitSha: 'ab'.repeat(20),
