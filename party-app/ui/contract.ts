@@ -348,13 +348,21 @@ function fundingBox(c: ContractDetail, m: MilestoneDetail, err: HTMLElement): HT
       );
   }
   // The client may lock the amount from another wallet (Core, Sparrow) by PSBT instead.
-  if (c.role === 'client' && agreed && !fundedAlready && job?.state !== 'done')
+  // Not beside a job funding from this wallet: only before one, after a failed one, or when the
+  // job waits for the external wallet's signature.
+  const psbtJob = job as PsbtFundingJob | null;
+  if (
+    c.role === 'client' &&
+    agreed &&
+    !fundedAlready &&
+    (psbtJob === null || psbtJob.state === 'failed' || psbtJob.psbt !== null)
+  )
     box.append(
       psbtFundingPanel({
         contractId: c.contractId,
         milestone: m.index,
         role: c.role,
-        job: job as PsbtFundingJob | null,
+        job: psbtJob,
         qrUrl: (text) => `/api/qr?text=${encodeURIComponent(text)}`,
       }).element,
     );
