@@ -11,12 +11,13 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createWallet, ok, PASSPHRASE, rawJson, type AppHandle } from './app-handle.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevnet, devnetFaucet, type Devnet } from '../../src/chain/devnet/index.ts';
 import { PartyStore } from '../../src/party/store.ts';
 import { STORE_FILE } from '../../src/party/party.ts';
 import { acquireWatchLock } from '../../src/party/watch-lock.ts';
-import { startPartyApp, type RunningPartyApp } from '../../party-app/server.ts';
+import { startPartyApp } from '../../party-app/server.ts';
 import type { FundingJobView } from '../../party-app/funding.ts';
 import {
   call,
@@ -29,7 +30,6 @@ import {
 } from '../oracle/helpers.ts';
 import { MINER_ADDRESS } from '../party/helpers.ts';
 
-const PASSPHRASE = 'a good passphrase';
 const AMOUNT = 150_000n;
 
 /** The oracle behind a proxy that can drop every connection (an outage of oracle and relay). */
@@ -81,51 +81,6 @@ async function startProxy(target: string): Promise<Proxy> {
 }
 
 /** One party's app, driven over its HTTP API with the session cookie. */
-interface AppHandle {
-  app: RunningPartyApp;
-  readonly dataDir: string;
-  cookie: string;
-  api<T = Record<string, unknown>>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>;
-}
-
-function rawJson(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      url,
-      {
-        method,
-        headers: {
-          ...headers,
-          ...(text === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: data === '' ? null : (JSON.parse(data) as unknown),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
 
 /** The app's server-sent events, collected until `close()`. */
 function collectEvents(a: AppHandle): {
@@ -189,26 +144,6 @@ async function openApp(dataDir: string, oracleUrl: string): Promise<AppHandle> {
     },
   };
   return handle;
-}
-
-async function ok<T = Record<string, unknown>>(
-  p: Promise<{ status: number; body: T }>,
-): Promise<T> {
-  const r = await p;
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  return r.body;
-}
-
-/** A new wallet through the app: the 24 words, three asked back. */
-async function createWallet(a: AppHandle): Promise<void> {
-  const made = await ok<{ words: string[]; confirm: number[] }>(
-    a.api('POST', '/api/wallet/create', { passphrase: PASSPHRASE }),
-  );
-  await ok(
-    a.api('POST', '/api/wallet/confirm', {
-      words: made.confirm.map((n) => made.words[n - 1]),
-    }),
-  );
 }
 
 /** Writes this party's membership of `c` into the data dir's store while the app is locked. */

@@ -9,7 +9,6 @@
  * Also: `verdict app`'s watcher flags (`--watch-interval`, the bump policy).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -17,6 +16,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { p2wpkh, RawTx, Transaction } from '@scure/btc-signer';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { createWallet, ok, PASSPHRASE, rawJson, type AppHandle } from './app-handle.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   REGTEST_NETWORK,
@@ -26,11 +26,7 @@ import {
 } from '../../src/chain/devnet/index.ts';
 import { PartyStore } from '../../src/party/store.ts';
 import { STORE_FILE } from '../../src/party/party.ts';
-import {
-  startPartyApp,
-  type PartyAppOptions,
-  type RunningPartyApp,
-} from '../../party-app/server.ts';
+import { startPartyApp, type PartyAppOptions } from '../../party-app/server.ts';
 import type { FundingJobView } from '../../party-app/funding.ts';
 import type * as PsbtFundingUi from '../../party-app/ui/psbt-funding.ts';
 import { run as runApp, watcherOptionsOf } from '../../scripts/cli/app.ts';
@@ -48,7 +44,6 @@ import { browserOrSkip } from '../helpers/browser.ts';
 
 const BROWSER = browserOrSkip('test/party-app/psbt-funding.test.ts');
 
-const PASSPHRASE = 'a good passphrase';
 const AMOUNT = 150_000n;
 const COIN = 300_000n;
 
@@ -91,53 +86,6 @@ class ExternalSigner {
   }
 }
 
-interface AppHandle {
-  app: RunningPartyApp;
-  readonly dataDir: string;
-  /** The session cookie, `name=value`. */
-  readonly cookie: string;
-  api<T = Record<string, unknown>>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>;
-}
-
-function rawJson(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      url,
-      {
-        method,
-        headers: {
-          ...headers,
-          ...(text === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-      },
-      (res) => {
-        let data = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (data += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: data === '' ? null : (JSON.parse(data) as unknown),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
-}
-
 async function openApp(dataDir: string, extra: Partial<PartyAppOptions> = {}): Promise<AppHandle> {
   const app = await startPartyApp({
     ...extra,
@@ -172,23 +120,6 @@ async function openApp(dataDir: string, extra: Partial<PartyAppOptions> = {}): P
       return { status: r.status, body: r.body as T };
     },
   };
-}
-
-async function ok<T = Record<string, unknown>>(
-  p: Promise<{ status: number; body: T }>,
-): Promise<T> {
-  const r = await p;
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  return r.body;
-}
-
-async function createWallet(a: AppHandle): Promise<void> {
-  const made = await ok<{ words: string[]; confirm: number[] }>(
-    a.api('POST', '/api/wallet/create', { passphrase: PASSPHRASE }),
-  );
-  await ok(
-    a.api('POST', '/api/wallet/confirm', { words: made.confirm.map((n) => made.words[n - 1]) }),
-  );
 }
 
 /** This party's membership of `c` (accepted), written into the data dir while the app is locked. */
